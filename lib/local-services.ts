@@ -1,0 +1,150 @@
+/**
+ * Starting and stopping the local processes idsync runs beside itself: the Temporal dev server
+ * and a private slapd. Used by the test runner and by `npm start`'s embedded default.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from './names';
+
+const execFileAsync = promisify(execFile);
+export const PROJECT_ROOT = resolve(__dirname, '..');
+export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'py', 'bin');
+
+export function temporalCliPath(): string {
+  return join(TOOLS_BIN, 'temporal');
+}
+export function temporalTestServerPath(): string {
+  return join(TOOLS_BIN, 'temporal-test-server');
+}
+
+/** A free TCP port on loopback (the OS picks; the tiny race before use is acceptable for local services). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function sleep(ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface TemporalDevServerOptions {
+  port?: number;
+  uiPort?: number;
+  /** Persistent SQLite file; absent = in-memory (tests). */
+  dbFile?: string;
+  headless?: boolean;
+  logFile: string;
+  /** Start-up budget; the dev server needs 2–8 s on a busy 2-core machine. */
+  timeoutMs?: number;
+}
+
+/** Starts `temporal server start-dev` with idsync's search attributes and waits until gRPC answers. */
+export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const cli = temporalCliPath();
+  if (!existsSync(cli)) {
+    throw new Error(`the Temporal CLI is not installed at ${cli}; run scripts/bootstrap.sh (npm start and npm test do this for you)`);
+  }
+  const port = opts.port ?? (await freePort());
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  let uiUrl: string | undefined;
+  if (opts.headless) args.push('--headless');
+  else {
+    const uiPort = opts.uiPort ?? (await freePort());
+    args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  const log = openSync(opts.logFile, 'a');
+  const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`the Temporal dev server exited during start-up; see ${opts.logFile}`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      await conn.workflowService.getSystemInfo({});
+      await conn.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`the Temporal dev server did not answer on ${address} in time; see ${opts.logFile}`);
+      }
+      await sleep(250);
+    }
+  }
+  return {
+    address,
+    uiUrl,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+export interface LocalSlapd {
+  url: string;
+  port: number;
+  dataDir: string;
+  suffix: string;
+  bindDn: string;
+  bindPassword: string;
+  stop(): Promise<void>;
+}
+
+/** Starts (creating on first use) a private slapd under dataDir via scripts/slapd.sh. */
+export async function startSlapd(opts: { dataDir: string; port?: number; suffix?: string; rootPassword: string }): Promise<LocalSlapd> {
+  const port = opts.port ?? (await freePort());
+  const suffix = opts.suffix ?? 'dc=example,dc=com';
+  mkdirSync(opts.dataDir, { recursive: true });
+  const script = join(PROJECT_ROOT, 'scripts', 'slapd.sh');
+  const env = { ...process.env, LDAP_SUFFIX: suffix, LDAP_ROOTPW: opts.rootPassword };
+  try {
+    await execFileAsync('bash', [script, 'start', opts.dataDir, String(port)], { env });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`could not start slapd: ${(e.stderr || e.message).trim()}`);
+  }
+  return {
+    url: `ldap://127.0.0.1:${port}`,
+    port,
+    dataDir: opts.dataDir,
+    suffix,
+    bindDn: `cn=admin,${suffix}`,
+    bindPassword: opts.rootPassword,
+    stop: async () => {
+      await execFileAsync('bash', [script, 'stop', opts.dataDir]).catch(() => undefined);
+    },
+  };
+}

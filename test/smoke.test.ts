@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Connection } from '@temporalio/client';
+import { Client as LdapClient } from 'ldapts';
+import { testEnv } from './support/env';
+
+test('the test runner provides a real Temporal server with idsync search attributes', async () => {
+  const conn = await Connection.connect({ address: testEnv.temporalAddress() });
+  try {
+    const res = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
+    assert.ok(res.customAttributes && 'IdsyncPerson' in res.customAttributes, 'IdsyncPerson is registered');
+  } finally {
+    await conn.close();
+  }
+});
+
+test('the test runner provides a real slapd with the base entries', async () => {
+  const { url, bindDn, bindPassword, suffix } = testEnv.ldap();
+  const client = new LdapClient({ url });
+  try {
+    await client.bind(bindDn, bindPassword);
+    const { searchEntries } = await client.search(suffix, { scope: 'one', filter: '(objectClass=organizationalUnit)' });
+    assert.deepEqual(searchEntries.map((e) => e.dn).sort(), [`ou=groups,${suffix}`, `ou=people,${suffix}`]);
+  } finally {
+    await client.unbind();
+  }
+});
