@@ -1,0 +1,28 @@
+import type { Person } from '../lib/person';
+
+/**
+ * Read side of the enterprise directory. Implemented for LDAP (ldapts: OpenLDAP, AD, OTDS's LDAP)
+ * and for OTDS's REST API. Membership always comes from the groups' `member` attribute.
+ */
+export interface DirectoryChanges {
+  /** People whose entry or group membership changed since the cursor (current state). */
+  changed: Person[];
+  /** Anchors seen before that no longer match the people filter/scope (deleted, moved out). Only full snapshots can prove this. */
+  removedAnchors: string[];
+  /** Opaque cursor to pass next time (entryCSN / uSNChanged / timestamp high-water mark). */
+  cursor: string;
+}
+
+export interface DirectorySource {
+  /** Current state of one person by immutable anchor; null when absent or out of scope. */
+  getPerson(anchor: string): Promise<Person | null>;
+  /** Lookup by username or email (case-insensitive), used by the CLI and approver checks. */
+  findPerson(query: { username?: string; email?: string }): Promise<Person | null>;
+  /** Every person in scope, paged, with bounded memory. */
+  listPeople(): AsyncIterable<Person>;
+  /** Names of all members (anchors) of a group, nested groups resolved to the configured depth. */
+  groupMemberAnchors(groupName: string): Promise<string[]>;
+  /** Incremental changes since `cursor` (null: everything, as the initial baseline). */
+  changesSince(cursor: string | null): Promise<DirectoryChanges>;
+  close(): Promise<void>;
+}
