@@ -4,6 +4,7 @@
 #   scripts/slapd.sh stop DATA_DIR          stop the slapd whose pid file is in DATA_DIR
 # Env: LDAP_SUFFIX (dc=example,dc=com), LDAP_ROOTDN (cn=admin,<suffix>), LDAP_ROOTPW (required on first start).
 # memberof keeps memberOf readable for humans; idsync itself reads membership from groups' member attribute.
+# ppolicy provides pwdAccountLockedTime, OpenLDAP's usual way to mark an account disabled.
 set -euo pipefail
 PATH="$PATH:/usr/sbin"
 die() { echo "slapd.sh: $*" >&2; exit 1; }
@@ -41,6 +42,7 @@ olcModulePath: /usr/lib/ldap
 olcModuleLoad: back_mdb
 olcModuleLoad: memberof
 olcModuleLoad: syncprov
+olcModuleLoad: ppolicy
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -101,6 +103,11 @@ objectClass: olcSyncProvConfig
 olcOverlay: {1}syncprov
 olcSpCheckpoint: 100 10
 olcSpSessionLog: 10000
+
+dn: olcOverlay={2}ppolicy,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {2}ppolicy
 LDIF
   cat >"$dir/base.ldif" <<LDIF
 dn: $suffix
