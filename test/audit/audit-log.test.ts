@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileAuditLog, verifyAuditLog, readAuditLog } from '../../audit';
+import { FileAuditLog, verifyAuditLog, readAuditLog, recordHash } from '../../audit';
 import { testEnv } from '../support/env';
 
 async function writeSampleLog(records = 5): Promise<string> {
@@ -57,7 +57,6 @@ test('verify names the line after a removed one, including a removed first line'
 
 test('verify catches a re-hashed edit (the link to the next line breaks) and garbage lines', async () => {
   const path = await writeSampleLog();
-  const { recordHash } = await import('../../audit');
   rewriteLines(path, (lines) =>
     lines.map((l, i) => {
       if (i !== 1) return l;
