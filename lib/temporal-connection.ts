@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { IdsyncConfig } from './config';
+import { temporalConnectionSettings } from './config';
+
+type TlsOption = { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | undefined;
+
+function tlsOption(settings: ReturnType<typeof temporalConnectionSettings>): TlsOption | boolean {
+  const { caFile, certFile, keyFile, serverName } = settings.tls;
+  if (!caFile && !certFile && !keyFile && !serverName) return settings.apiKey ? true : false;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new Error('temporal.tls: certFile and keyFile (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) must be given together');
+  }
+  return {
+    serverNameOverride: serverName,
+    serverRootCACertificate: caFile ? readFileSync(caFile) : undefined,
+    clientCertPair: certFile && keyFile ? { crt: readFileSync(certFile), key: readFileSync(keyFile) } : undefined,
+  };
+}
+
+/** Client connection (starters, CLI) from config + TEMPORAL_* environment. */
+export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const settings = temporalConnectionSettings(config, env);
+  const tls = tlsOption(settings);
+  const connection = await Connection.connect({
+    address: settings.address,
+    tls: tls === false ? undefined : tls === true ? {} : tls,
+    apiKey: settings.apiKey,
+  });
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+/** Worker connection from config + TEMPORAL_* environment. */
+export async function connectWorker(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ connection: NativeConnection; namespace: string }> {
+  const settings = temporalConnectionSettings(config, env);
+  const tls = tlsOption(settings);
+  const connection = await NativeConnection.connect({
+    address: settings.address,
+    tls: tls === false ? undefined : tls === true ? {} : tls,
+    apiKey: settings.apiKey,
+  });
+  return { connection, namespace: settings.namespace };
+}

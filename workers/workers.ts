@@ -1,0 +1,72 @@
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createProvisioningActivities } from '../activities/provisioning';
+import { createDirectoryActivities } from '../activities/directory';
+import { TASK_QUEUES } from '../lib/names';
+import type { Runtime } from '../lib/runtime';
+
+/**
+ * Which parts of idsync this process runs. Operators scale horizontally by running more processes
+ * with the same roles: Temporal spreads tasks over them, and each target queue's rate limit is
+ * enforced by the server, so more workers never mean more requests per second to a target.
+ */
+export type WorkerRole = 'orchestration' | 'directory' | 'targets';
+export const ALL_ROLES: readonly WorkerRole[] = ['orchestration', 'directory', 'targets'];
+
+export interface RunningWorkers {
+  /** Task queues being polled, for the start-up banner. */
+  taskQueues: string[];
+  shutdown(): Promise<void>;
+  /** Resolves when every worker has stopped; rejects if one crashed. */
+  done: Promise<void>;
+}
+
+export async function startWorkers(
+  runtime: Runtime,
+  opts: { connection: NativeConnection; namespace: string; client: Client; roles?: readonly WorkerRole[]; identity?: string },
+): Promise<RunningWorkers> {
+  const roles = new Set(opts.roles ?? ALL_ROLES);
+  const provisioning = createProvisioningActivities(runtime);
+  const workers: Worker[] = [];
+  const common = { connection: opts.connection, namespace: opts.namespace, identity: opts.identity };
+
+  if (roles.has('orchestration')) {
+    workers.push(
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowsPath: require.resolve('../workflows') }),
+    );
+  }
+  if (roles.has('directory')) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: TASK_QUEUES.directory,
+        activities: { ...provisioning, ...createDirectoryActivities(runtime, { client: opts.client }) },
+        maxConcurrentActivityTaskExecutions: 8,
+      }),
+    );
+  }
+  if (roles.has('targets')) {
+    for (const [name, target] of Object.entries(runtime.config.targets)) {
+      if (!target.enabled) continue;
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue: TASK_QUEUES.target(name),
+          activities: provisioning,
+          // Server-side: holds across every worker polling this queue.
+          maxTaskQueueActivitiesPerSecond: target.rateLimit.activitiesPerSecond,
+          maxConcurrentActivityTaskExecutions: target.rateLimit.maxConcurrent,
+        }),
+      );
+    }
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  return {
+    taskQueues: workers.map((w) => w.options.taskQueue),
+    shutdown: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done.catch(() => undefined);
+    },
+    done,
+  };
+}

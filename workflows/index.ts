@@ -1,0 +1,3 @@
+// The workflow bundle: every workflow type the orchestration worker runs.
+export * from './person-lifecycle';
+export * from './directory-watcher';
