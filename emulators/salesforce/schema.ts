@@ -1,0 +1,189 @@
+/**
+ * The sObjects the emulator serves and their fields: drives validation (unknown field, read-only
+ * field, string length, picklists, references), `describe`, and SOQL field resolution.
+ */
+export type FieldType = 'id' | 'string' | 'email' | 'boolean' | 'reference' | 'picklist' | 'datetime' | 'int' | 'date';
+
+export interface FieldDef {
+  name: string;
+  type: FieldType;
+  createable?: boolean;
+  updateable?: boolean;
+  length?: number;
+  referenceTo?: string[];
+  relationshipName?: string;
+  picklist?: readonly string[];
+  label?: string;
+}
+
+export interface ObjectDef {
+  name: string;
+  keyPrefix: string;
+  fields: FieldDef[];
+  /** Operations the REST API allows on this object. */
+  createable: boolean;
+  updateable: boolean;
+  deletable: boolean;
+}
+
+export const TIME_ZONES = [
+  'America/Los_Angeles', 'America/Denver', 'America/Chicago', 'America/New_York', 'America/Sao_Paulo', 'Europe/London',
+  'Europe/Dublin', 'Europe/Paris', 'Europe/Berlin', 'Europe/Amsterdam', 'Europe/Zurich', 'Europe/Madrid', 'Europe/Rome',
+  'Europe/Stockholm', 'Asia/Tokyo', 'Asia/Singapore', 'Asia/Kolkata', 'Asia/Shanghai', 'Australia/Sydney', 'GMT',
+] as const;
+export const LOCALES = ['en_US', 'en_GB', 'en_AU', 'en_IE', 'en_IN', 'de_DE', 'de_CH', 'fr_FR', 'fr_CA', 'es_ES', 'it_IT', 'nl_NL', 'ja_JP', 'zh_CN', 'sv_SE', 'pt_BR'] as const;
+export const LANGUAGES = ['en_US', 'en_GB', 'de', 'fr', 'es', 'it', 'nl_NL', 'ja', 'zh_CN', 'sv', 'pt_BR'] as const;
+export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'ISO-2022-JP', 'EUC-JP', 'ks_c_5601-1987', 'Big5', 'GB2312'] as const;
+
+const id: FieldDef = { name: 'Id', type: 'id' };
+const audit: FieldDef[] = [
+  { name: 'CreatedDate', type: 'datetime' },
+  { name: 'LastModifiedDate', type: 'datetime' },
+];
+const rw = { createable: true, updateable: true } as const;
+const createOnly = { createable: true, updateable: false } as const;
+
+function ref(name: string, to: string, relationshipName: string, access: Partial<FieldDef> = rw): FieldDef {
+  return { name, type: 'reference', referenceTo: [to], relationshipName, ...access };
+}
+
+export const OBJECTS: Record<string, ObjectDef> = {
+  User: {
+    name: 'User', keyPrefix: '005', createable: true, updateable: true, deletable: false,
+    fields: [
+      id,
+      { name: 'Username', type: 'string', length: 80, ...rw },
+      { name: 'LastName', type: 'string', length: 80, ...rw },
+      { name: 'FirstName', type: 'string', length: 40, ...rw },
+      { name: 'Name', type: 'string', length: 121 },
+      { name: 'Email', type: 'email', length: 128, ...rw },
+      { name: 'Alias', type: 'string', length: 8, ...rw },
+      { name: 'CommunityNickname', type: 'string', length: 40, ...rw },
+      { name: 'TimeZoneSidKey', type: 'picklist', picklist: TIME_ZONES, label: 'Time Zone', ...rw },
+      { name: 'LocaleSidKey', type: 'picklist', picklist: LOCALES, label: 'Locale', ...rw },
+      { name: 'EmailEncodingKey', type: 'picklist', picklist: EMAIL_ENCODINGS, label: 'Email Encoding', ...rw },
+      { name: 'LanguageLocaleKey', type: 'picklist', picklist: LANGUAGES, label: 'Language', ...rw },
+      ref('ProfileId', 'Profile', 'Profile'),
+      ref('UserRoleId', 'UserRole', 'UserRole'),
+      ref('ManagerId', 'User', 'Manager'),
+      { name: 'FederationIdentifier', type: 'string', length: 512, ...rw },
+      { name: 'IsActive', type: 'boolean', ...rw },
+      { name: 'Title', type: 'string', length: 80, ...rw },
+      { name: 'Department', type: 'string', length: 80, ...rw },
+      { name: 'Division', type: 'string', length: 80, ...rw },
+      { name: 'CompanyName', type: 'string', length: 80, ...rw },
+      { name: 'EmployeeNumber', type: 'string', length: 20, ...rw },
+      { name: 'Phone', type: 'string', length: 40, ...rw },
+      { name: 'UserType', type: 'string' },
+      { name: 'LastLoginDate', type: 'datetime' },
+      ...audit,
+    ],
+  },
+  Profile: {
+    name: 'Profile', keyPrefix: '00e', createable: false, updateable: false, deletable: false,
+    fields: [id, { name: 'Name', type: 'string' }, { name: 'UserLicenseId', type: 'reference', referenceTo: ['UserLicense'], relationshipName: 'UserLicense' }, ...audit],
+  },
+  UserLicense: {
+    name: 'UserLicense', keyPrefix: '100', createable: false, updateable: false, deletable: false,
+    fields: [id, { name: 'Name', type: 'string' }, { name: 'TotalLicenses', type: 'int' }, { name: 'UsedLicenses', type: 'int' }],
+  },
+  UserRole: {
+    name: 'UserRole', keyPrefix: '00E', createable: true, updateable: true, deletable: true,
+    fields: [id, { name: 'Name', type: 'string', length: 80, ...rw }, { name: 'DeveloperName', type: 'string', length: 80, ...rw }, ref('ParentRoleId', 'UserRole', 'ParentRole'), ...audit],
+  },
+  PermissionSet: {
+    name: 'PermissionSet', keyPrefix: '0PS', createable: true, updateable: true, deletable: true,
+    fields: [
+      id,
+      { name: 'Name', type: 'string', length: 80, ...rw },
+      { name: 'Label', type: 'string', length: 80, ...rw },
+      { name: 'IsOwnedByProfile', type: 'boolean' },
+      ref('ProfileId', 'Profile', 'Profile', {}),
+      ref('LicenseId', 'UserLicense', 'License', createOnly),
+      { name: 'PermissionSetGroupId', type: 'reference', referenceTo: ['PermissionSetGroup'] },
+      ...audit,
+    ],
+  },
+  PermissionSetAssignment: {
+    name: 'PermissionSetAssignment', keyPrefix: '0Pa', createable: true, updateable: false, deletable: true,
+    fields: [
+      id,
+      ref('AssigneeId', 'User', 'Assignee', createOnly),
+      ref('PermissionSetId', 'PermissionSet', 'PermissionSet', createOnly),
+      { name: 'PermissionSetGroupId', type: 'reference', referenceTo: ['PermissionSetGroup'], createable: true },
+      { name: 'ExpirationDate', type: 'date', ...rw },
+      { name: 'IsActive', type: 'boolean' },
+      ...audit,
+    ],
+  },
+  PermissionSetLicense: {
+    name: 'PermissionSetLicense', keyPrefix: '0PL', createable: false, updateable: false, deletable: false,
+    fields: [id, { name: 'DeveloperName', type: 'string' }, { name: 'MasterLabel', type: 'string' }, { name: 'TotalLicenses', type: 'int' }, { name: 'UsedLicenses', type: 'int' }, ...audit],
+  },
+  PermissionSetLicenseAssign: {
+    name: 'PermissionSetLicenseAssign', keyPrefix: '2LA', createable: true, updateable: false, deletable: true,
+    fields: [id, ref('AssigneeId', 'User', 'Assignee', createOnly), ref('PermissionSetLicenseId', 'PermissionSetLicense', 'PermissionSetLicense', createOnly), ...audit],
+  },
+  Group: {
+    name: 'Group', keyPrefix: '00G', createable: true, updateable: true, deletable: true,
+    fields: [
+      id,
+      { name: 'Name', type: 'string', length: 40, ...rw },
+      { name: 'DeveloperName', type: 'string', length: 80, ...rw },
+      { name: 'Type', type: 'picklist', picklist: ['Regular', 'Role', 'RoleAndSubordinates', 'Queue', 'Organization'], ...createOnly },
+      ...audit,
+    ],
+  },
+  GroupMember: {
+    name: 'GroupMember', keyPrefix: '011', createable: true, updateable: false, deletable: true,
+    fields: [id, ref('GroupId', 'Group', 'Group', createOnly), { name: 'UserOrGroupId', type: 'reference', referenceTo: ['User', 'Group'], createable: true }, ...audit],
+  },
+  UserLogin: {
+    name: 'UserLogin', keyPrefix: '060', createable: false, updateable: true, deletable: false,
+    fields: [id, ref('UserId', 'User', 'User', {}), { name: 'IsFrozen', type: 'boolean', updateable: true }, { name: 'IsPasswordLocked', type: 'boolean', updateable: true }, ...audit],
+  },
+};
+
+/** SOQL and REST paths name objects and fields case-insensitively; responses use API casing. */
+export function objectDef(name: string): ObjectDef | undefined {
+  const lower = name.toLowerCase();
+  return Object.values(OBJECTS).find((o) => o.name.toLowerCase() === lower);
+}
+
+export function fieldDef(object: ObjectDef, name: string): FieldDef | undefined {
+  const lower = name.toLowerCase();
+  return object.fields.find((f) => f.name.toLowerCase() === lower);
+}
+
+export function relationshipDef(object: ObjectDef, name: string): FieldDef | undefined {
+  const lower = name.toLowerCase();
+  return object.fields.find((f) => f.relationshipName?.toLowerCase() === lower);
+}
+
+/** The describe shape jsforce needs (name, fields[].name/type) plus what a client would inspect. */
+export function describeObject(object: ObjectDef, version: string): Record<string, unknown> {
+  return {
+    name: object.name,
+    label: object.name,
+    keyPrefix: object.keyPrefix,
+    createable: object.createable,
+    updateable: object.updateable,
+    deletable: object.deletable,
+    queryable: true,
+    childRelationships: [],
+    urls: { sobject: `/services/data/v${version}/sobjects/${object.name}`, describe: `/services/data/v${version}/sobjects/${object.name}/describe` },
+    fields: object.fields.map((f) => ({
+      name: f.name,
+      label: f.label ?? f.name,
+      type: f.type === 'int' ? 'int' : f.type,
+      length: f.length ?? 0,
+      createable: !!f.createable,
+      updateable: !!f.updateable,
+      nillable: f.type !== 'boolean' && f.name !== 'Id',
+      referenceTo: f.referenceTo ?? [],
+      relationshipName: f.relationshipName ?? null,
+      restrictedPicklist: !!f.picklist,
+      picklistValues: (f.picklist ?? []).map((v) => ({ value: v, label: v, active: true, defaultValue: false })),
+    })),
+  };
+}
