@@ -1,8 +1,164 @@
-// PLACEHOLDER owned by the directory work (issue 5): replace with the real schemas, keep the export names.
 import { z } from 'zod';
-export const directoryConfigSchema = z.looseObject({ kind: z.enum(['ldap', 'otds']) });
-export const watcherConfigSchema = z.looseObject({});
-export const intakeConfigSchema = z.looseObject({});
+import { isDuration, parseDuration } from '../lib/duration';
+
+/** Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. */
+const durationMs = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .refine(isDuration, { message: 'expected a duration such as 2s, 500ms, 5m' })
+    .transform((text) => parseDuration(text)),
+]);
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable NAME (the value is read at start-up)');
+
+/** Person field -> directory attribute. Every field is optional: a preset fills the rest. */
+export const attributeMappingSchema = z.object({
+  anchor: z.string().min(1).optional(),
+  username: z.string().min(1).optional(),
+  email: z.string().min(1).optional(),
+  givenName: z.string().min(1).optional(),
+  familyName: z.string().min(1).optional(),
+  displayName: z.string().min(1).optional(),
+  employeeId: z.string().min(1).optional(),
+  employeeType: z.string().min(1).optional(),
+  department: z.string().min(1).optional(),
+  title: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+  businessUnit: z.string().min(1).optional(),
+  manager: z.string().min(1).optional(),
+  startDate: z.string().min(1).optional(),
+  endDate: z.string().min(1).optional(),
+  /** Further attributes copied into Person.extra under their directory name. */
+  extra: z.array(z.string().min(1)).optional(),
+});
+export type AttributeMapping = z.infer<typeof attributeMappingSchema>;
+
+/**
+ * How a disabled account is recognised; any matching rule disables. `values`: the attribute holds one of
+ * them (case-insensitive); `present`: the attribute exists at all (pwdAccountLockedTime).
+ */
+export const disabledRuleSchema = z.object({
+  attribute: z.string().min(1),
+  values: z.array(z.string()).optional(),
+  present: z.boolean().default(false),
+  /** Disabled when the integer value has any of these bits set (AD userAccountControl: 2). */
+  bitmask: z.number().int().positive().optional(),
+  /** Disabled when the value is a date (GeneralizedTime or AD FILETIME) in the past (AD accountExpires). */
+  expired: z.boolean().default(false),
+});
+export type DisabledRule = z.infer<typeof disabledRuleSchema>;
+
+export const ldapDirectorySchema = z.object({
+  kind: z.literal('ldap'),
+  /** ldap://host:389 or ldaps://host:636. */
+  url: z.string().regex(/^ldaps?:\/\//, 'expected ldap://host:port or ldaps://host:port'),
+  preset: z.enum(['openldap', 'activeDirectory', 'otds']).default('openldap'),
+  bindDn: z.string().min(1).optional(),
+  /** Name of the environment variable holding the bind password, never the password itself. */
+  bindPasswordEnv: envVarName.optional(),
+  tls: z
+    .object({
+      startTls: z.boolean().default(false),
+      caFile: z.string().min(1).optional(),
+      serverName: z.string().min(1).optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .default({ startTls: false, rejectUnauthorized: true }),
+  people: z.object({
+    baseDn: z.string().min(1),
+    /** Trusted configuration text; never built from directory or request data. */
+    filter: z.string().min(1).optional(),
+    scope: z.enum(['one', 'sub']).default('sub'),
+  }),
+  groups: z
+    .object({
+      baseDn: z.string().min(1),
+      filter: z.string().min(1).optional(),
+      scope: z.enum(['one', 'sub']).default('sub'),
+      /** How many levels of groups-inside-groups count as membership. 0 = direct only. */
+      nestingDepth: z.number().int().min(0).max(20).default(5),
+    })
+    .optional(),
+  attributes: attributeMappingSchema.default({}),
+  /** Overrides the preset's disabled rule (OpenLDAP default: pwdAccountLockedTime present). */
+  disabled: z.array(disabledRuleSchema).optional(),
+  /** Change-tracking attribute; default per preset (entryCSN, uSNChanged, modifyTimestamp). */
+  changeAttribute: z.enum(['entryCSN', 'uSNChanged', 'modifyTimestamp']).optional(),
+  /** Re-read this far before the cursor so entries committed out of order are not missed (repeats are dropped). */
+  changeLookback: durationMs.default(5000),
+  pageSize: z.number().int().min(1).max(10_000).default(500),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+export type LdapDirectoryConfig = z.infer<typeof ldapDirectorySchema>;
+
+export const otdsDirectorySchema = z.object({
+  kind: z.literal('otds'),
+  /** e.g. https://otds.example.com (the /otdsws/rest prefix is added). */
+  baseUrl: z.string().url(),
+  username: z.string().min(1),
+  passwordEnv: envVarName,
+  /** Restrict to one user partition; absent = every partition the account may read. */
+  partition: z.string().min(1).optional(),
+  pageSize: z.number().int().min(1).max(1000).default(200),
+  nestingDepth: z.number().int().min(0).max(20).default(5),
+  attributes: attributeMappingSchema.default({}),
+  disabled: z.array(disabledRuleSchema).optional(),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+export type OtdsDirectoryConfig = z.infer<typeof otdsDirectorySchema>;
+
+export const directoryConfigSchema = z.discriminatedUnion('kind', [ldapDirectorySchema, otdsDirectorySchema]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
+
+export const guardConfigSchema = z.object({
+  /** More leavers than this in one poll are held for approval. */
+  maxLeavers: z.number().int().min(0).default(25),
+  /** ... or more than this share (percent) of the last snapshot. */
+  maxLeaverPercent: z.number().min(0).max(100).default(5),
+  /** A scan returning fewer than this percent of the last snapshot's people holds every leaver. */
+  minPeoplePercent: z.number().min(0).max(100).default(50),
+  /** Percentage rules only apply from this snapshot size on (tiny directories churn in big relative steps). */
+  minSnapshotForPercent: z.number().int().min(0).default(50),
+});
+
+/** Watcher settings with every default applied; read them through resolveWatcherConfig. */
+export const watcherSettingsSchema = z.object({
+  pollInterval: durationMs.default(2000),
+  /** Cheap anchors-only scan that proves deletions / scope loss. */
+  presenceScanInterval: durationMs.default(10_000),
+  /** Full re-read of everyone, catching drift that change tracking cannot see (refint, group deletes). */
+  fullScanInterval: durationMs.default(300_000),
+  /** Cursor + snapshot live here (atomic generation files), never in workflow history. */
+  stateDir: z.string().min(1).default('.idsync/watcher'),
+  orchestrationTaskQueue: z.string().min(1).default('idsync-orchestration'),
+  directoryTaskQueue: z.string().min(1).default('idsync-directory'),
+  /** First baseline: record everyone silently (default) or start a joiner per enabled person. */
+  baseline: z.enum(['silent', 'joiners']).default('silent'),
+  pollsPerRun: z.number().int().min(1).default(200),
+  guard: guardConfigSchema.default({ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50 }),
+});
+export type WatcherSettings = z.infer<typeof watcherSettingsSchema>;
+export type GuardConfig = z.infer<typeof guardConfigSchema>;
+
+/**
+ * The config-file section: every field optional, so the top-level loader may default the whole
+ * block to {}. Consumers call resolveWatcherConfig to get the defaults filled in.
+ */
+export const watcherConfigSchema = watcherSettingsSchema.partial();
 export type WatcherConfig = z.infer<typeof watcherConfigSchema>;
+
+export function resolveWatcherConfig(raw: WatcherConfig | undefined): WatcherSettings {
+  return watcherSettingsSchema.parse(raw ?? {});
+}
+
+export const intakeConfigSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(8787),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Name of the environment variable holding the HMAC-SHA256 secret. */
+  hmacSecretEnv: envVarName,
+  /** Requests whose timestamp is further than this from now are refused as replays. */
+  maxClockSkew: durationMs.default(300_000),
+  maxBodyBytes: z.number().int().positive().default(256 * 1024),
+});
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

@@ -11,6 +11,11 @@ export interface DirectoryChanges {
   removedAnchors: string[];
   /** Opaque cursor to pass next time (entryCSN / uSNChanged / timestamp high-water mark). */
   cursor: string;
+  /**
+   * Names of groups whose own entry changed. Their *former* members are not knowable from the
+   * directory any more, so a caller holding a snapshot re-reads everyone it last saw in them.
+   */
+  changedGroups?: string[];
 }
 
 export interface DirectorySource {
@@ -24,5 +29,9 @@ export interface DirectorySource {
   groupMemberAnchors(groupName: string): Promise<string[]>;
   /** Incremental changes since `cursor` (null: everything, as the initial baseline). */
   changesSince(cursor: string | null): Promise<DirectoryChanges>;
+  /** Anchors of everyone in scope (cheap presence scan that proves deletions); absent: use listPeople. */
+  listAnchors?(): AsyncIterable<string>;
+  /** The cursor for "now", taken before a full listPeople scan so nothing committed during it is lost. */
+  currentCursor?(): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,0 +1,101 @@
+import { EqualityFilter, type Client, type Entry } from 'ldapts';
+import { entryToBag, normalizeDn, rdnValue } from './entry';
+import type { EffectiveLdapSettings } from './presets';
+
+export interface GroupScope {
+  baseDn: string;
+  scope: 'one' | 'sub';
+  nestingDepth: number;
+}
+
+interface GroupRef {
+  dn: string;
+  name: string;
+}
+
+/** Walks parent links breadth-first, at most `depth` levels above the direct groups; cycles are harmless. */
+export async function resolveGroupNames(memberDn: string, depth: number, parentsOf: (dn: string) => Promise<GroupRef[]> | GroupRef[]): Promise<string[]> {
+  const names = new Set<string>();
+  const visited = new Set<string>([normalizeDn(memberDn)]);
+  let frontier = [memberDn];
+  for (let level = 0; level <= depth && frontier.length > 0; level++) {
+    const next: string[] = [];
+    for (const dn of frontier) {
+      for (const group of await parentsOf(dn)) {
+        const key = normalizeDn(group.dn);
+        if (visited.has(key)) continue;
+        visited.add(key);
+        names.add(group.name);
+        next.push(group.dn);
+      }
+    }
+    frontier = next;
+  }
+  return [...names].sort();
+}
+
+function groupRef(entry: Entry, settings: EffectiveLdapSettings): GroupRef {
+  const bag = entryToBag(entry);
+  return { dn: entry.dn, name: bag.get(settings.groupNameAttribute.toLowerCase())?.[0] ?? rdnValue(entry.dn) };
+}
+
+/** Per-person reverse lookups ((member=<dn>) searches): cheap for the few people an incremental poll touches. */
+export class GroupLookup {
+  private readonly parents = new Map<string, Promise<GroupRef[]>>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly settings: EffectiveLdapSettings,
+    private readonly scope: GroupScope,
+  ) {}
+
+  groupsOf(memberDn: string): Promise<string[]> {
+    return resolveGroupNames(memberDn, this.scope.nestingDepth, (dn) => this.parentsOf(dn));
+  }
+
+  private parentsOf(dn: string): Promise<GroupRef[]> {
+    const key = normalizeDn(dn);
+    let cached = this.parents.get(key);
+    if (!cached) {
+      const filter = `(&${this.settings.groupFilter}${new EqualityFilter({ attribute: this.settings.memberAttribute, value: dn }).toString()})`;
+      cached = this.client
+        .search(this.scope.baseDn, { scope: this.scope.scope, filter, attributes: [this.settings.groupNameAttribute] })
+        .then((res) => res.searchEntries.map((e) => groupRef(e, this.settings)));
+      this.parents.set(key, cached);
+    }
+    return cached;
+  }
+}
+
+/** Every group's members held in memory once per full scan: one paged pass instead of a search per person. */
+export class GroupIndex {
+  private readonly parentsByMember = new Map<string, GroupRef[]>();
+
+  static async load(client: Client, settings: EffectiveLdapSettings, scope: GroupScope, pageSize: number): Promise<GroupIndex> {
+    const index = new GroupIndex(scope.nestingDepth);
+    const pages = client.searchPaginated(scope.baseDn, {
+      scope: scope.scope,
+      filter: settings.groupFilter,
+      attributes: [settings.groupNameAttribute, settings.memberAttribute],
+      paged: { pageSize },
+    });
+    for await (const page of pages) {
+      for (const entry of page.searchEntries) {
+        const ref = groupRef(entry, settings);
+        for (const member of entryToBag(entry).get(settings.memberAttribute.toLowerCase()) ?? []) {
+          const key = normalizeDn(member);
+          const list = index.parentsByMember.get(key);
+          if (list) list.push(ref);
+          else index.parentsByMember.set(key, [ref]);
+        }
+      }
+    }
+    return index;
+  }
+
+  private constructor(private readonly depth: number) {}
+
+  groupsOf(memberDn: string): Promise<string[]> {
+    return resolveGroupNames(memberDn, this.depth, (dn) => this.parentsByMember.get(normalizeDn(dn)) ?? []);
+  }
+}

@@ -1,0 +1,316 @@
+import { EqualityFilter, GreaterThanEqualsFilter, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter } from 'ldapts';
+import type { Person } from '../../lib/person';
+import { nonRetryable, retryable } from '../../lib/errors';
+import type { LdapDirectoryConfig } from '../config';
+import type { DirectoryChanges, DirectorySource } from '../source';
+import { mappedAttributeNames, personFromBag } from '../mapping';
+import { openLdapClient } from './connection';
+import { compareChangeValues, cursorAt, cursorValueAt, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
+import { entryToBag, guidToBytes, guidToString, normalizeDn, rdnValue } from './entry';
+import { GroupIndex, GroupLookup, type GroupScope } from './groups';
+import { effectiveSettings, type EffectiveLdapSettings } from './presets';
+
+type GroupsOf = (dn: string) => Promise<string[]>;
+
+/** DirectorySource over LDAP (OpenLDAP, Active Directory, OTDS's LDAP listener) with ldapts. */
+export class LdapDirectorySource implements DirectorySource {
+  private readonly settings: EffectiveLdapSettings;
+  private readonly personAttributes: string[];
+  private connection: Promise<Client> | null = null;
+
+  constructor(
+    private readonly config: LdapDirectoryConfig,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.settings = effectiveSettings(config);
+    this.personAttributes = [
+      this.settings.anchorAttribute,
+      this.settings.changeAttribute,
+      ...mappedAttributeNames(this.settings.mapping, this.settings.disabled),
+    ].filter((name, i, all) => all.findIndex((n) => n.toLowerCase() === name.toLowerCase()) === i);
+  }
+
+  private get groupScope(): GroupScope | null {
+    const groups = this.config.groups;
+    return groups ? { baseDn: groups.baseDn, scope: groups.scope, nestingDepth: groups.nestingDepth } : null;
+  }
+
+  /** One bound connection, reopened after a transport failure. */
+  private async withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    if (!this.connection) {
+      this.connection = openLdapClient(this.config, this.env);
+      this.connection.catch(() => (this.connection = null));
+    }
+    const client = await this.connection;
+    try {
+      return await work(client);
+    } catch (err) {
+      if (err instanceof ResultCodeError) throw err;
+      this.connection = null;
+      await client.unbind().catch(() => undefined);
+      throw retryable('DirectoryUnavailable', `directory ${this.config.url} failed: ${(err as Error).message}`, { target: 'directory' });
+    }
+  }
+
+  private anchorOf(entry: Entry): string | undefined {
+    const name = this.settings.anchorAttribute.toLowerCase();
+    const raw = Object.entries(entry).find(([key]) => key.toLowerCase() === name)?.[1];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (value === undefined) return undefined;
+    return (Buffer.isBuffer(value) ? guidToString(value) : String(value)) || undefined;
+  }
+
+  private anchorFilter(anchor: string): Filter {
+    const value = this.settings.binaryAnchor ? guidToBytes(anchor) : anchor;
+    if (value === null) throw nonRetryable('ValidationError', 'anchor is not a GUID', { target: 'directory', identity: anchor, field: this.settings.anchorAttribute });
+    return new EqualityFilter({ attribute: this.settings.anchorAttribute, value });
+  }
+
+  private searchOptions(filter: string) {
+    return {
+      scope: this.config.people.scope,
+      filter,
+      attributes: this.personAttributes,
+      explicitBufferAttributes: this.settings.binaryAnchor ? [this.settings.anchorAttribute] : [],
+    };
+  }
+
+  private async buildPerson(entry: Entry, groupsOf: GroupsOf | null, managers: ManagerResolver): Promise<Person | null> {
+    const anchor = this.anchorOf(entry);
+    if (!anchor) return null;
+    const bag = entryToBag(entry, this.settings.binaryAnchor ? [this.settings.anchorAttribute] : []);
+    const person = personFromBag(bag, { anchor, dn: entry.dn, fallbackUsername: rdnValue(entry.dn) }, this.settings.mapping, this.settings.disabled);
+    managers.remember(entry.dn, anchor);
+    if (groupsOf) person.groups = await groupsOf(entry.dn);
+    if (person.managerDn) {
+      const managerAnchor = await managers.resolve(person.managerDn);
+      if (managerAnchor) person.managerAnchor = managerAnchor;
+    }
+    return person;
+  }
+
+  private managerResolver(client: Client): ManagerResolver {
+    return new ManagerResolver(async (dn) => {
+      try {
+        const res = await client.search(dn, { ...this.searchOptions(this.settings.peopleFilter), scope: 'base', attributes: [this.settings.anchorAttribute] });
+        return res.searchEntries[0] ? (this.anchorOf(res.searchEntries[0]) ?? null) : null;
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) return null;
+        throw err;
+      }
+    });
+  }
+
+  private async searchPeople(filter: string): Promise<Person[]> {
+    return this.withClient(async (client) => {
+      const lookup = this.groupScope ? new GroupLookup(client, this.settings, this.groupScope) : null;
+      const managers = this.managerResolver(client);
+      const res = await this.ignoreMissingBase(() => client.search(this.config.people.baseDn, this.searchOptions(filter)));
+      const people: Person[] = [];
+      for (const entry of res?.searchEntries ?? []) {
+        const person = await this.buildPerson(entry, lookup ? (dn) => lookup.groupsOf(dn) : null, managers);
+        if (person) people.push(person);
+      }
+      return people;
+    });
+  }
+
+  /** A missing base DN reads as "nobody here": the watcher's shrink guard then holds any leavers. */
+  private async ignoreMissingBase<T>(run: () => Promise<T>): Promise<T | null> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof NoSuchObjectError) return null;
+      throw err;
+    }
+  }
+
+  async getPerson(anchor: string): Promise<Person | null> {
+    const people = await this.searchPeople(`(&${this.settings.peopleFilter}${this.anchorFilter(anchor).toString()})`);
+    return people[0] ?? null;
+  }
+
+  async findPerson(query: { username?: string; email?: string }): Promise<Person | null> {
+    const clauses: Filter[] = [];
+    if (query.username) clauses.push(new EqualityFilter({ attribute: this.settings.mapping.username, value: query.username }));
+    if (query.email && this.settings.mapping.email) clauses.push(new EqualityFilter({ attribute: this.settings.mapping.email, value: query.email }));
+    if (clauses.length === 0) return null;
+    const people = await this.searchPeople(`(&${this.settings.peopleFilter}${new OrFilter({ filters: clauses }).toString()})`);
+    if (people.length > 1) {
+      throw nonRetryable('AmbiguousMatch', `${people.length} directory entries match`, { target: 'directory', identity: query.username ?? query.email });
+    }
+    return people[0] ?? null;
+  }
+
+  async *listPeople(): AsyncIterable<Person> {
+    const client = await this.withClient(async (c) => c);
+    const scope = this.groupScope;
+    const index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
+    const managers = this.managerResolver(client);
+    const pages = client.searchPaginated(this.config.people.baseDn, { ...this.searchOptions(this.settings.peopleFilter), paged: { pageSize: this.config.pageSize } });
+    try {
+      for await (const page of pages) {
+        for (const entry of page.searchEntries) {
+          const person = await this.buildPerson(entry, index ? (dn) => index.groupsOf(dn) : null, managers);
+          if (person) yield person;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof NoSuchObjectError)) throw err;
+    }
+  }
+
+  async *listAnchors(): AsyncIterable<string> {
+    const client = await this.withClient(async (c) => c);
+    const pages = client.searchPaginated(this.config.people.baseDn, {
+      ...this.searchOptions(this.settings.peopleFilter),
+      attributes: [this.settings.anchorAttribute],
+      paged: { pageSize: Math.max(this.config.pageSize, 1000) },
+    });
+    try {
+      for await (const page of pages) {
+        for (const entry of page.searchEntries) {
+          const anchor = this.anchorOf(entry);
+          if (anchor) yield anchor;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof NoSuchObjectError)) throw err;
+    }
+  }
+
+  async groupMemberAnchors(groupName: string): Promise<string[]> {
+    const scope = this.groupScope;
+    if (!scope) return [];
+    return this.withClient(async (client) => {
+      const nameFilter = new EqualityFilter({ attribute: this.settings.groupNameAttribute, value: groupName }).toString();
+      const res = await client.search(scope.baseDn, { scope: scope.scope, filter: `(&${this.settings.groupFilter}${nameFilter})`, attributes: ['1.1'] });
+      const anchors = new Set<string>();
+      for (const group of res.searchEntries) {
+        for (const entry of await this.expandMembers(client, group.dn, scope.nestingDepth)) {
+          const anchor = this.anchorOf(entry);
+          if (anchor) anchors.add(anchor);
+        }
+      }
+      return [...anchors].sort();
+    });
+  }
+
+  /** People entries below a group, following member groups down `depth` levels. */
+  private async expandMembers(client: Client, groupDn: string, depth: number, seen = new Set<string>()): Promise<Entry[]> {
+    if (seen.has(normalizeDn(groupDn))) return [];
+    seen.add(normalizeDn(groupDn));
+    const group = await this.ignoreMissingBase(() =>
+      client.search(groupDn, { scope: 'base', filter: this.settings.groupFilter, attributes: [this.settings.memberAttribute] }),
+    );
+    const members = group?.searchEntries[0] ? (entryToBag(group.searchEntries[0]).get(this.settings.memberAttribute.toLowerCase()) ?? []) : [];
+    const people: Entry[] = [];
+    for (const memberDn of members) {
+      const asPerson = await this.ignoreMissingBase(() => client.search(memberDn, { ...this.searchOptions(this.settings.peopleFilter), scope: 'base' }));
+      if (asPerson?.searchEntries[0]) people.push(asPerson.searchEntries[0]);
+      else if (depth > 0) people.push(...(await this.expandMembers(client, memberDn, depth - 1, seen)));
+    }
+    return people;
+  }
+
+  async currentCursor(): Promise<string> {
+    const attribute = this.settings.changeAttribute;
+    return this.withClient(async (client) => {
+      const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['namingContexts', 'highestCommittedUSN', 'currentTime'] });
+      const rootBag = root.searchEntries[0] ? entryToBag(root.searchEntries[0]) : new Map<string, string[]>();
+      const at = (value: string) => encodeCursor(cursorAt(attribute, value, this.config.changeLookback));
+      if (attribute === 'uSNChanged') return at(rootBag.get('highestcommittedusn')?.[0] ?? '0');
+      if (attribute === 'entryCSN') {
+        const context = (rootBag.get('namingcontexts') ?? [])
+          .filter((nc) => normalizeDn(this.config.people.baseDn).endsWith(normalizeDn(nc)))
+          .sort((a, b) => b.length - a.length)[0];
+        if (context) {
+          const res = await client.search(context, { scope: 'base', filter: '(objectClass=*)', attributes: ['contextCSN'] });
+          const csns = res.searchEntries[0] ? (entryToBag(res.searchEntries[0]).get('contextcsn') ?? []) : [];
+          if (csns.length > 0) return at(maxChangeValue(attribute, csns, csns[0]!));
+        }
+      }
+      const serverNow = rootBag.get('currenttime')?.[0];
+      // No server high-water mark: "now" minus the look-back, by whichever clock is available.
+      return encodeCursor({ attribute, value: serverNow ?? cursorValueAt(attribute, Date.now() - this.config.changeLookback), settled: false });
+    });
+  }
+
+  async changesSince(cursorText: string | null): Promise<DirectoryChanges> {
+    const attribute = this.settings.changeAttribute;
+    const cursor = cursorText ? decodeCursor(cursorText, attribute) : null;
+    if (!cursor) {
+      const start = await this.currentCursor();
+      const changed: Person[] = [];
+      for await (const person of this.listPeople()) changed.push(person);
+      return { changed, removedAnchors: [], cursor: start };
+    }
+    const since = searchLowerBound(cursor, this.config.changeLookback);
+    const sinceFilter = new GreaterThanEqualsFilter({ attribute, value: since }).toString();
+    return this.withClient(async (client) => {
+      const scope = this.groupScope;
+      const lookup = scope ? new GroupLookup(client, this.settings, scope) : null;
+      const managers = this.managerResolver(client);
+      const changeValues: string[] = [];
+      const entries = new Map<string, Entry>();
+      const peopleRes = await this.ignoreMissingBase(() =>
+        client.search(this.config.people.baseDn, this.searchOptions(`(&${this.settings.peopleFilter}${sinceFilter})`)),
+      );
+      for (const entry of peopleRes?.searchEntries ?? []) entries.set(normalizeDn(entry.dn), entry);
+      for (const entry of peopleRes?.searchEntries ?? []) changeValues.push(...(entryToBag(entry).get(attribute.toLowerCase()) ?? []));
+      const changedGroups: string[] = [];
+      if (scope) {
+        const groupRes = await this.ignoreMissingBase(() =>
+          client.search(scope.baseDn, {
+            scope: scope.scope,
+            filter: `(&${this.settings.groupFilter}${sinceFilter})`,
+            attributes: [this.settings.groupNameAttribute, attribute],
+          }),
+        );
+        for (const group of groupRes?.searchEntries ?? []) {
+          const bag = entryToBag(group);
+          changeValues.push(...(bag.get(attribute.toLowerCase()) ?? []));
+          changedGroups.push(bag.get(this.settings.groupNameAttribute.toLowerCase())?.[0] ?? rdnValue(group.dn));
+          for (const member of await this.expandMembers(client, group.dn, scope.nestingDepth)) entries.set(normalizeDn(member.dn), member);
+        }
+      }
+      const changed: Person[] = [];
+      for (const entry of entries.values()) {
+        const person = await this.buildPerson(entry, lookup ? (dn) => lookup.groupsOf(dn) : null, managers);
+        if (person) changed.push(person);
+      }
+      const next = maxChangeValue(attribute, changeValues, cursor.value);
+      const value = compareChangeValues(attribute, next, cursor.value) >= 0 ? next : cursor.value;
+      return {
+        changed,
+        removedAnchors: [],
+        cursor: encodeCursor(cursorAt(attribute, value, this.config.changeLookback)),
+        changedGroups: [...new Set(changedGroups)].sort(),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    const pending = this.connection;
+    this.connection = null;
+    if (pending) await pending.then((c) => c.unbind()).catch(() => undefined);
+  }
+}
+
+/** dn -> anchor for manager links: filled by every entry read, falling back to one base read per unknown manager. */
+class ManagerResolver {
+  private readonly known = new Map<string, string | null>();
+  constructor(private readonly lookup: (dn: string) => Promise<string | null>) {}
+
+  remember(dn: string, anchor: string): void {
+    this.known.set(normalizeDn(dn), anchor);
+  }
+
+  async resolve(dn: string): Promise<string | null> {
+    const key = normalizeDn(dn);
+    if (this.known.has(key)) return this.known.get(key)!;
+    const anchor = await this.lookup(dn);
+    this.known.set(key, anchor);
+    return anchor;
+  }
+}
