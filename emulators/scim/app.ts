@@ -1,0 +1,223 @@
+/**
+ * Express wiring of the SCIM service-provider emulator: scimmy-routers for the protocol (schema
+ * validation, PatchOp, ListResponse, discovery), wrapped by middleware for what the library leaves
+ * to the provider (contract scim.md §5): bearer auth, page-size policy, If-Match/412, Location and
+ * ETag headers, the 200-or-204 PATCH switch and fault injection.
+ * scimmy is a process-wide singleton, so one process hosts exactly one SCIM emulator.
+ */
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import SCIMMY from 'scimmy';
+import SCIMMYRouters from 'scimmy-routers';
+import { EMULATOR_ADMIN_PREFIX, type FaultController, type FaultSettings } from '../faults';
+import { GROUP_FILTER_ATTRIBUTES, InvalidFilterError, USER_FILTER_ATTRIBUTES, parseFilter, type FilterableAttributes, type FilterNode } from './filter';
+import { scimError, type ScimStore } from './store';
+
+export const SCIM_BASE_PATH = '/scim/v2';
+
+interface ScimContext {
+  method: string;
+}
+
+function scimErrorBody(status: number, detail: string, scimType?: string) {
+  return { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
+
+function parseOrReject(filter: { expression?: string } | undefined, attributes: FilterableAttributes): FilterNode | undefined {
+  if (!filter?.expression) return undefined;
+  try {
+    return parseFilter(filter.expression, attributes);
+  } catch (err) {
+    if (err instanceof InvalidFilterError) throw scimError(400, 'invalidFilter', err.message);
+    throw err;
+  }
+}
+
+/** egress: one resource by id (404 if absent) or the filtered list. */
+function readResources(store: ScimStore, type: 'User' | 'Group', resource: { id?: string; filter?: { expression?: string } }) {
+  const isUser = type === 'User';
+  if (resource.id) {
+    const stored = (isUser ? store.users : store.groups).get(resource.id);
+    if (!stored) throw scimError(404, null, `${type} ${resource.id} not found`);
+    return isUser ? store.userView(stored) : store.groupView(stored);
+  }
+  return isUser
+    ? store.queryUsers(parseOrReject(resource.filter, USER_FILTER_ATTRIBUTES))
+    : store.queryGroups(parseOrReject(resource.filter, GROUP_FILTER_ATTRIBUTES));
+}
+
+/** Declares Users and Groups on the process-wide scimmy instance, backed by `store`. Call once per process. */
+export function declareScimResources(store: ScimStore): void {
+  SCIMMY.Resources.declare(SCIMMY.Resources.User).extend(SCIMMY.Schemas.EnterpriseUser, false);
+  SCIMMY.Resources.User.ingress((resource, instance) => store.userView(store.saveUser(resource.id, instance as never)) as never)
+    .egress((resource) => readResources(store, 'User', resource) as never)
+    .degress((resource) => store.deleteUser(String(resource.id)));
+
+  SCIMMY.Resources.declare(SCIMMY.Resources.Group);
+  SCIMMY.Resources.Group.ingress((resource, instance, ctx) => {
+    const method = (ctx as ScimContext | undefined)?.method;
+    if (store.switches.groupsReadOnly) {
+      const existing = resource.id ? store.groups.get(resource.id) : undefined;
+      const renamed = existing && String((instance as { displayName?: string }).displayName) !== String(existing.data.displayName);
+      if (method === 'POST' || method === 'PUT' || renamed) throw scimError(403, null, 'groups are defined by the service provider; only membership can change');
+    }
+    return store.groupView(store.saveGroup(resource.id, instance as never)) as never;
+  })
+    .egress((resource) => readResources(store, 'Group', resource) as never)
+    .degress((resource) => {
+      if (store.switches.groupsReadOnly) throw scimError(403, null, 'groups are defined by the service provider');
+      store.deleteGroup(String(resource.id));
+    });
+}
+
+function bearerAuth(token: string): RequestHandler {
+  return (req, res, next) => {
+    const header = req.header('authorization') ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (match && match[1] === token) return next();
+    res.status(401).set('WWW-Authenticate', 'Bearer realm="scim"').type('application/scim+json').send(scimErrorBody(401, 'authentication required'));
+  };
+}
+
+/** SP-chosen default page size and cap, applied before scimmy paginates. */
+function pagePolicy(store: ScimStore): RequestHandler {
+  return (req, _res, next) => {
+    if (req.method === 'GET' && /^\/(Users|Groups)\/?$/.test(req.path)) {
+      const requested = req.query.count === undefined ? NaN : Number(req.query.count);
+      const count = Number.isNaN(requested) ? store.switches.defaultPageSize : Math.min(Math.max(0, Math.trunc(requested)), store.switches.maxPageSize);
+      req.query.count = String(count);
+      const startIndex = Number(req.query.startIndex);
+      req.query.startIndex = String(Number.isNaN(startIndex) || startIndex < 1 ? 1 : Math.trunc(startIndex));
+    }
+    next();
+  };
+}
+
+function resourceOf(store: ScimStore, path: string) {
+  const m = /^\/(Users|Groups)\/([^/]+)$/.exec(path);
+  if (!m) return undefined;
+  return { type: m[1], id: m[2], stored: (m[1] === 'Users' ? store.users : store.groups).get(m[2]) };
+}
+
+/** If-Match on writes (only when the etag switch is on): a stale version is a 412. */
+function versionCheck(store: ScimStore): RequestHandler {
+  return (req, res, next) => {
+    if (!store.switches.etag || !['PUT', 'PATCH', 'DELETE'].includes(req.method)) return next();
+    const ifMatch = req.header('if-match');
+    const target = resourceOf(store, req.path);
+    if (!ifMatch || ifMatch.trim() === '*' || !target?.stored) return next();
+    const current = store.versionTag(target.stored);
+    const offered = ifMatch.split(',').map((v) => v.trim());
+    if (offered.includes(current)) return next();
+    res.status(412).type('application/scim+json').send(scimErrorBody(412, `${target.type} ${target.id} has version ${current}, not ${ifMatch}`));
+  };
+}
+
+/** Adds Location on create, ETag on single resources, and applies the PATCH status switch. */
+function responseHeaders(store: ScimStore): RequestHandler {
+  return (req, res, next) => {
+    // Nested routers rewrite req.path, so remember which resource this request addressed.
+    const path = req.path;
+    const send = res.send.bind(res);
+    res.send = ((body?: unknown) => {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) return send(body);
+      if (req.method === 'PATCH' && res.statusCode < 300) {
+        if (store.switches.patchStatus === 204) {
+          res.status(204);
+          return send();
+        }
+        if (res.statusCode === 204) {
+          // scimmy answers 204 when nothing changed; this SP always returns the resource.
+          const target = resourceOf(store, path);
+          if (target?.stored) {
+            const Schema = target.type === 'Users' ? SCIMMY.Schemas.User : SCIMMY.Schemas.Group;
+            const basepath = String(target.type === 'Users' ? SCIMMY.Resources.User.basepath() : SCIMMY.Resources.Group.basepath());
+            const view = target.type === 'Users' ? store.userView(target.stored) : store.groupView(target.stored);
+            body = new Schema(view, 'out', basepath);
+            res.status(200);
+          }
+        }
+      }
+      const meta = (body as { meta?: { location?: string; version?: string } } | undefined)?.meta;
+      if (req.method === 'POST' && res.statusCode === 201 && meta?.location) res.location(meta.location);
+      if (store.switches.etag && meta?.version) res.setHeader('ETag', meta.version);
+      return send(body);
+    }) as Response['send'];
+    next();
+  };
+}
+
+/** The /scim/v2 router: auth and provider policy in front of scimmy-routers. */
+export function createScimRouter(store: ScimStore, token: string): express.Router {
+  const router = express.Router();
+  router.use(bearerAuth(token), pagePolicy(store), versionCheck(store), responseHeaders(store));
+  router.use(new SCIMMYRouters({ type: 'bearer', handler: () => 'emulator', baseUri: (req: Request) => `${req.protocol}://${req.get('host')}`, context: (req: Request) => ({ method: req.method }) as ScimContext }) as unknown as express.Router);
+  // After the routers so that it overrides what mounting them advertised.
+  SCIMMY.Config.set({
+    documentationUri: 'https://idsync.invalid/emulators/scim',
+    patch: true,
+    bulk: false,
+    sort: false,
+    changePassword: false,
+    filter: { supported: true, maxResults: store.switches.maxPageSize },
+    etag: store.switches.etag,
+  });
+  return router;
+}
+
+/** Answers injected faults the way a SCIM SP would; dropAfterWrite lets the write happen, then cuts the connection. */
+export function faultInjection(faults: FaultController, replies: { serverError(res: Response): void; rateLimit(res: Response): void }): RequestHandler {
+  return async (req, res, next) => {
+    await faults.delay();
+    const fault = faults.next(!['GET', 'HEAD', 'OPTIONS'].includes(req.method));
+    if (fault === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'serverError') return replies.serverError(res);
+    if (fault === 'rateLimit') return replies.rateLimit(res);
+    if (fault === 'dropAfterWrite') {
+      res.end = (() => {
+        req.socket.destroy();
+        return res;
+      }) as Response['end'];
+    }
+    next();
+  };
+}
+
+export function scimFaultReplies(retryAfterSeconds: number) {
+  return {
+    serverError: (res: Response) => res.status(503).type('application/scim+json').send(scimErrorBody(503, 'service temporarily unavailable (injected)')),
+    rateLimit: (res: Response) =>
+      res.status(429).set('Retry-After', String(retryAfterSeconds)).type('application/scim+json').send(scimErrorBody(429, 'too many requests (injected)')),
+  };
+}
+
+/** `GET/PUT/DELETE /__emulator/faults`, `GET /__emulator/state`: loopback-only steering for tests and the demo. */
+export function adminRouter(faults: FaultController, state: () => unknown): express.Router {
+  const router = express.Router();
+  router.use(express.json());
+  const report = () => ({ settings: faults.current, injected: faults.injected });
+  router.get('/faults', (_req, res) => res.json(report()));
+  router.put('/faults', (req, res) => {
+    faults.set(req.body as Partial<FaultSettings>);
+    res.json(report());
+  });
+  router.delete('/faults', (_req, res) => {
+    faults.reset();
+    res.json(report());
+  });
+  router.get('/state', (_req, res) => res.json({ ...(state() as object), faults: report() }));
+  return router;
+}
+
+/** A complete single-SP app: admin endpoints, fault injection, then the SCIM API under /scim/v2. */
+export function createScimApp(store: ScimStore, token: string, faults: FaultController): express.Express {
+  const app = express();
+  app.set('etag', false);
+  app.set('x-powered-by', false);
+  app.use(EMULATOR_ADMIN_PREFIX, adminRouter(faults, () => store.snapshot()));
+  app.use(faultInjection(faults, scimFaultReplies(store.switches.retryAfterSeconds)));
+  app.use(SCIM_BASE_PATH, createScimRouter(store, token));
+  return app;
+}

@@ -1,0 +1,189 @@
+/**
+ * The SCIM emulator's in-memory state. scimmy handles schema, PatchOp and list rendering; this
+ * store owns what scimmy leaves to the service provider: ids, uniqueness (userName and group
+ * displayName, case-insensitively, deactivated users included), meta timestamps and versions,
+ * derived User.groups, and hard vs soft delete.
+ */
+import { randomUUID } from 'node:crypto';
+import SCIMMY from 'scimmy';
+import { GROUP_FILTER_ATTRIBUTES, USER_FILTER_ATTRIBUTES, matchesFilter, type FilterNode } from './filter';
+import type { ParsedScimSeed, ParsedScimSwitches } from './seed';
+
+export interface StoredResource {
+  id: string;
+  /** Client-writable attributes as last written (no id/meta/schemas/read-only attributes). */
+  data: Record<string, unknown>;
+  created: string;
+  lastModified: string;
+  version: number;
+  /** Emulator-only facts that are not SCIM attributes (e.g. a Highspot user's last activity). */
+  extras: Record<string, unknown>;
+}
+
+export interface Member {
+  value: string;
+  display?: string;
+  type?: string;
+}
+
+const READ_ONLY = new Set(['id', 'meta', 'schemas', 'groups']);
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export function scimError(status: number, scimType: string | null, detail: string): Error {
+  return new SCIMMY.Types.Error(status, scimType as never, detail);
+}
+
+function writable(instance: Record<string, unknown>): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(instance)) as Record<string, unknown>;
+  for (const key of Object.keys(plain)) if (READ_ONLY.has(key)) delete plain[key];
+  return plain;
+}
+
+export class ScimStore {
+  readonly users = new Map<string, StoredResource>();
+  readonly groups = new Map<string, StoredResource>();
+
+  constructor(
+    readonly switches: ParsedScimSwitches,
+    seed: ParsedScimSeed,
+  ) {
+    for (const displayName of seed.groups) this.saveGroup(undefined, { displayName, members: [] });
+    for (const user of seed.users) {
+      const data: Record<string, unknown> = { userName: user.userName, active: user.active };
+      if (user.externalId) data.externalId = user.externalId;
+      if (user.givenName || user.familyName) data.name = { givenName: user.givenName, familyName: user.familyName };
+      if (user.email) data.emails = [{ value: user.email, type: 'work', primary: true }];
+      const saved = this.saveUser(undefined, data);
+      for (const groupName of user.groups) {
+        const group = this.groupByName(groupName);
+        if (!group) throw new Error(`seed user ${user.userName} names unknown group ${groupName}`);
+        this.saveGroup(group.id, { ...group.data, members: [...this.membersOf(group), { value: saved.id }] });
+      }
+    }
+  }
+
+  versionTag(resource: StoredResource): string {
+    return `W/"${resource.version}"`;
+  }
+
+  private meta(resource: StoredResource, resourceType: string): Record<string, unknown> {
+    const meta: Record<string, unknown> = { resourceType, created: resource.created, lastModified: resource.lastModified };
+    if (this.switches.etag) meta.version = this.versionTag(resource);
+    return meta;
+  }
+
+  membersOf(group: StoredResource): Member[] {
+    return Array.isArray(group.data.members) ? (group.data.members as Member[]) : [];
+  }
+
+  userView(user: StoredResource): Record<string, unknown> {
+    const groups = [...this.groups.values()]
+      .filter((g) => this.membersOf(g).some((m) => m.value === user.id))
+      .map((g) => ({ value: g.id, display: g.data.displayName, type: 'direct' }));
+    return { ...user.data, id: user.id, groups, meta: this.meta(user, 'User') };
+  }
+
+  groupView(group: StoredResource): Record<string, unknown> {
+    const members = this.membersOf(group).map((m) => {
+      const user = this.users.get(m.value);
+      return { value: m.value, display: user ? String(user.data.displayName ?? user.data.userName) : m.display, type: 'User' };
+    });
+    return { ...group.data, id: group.id, members, meta: this.meta(group, 'Group') };
+  }
+
+  queryUsers(filter?: FilterNode): Record<string, unknown>[] {
+    const views = [...this.users.values()].map((u) => this.userView(u));
+    return filter ? views.filter((v) => matchesFilter(v, filter, USER_FILTER_ATTRIBUTES)) : views;
+  }
+
+  queryGroups(filter?: FilterNode): Record<string, unknown>[] {
+    const views = [...this.groups.values()].map((g) => this.groupView(g));
+    return filter ? views.filter((v) => matchesFilter(v, filter, GROUP_FILTER_ATTRIBUTES)) : views;
+  }
+
+  groupByName(displayName: string): StoredResource | undefined {
+    const wanted = displayName.toLowerCase();
+    return [...this.groups.values()].find((g) => String(g.data.displayName).toLowerCase() === wanted);
+  }
+
+  userByName(userName: string): StoredResource | undefined {
+    const wanted = userName.toLowerCase();
+    return [...this.users.values()].find((u) => String(u.data.userName).toLowerCase() === wanted);
+  }
+
+  /** Create (id undefined) or replace a user; a write that changes nothing keeps version and lastModified. */
+  saveUser(id: string | undefined, instance: Record<string, unknown>): StoredResource {
+    const data = writable(instance);
+    const userName = typeof data.userName === 'string' ? data.userName : '';
+    if (!userName) throw scimError(400, 'invalidValue', "Required attribute 'userName' is missing");
+    if (this.switches.userNameMustBeEmail && !EMAIL_PATTERN.test(userName)) {
+      throw scimError(400, 'invalidValue', `userName '${userName}' must be an email address`);
+    }
+    if (data.active === undefined) data.active = true;
+    const clash = this.userByName(userName);
+    if (clash && clash.id !== id) throw scimError(409, 'uniqueness', `userName '${userName}' is already in use`);
+    return this.put(this.users, id, data, 'User');
+  }
+
+  saveGroup(id: string | undefined, instance: Record<string, unknown>): StoredResource {
+    const data = writable(instance);
+    const displayName = typeof data.displayName === 'string' ? data.displayName : '';
+    if (!displayName) throw scimError(400, 'invalidValue', "Required attribute 'displayName' is missing");
+    const clash = this.groupByName(displayName);
+    if (clash && clash.id !== id) throw scimError(409, 'uniqueness', `group displayName '${displayName}' is already in use`);
+    const seen = new Set<string>();
+    const members: Member[] = [];
+    for (const member of Array.isArray(data.members) ? (data.members as Member[]) : []) {
+      if (!member || typeof member.value !== 'string') throw scimError(400, 'invalidValue', 'group member without a value');
+      if (!this.users.has(member.value)) throw scimError(400, 'invalidValue', `group member '${member.value}' is not a known user`);
+      // Adding an existing member again is a no-op, as at most SPs.
+      if (!seen.has(member.value)) members.push({ value: member.value });
+      seen.add(member.value);
+    }
+    data.members = members;
+    return this.put(this.groups, id, data, 'Group');
+  }
+
+  private put(map: Map<string, StoredResource>, id: string | undefined, data: Record<string, unknown>, type: string): StoredResource {
+    const now = new Date().toISOString();
+    if (id === undefined) {
+      const created: StoredResource = { id: randomUUID(), data, created: now, lastModified: now, version: 1, extras: {} };
+      map.set(created.id, created);
+      return created;
+    }
+    const existing = map.get(id);
+    if (!existing) throw scimError(404, null, `${type} ${id} not found`);
+    if (JSON.stringify(existing.data) !== JSON.stringify(data)) {
+      existing.data = data;
+      existing.lastModified = now;
+      existing.version += 1;
+    }
+    return existing;
+  }
+
+  /** Hard mode removes the user (and its memberships); soft mode only deactivates it. */
+  deleteUser(id: string): void {
+    const user = this.users.get(id);
+    if (!user) throw scimError(404, null, `User ${id} not found`);
+    if (this.switches.deleteMode === 'soft') {
+      if (user.data.active !== false) this.put(this.users, id, { ...user.data, active: false }, 'User');
+      return;
+    }
+    this.users.delete(id);
+    for (const group of this.groups.values()) {
+      const members = this.membersOf(group);
+      if (members.some((m) => m.value === id)) this.put(this.groups, group.id, { ...group.data, members: members.filter((m) => m.value !== id) }, 'Group');
+    }
+  }
+
+  deleteGroup(id: string): void {
+    if (!this.groups.delete(id)) throw scimError(404, null, `Group ${id} not found`);
+  }
+
+  snapshot(): { users: Record<string, unknown>[]; groups: Record<string, unknown>[] } {
+    return {
+      users: [...this.users.values()].map((u) => ({ ...this.userView(u), extras: u.extras })),
+      groups: [...this.groups.values()].map((g) => this.groupView(g)),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * A small SCIM 2.0 client (RFC 7644) shared by every SCIM-provisioned target. It reads the
+ * ServiceProviderConfig once to learn whether the SP versions resources (then writes carry
+ * If-Match) and how large pages may be, pages by advancing startIndex by what was actually
+ * received, and turns every non-2xx answer into a ScimHttpError that the connector classifies.
+ * It never retries on its own: Temporal's activity retries do, honouring Retry-After.
+ */
+import { redact } from '../../lib/errors';
+
+export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const SCIM_ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const MEDIA_TYPE = 'application/scim+json';
+
+export interface ScimResource {
+  id: string;
+  meta?: { version?: string; location?: string; created?: string; lastModified?: string };
+  [attribute: string]: unknown;
+}
+
+export interface PatchOperation {
+  op: 'add' | 'remove' | 'replace';
+  path?: string;
+  value?: unknown;
+}
+
+export interface ProviderFeatures {
+  etag: boolean;
+  patch: boolean;
+  /** Largest page the SP promises (filter.maxResults), if it says. */
+  maxResults?: number;
+}
+
+/** A SCIM answer other than 2xx, or no answer at all (status 0). Message and detail are redacted. */
+export class ScimHttpError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly scimType: string | undefined,
+    readonly detail: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`SCIM ${method} ${path} ${status === 0 ? 'failed' : `answered ${status}${scimType ? ` ${scimType}` : ''}`}: ${detail}`);
+    this.name = 'ScimHttpError';
+  }
+}
+
+export interface ScimClientOptions {
+  baseUrl: string;
+  token: string;
+  pageSize: number;
+  timeoutMs: number;
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (!Number.isNaN(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export class ScimClient {
+  private readonly baseUrl: string;
+  private features?: Promise<ProviderFeatures>;
+
+  constructor(private readonly options: ScimClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** Path of a resource relative to the base URL, e.g. "/Users/abc". */
+  static resourcePath(endpoint: '/Users' | '/Groups', id: string): string {
+    return `${endpoint}/${encodeURIComponent(id)}`;
+  }
+
+  private async send(method: string, path: string, init: { body?: unknown; ifMatch?: string } = {}): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: `${MEDIA_TYPE}, application/json` };
+    if (init.body !== undefined) headers['content-type'] = MEDIA_TYPE;
+    if (init.ifMatch) headers['if-match'] = init.ifMatch;
+    const shownPath = path.split('?')[0];
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new ScimHttpError(method, shownPath, 0, undefined, redact(String(reason)));
+    }
+    const text = await res.text().catch(() => '');
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (res.ok) return { status: res.status, body };
+    const error = (typeof body === 'object' && body !== null ? body : {}) as { scimType?: string; detail?: string };
+    const detail = redact(String(error.detail ?? (typeof body === 'string' ? body : res.statusText)).slice(0, 500));
+    throw new ScimHttpError(method, shownPath, res.status, error.scimType, detail, parseRetryAfter(res.headers.get('retry-after')));
+  }
+
+  /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and no ETags. */
+  providerFeatures(): Promise<ProviderFeatures> {
+    this.features ??= this.send('GET', '/ServiceProviderConfig')
+      .then(({ body }) => {
+        const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { maxResults?: number } };
+        return { etag: config.etag?.supported === true, patch: config.patch?.supported !== false, maxResults: config.filter?.maxResults };
+      })
+      .catch((err: unknown) => {
+        this.features = undefined;
+        if (err instanceof ScimHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true };
+        throw err;
+      });
+    return this.features;
+  }
+
+  private async ifMatch(resource: ScimResource | undefined): Promise<string | undefined> {
+    if (!resource?.meta?.version) return undefined;
+    return (await this.providerFeatures()).etag ? resource.meta.version : undefined;
+  }
+
+  async get(endpoint: '/Users' | '/Groups', id: string): Promise<ScimResource | null> {
+    try {
+      return (await this.send('GET', ScimClient.resourcePath(endpoint, id))).body as ScimResource;
+    } catch (err) {
+      if (err instanceof ScimHttpError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Every resource matching `filter`, page by page. */
+  async *list(endpoint: '/Users' | '/Groups', query: { filter?: string; attributes?: string } = {}): AsyncGenerator<ScimResource> {
+    const features = await this.providerFeatures();
+    const count = Math.min(this.options.pageSize, features.maxResults ?? this.options.pageSize);
+    let startIndex = 1;
+    let seen = 0;
+    for (;;) {
+      const params = new URLSearchParams({ startIndex: String(startIndex), count: String(count) });
+      if (query.filter) params.set('filter', query.filter);
+      if (query.attributes) params.set('attributes', query.attributes);
+      const { body } = await this.send('GET', `${endpoint}?${params.toString()}`);
+      const page = body as { totalResults?: number; Resources?: ScimResource[] };
+      const resources = page.Resources ?? [];
+      for (const resource of resources) yield resource;
+      seen += resources.length;
+      // The SP may cap the page below what we asked for: advance by what actually came back.
+      if (resources.length === 0 || seen >= (page.totalResults ?? 0)) return;
+      startIndex += resources.length;
+    }
+  }
+
+  async listAll(endpoint: '/Users' | '/Groups', query: { filter?: string; attributes?: string } = {}): Promise<ScimResource[]> {
+    const all: ScimResource[] = [];
+    for await (const resource of this.list(endpoint, query)) all.push(resource);
+    return all;
+  }
+
+  async create(endpoint: '/Users' | '/Groups', resource: Record<string, unknown>): Promise<ScimResource> {
+    return (await this.send('POST', endpoint, { body: resource })).body as ScimResource;
+  }
+
+  /** PATCH; when the SP answers 204 the resource is read back so callers always get the new state. */
+  async patch(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[]): Promise<ScimResource> {
+    const path = ScimClient.resourcePath(endpoint, current.id);
+    const { body } = await this.send('PATCH', path, {
+      body: { schemas: [PATCH_SCHEMA], Operations: operations },
+      ifMatch: await this.ifMatch(current),
+    });
+    if (body && typeof body === 'object') return body as ScimResource;
+    return (await this.get(endpoint, current.id)) ?? current;
+  }
+
+  /** DELETE; an already absent resource counts as deleted. */
+  async delete(endpoint: '/Users' | '/Groups', current: ScimResource): Promise<void> {
+    try {
+      await this.send('DELETE', ScimClient.resourcePath(endpoint, current.id), { ifMatch: await this.ifMatch(current) });
+    } catch (err) {
+      if (err instanceof ScimHttpError && err.status === 404) return;
+      throw err;
+    }
+  }
+}
+
+/** A SCIM filter string literal. */
+export function scimString(value: string): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { commonTargetFields } from '../common-config';
+
+/** Connection and behaviour fields every SCIM-provisioned target shares (generic SCIM, Highspot). */
+export const scimConnectionFields = {
+  /** Base URL including the SCIM prefix, e.g. https://app.example.com/scim/v2 */
+  baseUrl: z.string().url(),
+  /** Name of the environment variable holding the bearer token (never the token itself). */
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+  /** remove(): delete the account, or leave it deactivated (keeps history, frees the license at most SPs). */
+  deleteMode: z.enum(['delete', 'deactivate']).default('deactivate'),
+  /** Which DesiredAccount field becomes the SCIM userName. */
+  userNameAttribute: z.enum(['email', 'username']).default('username'),
+  /** Page size requested when listing; the SP may cap it further. */
+  pageSize: z.number().int().positive().max(1000).default(100),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+};
+
+export const scimConfigSchema = z.object({
+  kind: z.literal('scim'),
+  ...commonTargetFields,
+  ...scimConnectionFields,
+});
+
+export type ScimConfig = z.output<typeof scimConfigSchema>;

@@ -1,0 +1,239 @@
+/**
+ * TargetAdapter for any SCIM 2.0 service provider. Every method is an idempotent ensure: locate the
+ * account (externalId = our anchor first, then userName case-insensitively), compare, and send only
+ * the difference, so a retry after a crash at any point converges without a second account.
+ */
+import type { FailureContext } from '../../lib/errors';
+import { nonRetryable } from '../../lib/errors';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
+import { classifyScimError, isScimStatus } from './errors';
+import { accountStateOf, desiredUserName, diffUser, userResourceFor, type UserNameAttribute } from './mapping';
+
+export const GROUP_KIND = 'group';
+/** Concurrent writers (another workflow, an admin) can bump a version between our read and write. */
+const VERSION_CONFLICT_ATTEMPTS = 3;
+
+export interface ScimConnectorSettings {
+  deleteMode: 'delete' | 'deactivate';
+  userNameAttribute: UserNameAttribute;
+}
+
+interface Located {
+  account: ScimResource | null;
+  /** An account holding the person's userName but linked to a different anchor. */
+  foreign?: ScimResource;
+}
+
+export class ScimConnector implements TargetAdapter {
+  readonly entitlementKinds: readonly string[] = [GROUP_KIND];
+
+  constructor(
+    readonly name: string,
+    readonly kind: string,
+    protected readonly client: ScimClient,
+    protected readonly settings: ScimConnectorSettings,
+  ) {}
+
+  /** Runs `work`, turning any SCIM/network failure into a classified ApplicationFailure. */
+  protected async guard<T>(ctx: FailureContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw classifyScimError(err, ctx);
+    }
+  }
+
+  /** Hook for targets that know more about an account than SCIM exposes (e.g. last activity). */
+  protected async enrich(accounts: AccountState[]): Promise<AccountState[]> {
+    return accounts;
+  }
+
+  private loginName(match: MatchKeys): string | undefined {
+    return desiredUserName({ username: match.username ?? '', email: match.email ?? '' }, this.settings.userNameAttribute) || undefined;
+  }
+
+  private ambiguous(ctx: FailureContext, what: string, found: ScimResource[]): never {
+    throw nonRetryable('AmbiguousMatch', `${found.length} accounts match ${what}: ${found.map((r) => r.id).join(' and ')}`, ctx);
+  }
+
+  private async locate(match: MatchKeys, ctx: FailureContext): Promise<Located> {
+    if (match.anchor) {
+      // The filter is evaluated by the SP; re-check case-exactly in case it is lenient.
+      const byAnchor = (await this.client.listAll('/Users', { filter: `externalId eq ${scimString(match.anchor)}` })).filter(
+        (r) => r.externalId === match.anchor,
+      );
+      if (byAnchor.length > 1) this.ambiguous({ ...ctx, field: 'externalId' }, `externalId ${match.anchor}`, byAnchor);
+      if (byAnchor.length === 1) return { account: byAnchor[0] };
+    }
+    const login = this.loginName(match);
+    if (!login) return { account: null };
+    const byName = (await this.client.listAll('/Users', { filter: `userName eq ${scimString(login)}` })).filter(
+      (r) => String(r.userName).toLowerCase() === login.toLowerCase(),
+    );
+    if (byName.length > 1) this.ambiguous({ ...ctx, field: 'userName' }, `userName ${login}`, byName);
+    const candidate = byName[0];
+    if (!candidate) return { account: null };
+    if (typeof candidate.externalId === 'string' && candidate.externalId !== '' && candidate.externalId !== match.anchor) {
+      return { account: null, foreign: candidate };
+    }
+    return { account: candidate };
+  }
+
+  private async groupsWithMembers(): Promise<ScimResource[]> {
+    return this.client.listAll('/Groups', { attributes: 'displayName,members' });
+  }
+
+  private static memberIds(group: ScimResource): string[] {
+    return Array.isArray(group.members) ? (group.members as Array<{ value?: string }>).map((m) => String(m.value)) : [];
+  }
+
+  private groupNamesOf(accountId: string, groups: ScimResource[]): string[] {
+    return groups.filter((g) => ScimConnector.memberIds(g).includes(accountId)).map((g) => String(g.displayName));
+  }
+
+  async findAccount(match: MatchKeys): Promise<AccountState | null> {
+    const ctx = { target: this.name, identity: match.anchor };
+    return this.guard(ctx, async () => {
+      const { account } = await this.locate(match, ctx);
+      if (!account) return null;
+      const [state] = await this.enrich([accountStateOf(account, this.groupNamesOf(account.id, await this.groupsWithMembers()))]);
+      return state;
+    });
+  }
+
+  /** PATCH with the current version; on 412 re-read and recompute, a bounded number of times. */
+  private async patchConverging(
+    endpoint: '/Users' | '/Groups',
+    current: ScimResource,
+    plan: (resource: ScimResource) => PatchOperation[],
+  ): Promise<ScimResource> {
+    let resource = current;
+    for (let attempt = 1; ; attempt += 1) {
+      const operations = plan(resource);
+      if (operations.length === 0) return resource;
+      try {
+        return await this.client.patch(endpoint, resource, operations);
+      } catch (err) {
+        if (!isScimStatus(err, 412) || attempt >= VERSION_CONFLICT_ATTEMPTS) throw err;
+        const fresh = await this.client.get(endpoint, resource.id);
+        if (!fresh) throw err;
+        resource = fresh;
+      }
+    }
+  }
+
+  async ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult> {
+    const ctx = { target: this.name, identity: desired.anchor };
+    const userName = desiredUserName(desired, this.settings.userNameAttribute);
+    const match = { anchor: desired.anchor, username: desired.username, email: desired.email };
+    return this.guard(ctx, async () => {
+      let located = await this.locate(match, ctx);
+      if (located.foreign) throw this.duplicate(ctx, userName, located.foreign);
+      if (!located.account) {
+        try {
+          const created = await this.client.create('/Users', userResourceFor(desired, this.settings.userNameAttribute));
+          const change: Change = { action: 'create', target: this.name, accountId: created.id, subject: 'account', after: userName };
+          return { accountId: created.id, created: true, changes: [change] };
+        } catch (err) {
+          if (!isScimStatus(err, 409)) throw err;
+          // Someone (or our own earlier attempt) holds the userName: link it if it is this person.
+          located = await this.locate(match, ctx);
+          if (!located.account) throw this.duplicate(ctx, userName, located.foreign, err.detail);
+        }
+      }
+      const changes: Change[] = [];
+      await this.patchConverging('/Users', located.account, (resource) => {
+        const diff = diffUser(resource, desired, this.settings.userNameAttribute, this.name);
+        changes.splice(0, changes.length, ...diff.changes);
+        return diff.operations;
+      });
+      return { accountId: located.account.id, created: false, changes };
+    });
+  }
+
+  private duplicate(ctx: FailureContext, userName: string, holder?: ScimResource, detail?: string) {
+    const who = holder ? `account ${holder.id} (externalId ${String(holder.externalId)})` : `an account we cannot read${detail ? ` (${detail})` : ''}`;
+    return nonRetryable('DuplicateAccount', `userName ${userName} already belongs to ${who}, not to this identity`, { ...ctx, field: 'userName' });
+  }
+
+  async ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]> {
+    const ctx = { target: this.name, identity: accountId };
+    return this.guard(ctx, async () => {
+      const unsupported = desired.find((e) => !this.entitlementKinds.includes(e.kind));
+      if (unsupported) {
+        throw nonRetryable('UnknownEntitlement', `entitlement kind "${unsupported.kind}" (${unsupported.name}) is not supported`, { ...ctx, field: 'kind' });
+      }
+      const groups = await this.groupsWithMembers();
+      const byName = new Map(groups.map((g) => [String(g.displayName).toLowerCase(), g]));
+      const wanted = new Map<string, { group: ScimResource; grant: Entitlement }>();
+      for (const grant of desired) {
+        const group = byName.get(grant.name.toLowerCase());
+        if (!group) throw nonRetryable('UnknownEntitlement', `group "${grant.name}" does not exist`, { ...ctx, field: 'group' });
+        wanted.set(group.id, { group, grant });
+      }
+      const changes: Change[] = [];
+      for (const { group, grant } of wanted.values()) {
+        if (ScimConnector.memberIds(group).includes(accountId)) continue;
+        await this.patchConverging('/Groups', group, (g) =>
+          ScimConnector.memberIds(g).includes(accountId) ? [] : [{ op: 'add', path: 'members', value: [{ value: accountId }] }],
+        );
+        changes.push({ action: 'grant', target: this.name, accountId, subject: `group:${String(group.displayName)}`, rule: grant.rule });
+      }
+      if (mode === 'overwrite') {
+        for (const group of groups) {
+          if (wanted.has(group.id) || !ScimConnector.memberIds(group).includes(accountId)) continue;
+          await this.patchConverging('/Groups', group, (g) =>
+            ScimConnector.memberIds(g).includes(accountId) ? [{ op: 'remove', path: `members[value eq ${scimString(accountId)}]` }] : [],
+          );
+          changes.push({ action: 'revoke', target: this.name, accountId, subject: `group:${String(group.displayName)}` });
+        }
+      }
+      return changes;
+    });
+  }
+
+  private async deactivate(account: ScimResource, action: Change['action']): Promise<Change[]> {
+    if (account.active === false) return [];
+    await this.patchConverging('/Users', account, (r) => (r.active === false ? [] : [{ op: 'replace', path: 'active', value: false }]));
+    return [{ action, target: this.name, accountId: account.id, subject: 'active', before: true, after: false }];
+  }
+
+  async suspend(match: MatchKeys): Promise<Change[]> {
+    const ctx = { target: this.name, identity: match.anchor };
+    return this.guard(ctx, async () => {
+      const { account } = await this.locate(match, ctx);
+      return account ? this.deactivate(account, 'suspend') : [];
+    });
+  }
+
+  async remove(match: MatchKeys): Promise<Change[]> {
+    const ctx = { target: this.name, identity: match.anchor };
+    return this.guard(ctx, async () => {
+      const { account } = await this.locate(match, ctx);
+      if (!account) return [];
+      if (this.settings.deleteMode === 'deactivate') return this.deactivate(account, 'deactivate');
+      await this.client.delete('/Users', account);
+      return [{ action: 'remove', target: this.name, accountId: account.id, subject: 'account', before: account.userName }];
+    });
+  }
+
+  async *listAccounts(): AsyncIterable<AccountState> {
+    const ctx = { target: this.name };
+    const groups = await this.guard(ctx, () => this.groupsWithMembers());
+    const iterator = this.client.list('/Users')[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await this.guard(ctx, () => iterator.next());
+      if (next.done) return;
+      const [state] = await this.guard(ctx, () => this.enrich([accountStateOf(next.value, this.groupNamesOf(next.value.id, groups))]));
+      yield state;
+    }
+  }
+
+  async listCatalog(): Promise<Record<string, string[]>> {
+    return this.guard({ target: this.name }, async () => {
+      const groups = await this.client.listAll('/Groups', { attributes: 'displayName' });
+      return { [GROUP_KIND]: groups.map((g) => String(g.displayName)).sort() };
+    });
+  }
+}
