@@ -1,0 +1,263 @@
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import { nonRetryable } from '../../lib/errors';
+import type { HubspotConfig } from './config';
+import type { HubspotUsersApi } from './client';
+import { HubspotCatalog, type CatalogSnapshot } from './catalog';
+import { classifyHubspotError, httpStatus } from './errors';
+import { HUBSPOT_ENTITLEMENT_KINDS, catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
+
+/** The fields of the SDK's PublicUser idsync reads. */
+interface HubspotUser {
+  id: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  roleId?: string;
+  primaryTeamId?: string;
+  secondaryTeamIds?: string[];
+  superAdmin?: boolean;
+}
+
+const PAGE_SIZE = 100;
+
+/**
+ * HubSpot users via `/settings/v3/users`. HubSpot stores no external id, so the email is the match
+ * key (case-insensitive; one user per email per portal). It cannot disable a user either: suspend
+ * strips role and teams (or assigns `suspendRoleName`), remove deletes the user.
+ *
+ * Duplicate decision: a 409 on create means the email already has a user (a create that landed
+ * before a dropped connection, or a letter-case variant the email lookup missed). idsync then finds
+ * that user by a case-insensitive scan and links to it (change "link"); it never creates a second
+ * account. Two case-variant users for one email is AmbiguousMatch; a 409 with no such user is
+ * DuplicateAccount.
+ */
+export class HubspotAdapter implements TargetAdapter {
+  readonly kind = 'hubspot';
+  readonly entitlementKinds = HUBSPOT_ENTITLEMENT_KINDS;
+  private readonly catalog: HubspotCatalog;
+
+  constructor(
+    readonly name: string,
+    private readonly config: HubspotConfig,
+    private readonly api: HubspotUsersApi,
+  ) {
+    this.catalog = new HubspotCatalog(api, (operation, fn) => this.call(operation, '-', fn));
+  }
+
+  async findAccount(match: MatchKeys): Promise<AccountState | null> {
+    const user = await this.lookup(match);
+    return user ? this.toState(user, await this.catalogFor(user)) : null;
+  }
+
+  async ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult> {
+    const identity = desired.anchor;
+    const unsupported = Object.keys(desired.attributes);
+    if (unsupported.length > 0) {
+      throw nonRetryable('ValidationError', `HubSpot users have no attribute ${unsupported.join(', ')} (only names and access); remove it from the HubSpot mapping`, { target: this.name, identity, field: unsupported[0] });
+    }
+    const email = desired.email || desired.username;
+    const existing = await this.lookup({ anchor: desired.anchor, email, username: desired.username });
+    if (!existing) return this.create(desired, email);
+
+    const changes: Change[] = [];
+    const update: AccessUpdate & { firstName?: string; lastName?: string } = {};
+    if (desired.givenName !== undefined && desired.givenName !== (existing.firstName ?? '')) update.firstName = desired.givenName;
+    if (desired.familyName !== undefined && desired.familyName !== (existing.lastName ?? '')) update.lastName = desired.familyName;
+    for (const [field, value] of Object.entries(update)) changes.push(this.change('update', existing.id, field, existing[field as 'firstName'], value));
+    const suspended = await this.isSuspended(existing);
+    if (desired.active && suspended && this.config.suspendRoleName) {
+      update.roleId = '';
+      changes.push(this.change('unsuspend', existing.id, 'role', this.config.suspendRoleName, null));
+    } else if (!desired.active && !suspended) {
+      Object.assign(update, await this.suspendUpdate(identity));
+      changes.push(this.change('deactivate', existing.id, 'access', entitlementsOf(access(existing), await this.catalog.get()), []));
+    }
+    if (changes.length > 0) await this.call('update user', identity, () => this.api.usersApi.replace(existing.id, update));
+    return { accountId: existing.id, created: false, changes };
+  }
+
+  async ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]> {
+    const user = await this.call('read user', accountId, () => this.api.usersApi.getById(accountId, 'USER_ID'));
+    const current = access(user);
+    const catalog = await this.catalog.knowing((s) => catalogKnows(s, current, desired));
+    const suspendRoleId = await this.suspendRoleId(accountId, catalog);
+    const { update, changes } = planAccess(current, desired, mode, catalog, { target: this.name, accountId, identity: user.email, suspendRoleId });
+    if (update) await this.call('update user access', user.email, () => this.api.usersApi.replace(accountId, update));
+    return changes;
+  }
+
+  async suspend(match: MatchKeys): Promise<Change[]> {
+    const user = await this.lookup(match);
+    if (!user) return [];
+    this.refuseSuperAdmin(user, match.anchor, 'suspend');
+    const catalog = await this.catalog.get();
+    const target = await this.suspendUpdate(match.anchor);
+    const current = access(user);
+    const alreadySuspended = (current.roleId ?? '') === (target.roleId ?? '') && !current.primaryTeamId && current.secondaryTeamIds.length === 0;
+    if (alreadySuspended) return [];
+    await this.call('suspend user', match.anchor, () => this.api.usersApi.replace(user.id, target));
+    return [this.change('suspend', user.id, 'access', entitlementsOf(current, catalog, this.suspendRoleIdIn(catalog)), [])];
+  }
+
+  async remove(match: MatchKeys): Promise<Change[]> {
+    const user = await this.lookup(match);
+    if (!user) return [];
+    this.refuseSuperAdmin(user, match.anchor, 'remove');
+    const deleted = await this.attempt('delete user', match.anchor, [404], () => this.api.usersApi.archive(user.id, 'USER_ID'));
+    if (!('value' in deleted)) return []; // deleted between our read and our write: the goal is reached
+    return [this.change('remove', user.id, 'account', user.email, null)];
+  }
+
+  async *listAccounts(): AsyncIterable<AccountState> {
+    let after: string | undefined;
+    do {
+      const cursor = after;
+      const page = await this.call('list users', '-', () => this.api.usersApi.getPage(PAGE_SIZE, cursor));
+      const catalog = await this.catalog.knowing((s) => page.results.every((u) => catalogKnows(s, access(u))));
+      for (const user of page.results) yield this.toState(user, catalog);
+      after = page.paging?.next?.after;
+    } while (after);
+  }
+
+  async listCatalog(): Promise<Record<string, string[]>> {
+    const catalog = await this.catalog.refresh();
+    const teams = catalog.teams.map((t) => t.name);
+    return { role: catalog.roles.map((r) => r.name), primaryTeam: teams, secondaryTeam: teams };
+  }
+
+  /** The user behind the match's email/username (HubSpot keeps no anchor); two distinct users is ambiguous. */
+  private async lookup(match: MatchKeys): Promise<HubspotUser | null> {
+    const emails = [...new Set([match.email, match.username].filter((v): v is string => !!v && v.includes('@')))];
+    if (emails.length === 0) {
+      throw nonRetryable('ValidationError', 'HubSpot users are matched by email, and none was given', { target: this.name, identity: match.anchor, field: 'email' });
+    }
+    const found = new Map<string, HubspotUser>();
+    for (const email of emails) {
+      const user = await this.byEmail(email, match.anchor);
+      if (user) found.set(user.id, user);
+    }
+    if (found.size > 1) {
+      throw nonRetryable('AmbiguousMatch', `HubSpot users ${[...found.keys()].join(' and ')} both match ${emails.join(' / ')}`, { target: this.name, identity: match.anchor, field: 'email' });
+    }
+    return found.values().next().value ?? null;
+  }
+
+  /** idProperty=EMAIL lookup; if HubSpot matched case-sensitively, the lower-case form is tried too. */
+  private async byEmail(email: string, identity: string): Promise<HubspotUser | null> {
+    for (const candidate of [...new Set([email, email.toLowerCase()])]) {
+      const found = await this.attempt('read user by email', identity, [404], () => this.api.usersApi.getById(candidate, 'EMAIL'));
+      if ('value' in found && found.value.email.toLowerCase() === email.toLowerCase()) return found.value;
+    }
+    return null;
+  }
+
+  private async create(desired: DesiredAccount, email: string): Promise<EnsureAccountResult> {
+    const body = {
+      email,
+      firstName: desired.givenName,
+      lastName: desired.familyName,
+      sendWelcomeEmail: this.config.sendWelcomeEmail,
+      ...(desired.active ? {} : { roleId: (await this.suspendUpdate(desired.anchor)).roleId || undefined }),
+    };
+    const created = await this.attempt('create user', desired.anchor, [409], () => this.api.usersApi.create(body));
+    if ('value' in created) return { accountId: created.value.id, created: true, changes: [this.change('create', created.value.id, 'account', null, email)] };
+    const user = await this.resolveConflict(email, desired.anchor);
+    return { accountId: user.id, created: false, changes: [this.change('link', user.id, 'email', null, user.email)] };
+  }
+
+  /** After a 409: the one user whose email equals ours ignoring case, found by scanning every page. */
+  private async resolveConflict(email: string, identity: string): Promise<HubspotUser> {
+    const matches: HubspotUser[] = [];
+    let after: string | undefined;
+    do {
+      const cursor = after;
+      const page = await this.call('list users', identity, () => this.api.usersApi.getPage(PAGE_SIZE, cursor));
+      matches.push(...page.results.filter((u) => u.email.toLowerCase() === email.toLowerCase()));
+      after = page.paging?.next?.after;
+    } while (after);
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      throw nonRetryable('AmbiguousMatch', `HubSpot has ${matches.length} users whose email differs from ${email} only in letter case (${matches.map((m) => m.id).join(', ')})`, { target: this.name, identity, field: 'email' });
+    }
+    throw nonRetryable('DuplicateAccount', `HubSpot refused to create ${email} as a duplicate, but no user with that email is visible`, { target: this.name, identity, field: 'email' });
+  }
+
+  /** The write that cuts access: suspend role (or none) and no teams. */
+  private async suspendUpdate(identity: string): Promise<AccessUpdate> {
+    const catalog = await this.catalog.get();
+    return { roleId: (await this.suspendRoleId(identity, catalog)) ?? '', primaryTeamId: '', secondaryTeamIds: [] };
+  }
+
+  private async suspendRoleId(identity: string, catalog: CatalogSnapshot): Promise<string | undefined> {
+    const roleName = this.config.suspendRoleName;
+    if (!roleName) return undefined;
+    const id = this.suspendRoleIdIn(catalog) ?? this.suspendRoleIdIn(await this.catalog.refresh());
+    if (!id) throw nonRetryable('ConfigError', `suspendRoleName "${roleName}" is not a role in this HubSpot portal`, { target: this.name, identity, field: 'suspendRoleName' });
+    return id;
+  }
+
+  private suspendRoleIdIn(catalog: CatalogSnapshot): string | undefined {
+    return this.config.suspendRoleName ? catalog.roleId(this.config.suspendRoleName) : undefined;
+  }
+
+  private async isSuspended(user: HubspotUser): Promise<boolean> {
+    const current = access(user);
+    if (current.primaryTeamId || current.secondaryTeamIds.length > 0) return false;
+    if (!this.config.suspendRoleName) return !current.roleId;
+    return !!current.roleId && current.roleId === this.suspendRoleIdIn(await this.catalog.get());
+  }
+
+  private async catalogFor(user: HubspotUser): Promise<CatalogSnapshot> {
+    return this.catalog.knowing((s) => catalogKnows(s, access(user)));
+  }
+
+  private toState(user: HubspotUser, catalog: CatalogSnapshot): AccountState {
+    const current = access(user);
+    const suspendRoleId = this.suspendRoleIdIn(catalog);
+    const suspended = !user.superAdmin && !current.primaryTeamId && current.secondaryTeamIds.length === 0 && (suspendRoleId ? current.roleId === suspendRoleId : !current.roleId);
+    return {
+      id: user.id,
+      username: user.email,
+      email: user.email,
+      givenName: user.firstName,
+      familyName: user.lastName,
+      active: !suspended,
+      suspended,
+      attributes: {},
+      entitlements: entitlementsOf(current, catalog, suspendRoleId),
+    };
+  }
+
+  private refuseSuperAdmin(user: HubspotUser, identity: string, action: string): void {
+    if (user.superAdmin) {
+      throw nonRetryable('ValidationError', `HubSpot user ${user.id} is a super admin; idsync does not ${action} super admins (demote them in HubSpot first)`, { target: this.name, identity, field: 'superAdmin' });
+    }
+  }
+
+  private change(action: Change['action'], accountId: string, subject: string, before: unknown, after: unknown): Change {
+    return { action, target: this.name, accountId, subject, before, after };
+  }
+
+  /** Like `call`, but the listed HTTP statuses come back as values (404 on lookup, 409 on create). */
+  private async attempt<T>(operation: string, identity: string, tolerated: number[], fn: () => Promise<T>): Promise<{ value: T } | { status: number }> {
+    try {
+      return { value: await fn() };
+    } catch (err) {
+      const status = httpStatus(err);
+      if (status !== undefined && tolerated.includes(status)) return { status };
+      throw classifyHubspotError(err, { target: this.name, identity, operation, tokenEnv: this.config.accessTokenEnv });
+    }
+  }
+
+  private async call<T>(operation: string, identity: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyHubspotError(err, { target: this.name, identity, operation, tokenEnv: this.config.accessTokenEnv });
+    }
+  }
+}
+
+function access(user: Pick<HubspotUser, 'roleId' | 'primaryTeamId' | 'secondaryTeamIds'>): UserAccess {
+  return { roleId: user.roleId || undefined, primaryTeamId: user.primaryTeamId || undefined, secondaryTeamIds: user.secondaryTeamIds ?? [] };
+}
