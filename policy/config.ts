@@ -15,7 +15,31 @@ const ruleId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'rule ids are letters, digits, ".", "_" and "-" (e.g. sf-sales-emea), up to 64 characters');
 
-const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const nonEmpty = z
+  .string({ error: (issue) => (issue.input === undefined ? 'required' : 'expected text') })
+  .trim()
+  .min(1, 'must not be empty');
+
+const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A value that may take several shapes (text, list, object). A plain z.union reports "Invalid input"
+ * when all shapes fail; this picks the shape from the input's type and reports that shape's own
+ * problems, or says which shapes are accepted.
+ */
+function byShape<T extends z.ZodType>(expected: string, pick: (value: unknown) => T | undefined) {
+  return z.unknown().transform((value, ctx): z.output<T> => {
+    const schema = pick(value);
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ ...(issue as z.core.$ZodRawIssue), path: issue.path });
+    return z.NEVER;
+  });
+}
 
 /** A template in the attribute-mapping language (policy/template.ts), checked at load time. */
 const templateText = z.string().superRefine((text, ctx) => {
@@ -31,32 +55,35 @@ const templateText = z.string().superRefine((text, ctx) => {
  * Matches one person attribute. A string or list: equals one of them (case-insensitive).
  * An object: every given test must hold.
  */
-export const attributeMatcherSchema = z.union([
-  nonEmpty,
-  z.array(nonEmpty).min(1, 'list at least one value'),
-  z.strictObject({
-    anyOf: z.array(nonEmpty).min(1).optional(),
-    noneOf: z.array(nonEmpty).min(1).optional(),
-    /** Case-insensitive substring, e.g. title contains "manager". */
-    contains: nonEmpty.optional(),
-    startsWith: nonEmpty.optional(),
-    /** true: the attribute must have a value; false: it must not. */
-    present: z.boolean().optional(),
-  }),
-]);
+const attributeMatcherObject = z.strictObject({
+  anyOf: z.array(nonEmpty).min(1).optional(),
+  noneOf: z.array(nonEmpty).min(1).optional(),
+  /** Case-insensitive substring, e.g. title contains "manager". */
+  contains: nonEmpty.optional(),
+  startsWith: nonEmpty.optional(),
+  /** true: the attribute must have a value; false: it must not. */
+  present: z.boolean().optional(),
+});
+export const attributeMatcherSchema = byShape(
+  'a value, a list of values, or { anyOf, noneOf, contains, startsWith, present }',
+  (v): z.ZodType<string | string[] | z.output<typeof attributeMatcherObject>> | undefined =>
+    typeof v === 'string' ? nonEmpty : Array.isArray(v) ? z.array(nonEmpty).min(1, 'list at least one value') : isPlainObject(v) ? attributeMatcherObject : undefined,
+);
 export type AttributeMatcher = z.infer<typeof attributeMatcherSchema>;
 
 /** Group membership (names as in Person.groups, compared case-insensitively). A list means anyOf. */
-export const groupMatcherSchema = z.union([
-  z.array(nonEmpty).min(1, 'list at least one group'),
-  z
-    .strictObject({
-      anyOf: z.array(nonEmpty).min(1).optional(),
-      allOf: z.array(nonEmpty).min(1).optional(),
-      noneOf: z.array(nonEmpty).min(1).optional(),
-    })
-    .refine((g) => g.anyOf || g.allOf || g.noneOf, { message: 'give anyOf, allOf or noneOf' }),
-]);
+const groupMatcherObject = z
+  .strictObject({
+    anyOf: z.array(nonEmpty).min(1).optional(),
+    allOf: z.array(nonEmpty).min(1).optional(),
+    noneOf: z.array(nonEmpty).min(1).optional(),
+  })
+  .refine((g) => g.anyOf || g.allOf || g.noneOf, { message: 'give anyOf, allOf or noneOf' });
+export const groupMatcherSchema = byShape(
+  'a list of groups (any of them) or { anyOf, allOf, noneOf }',
+  (v): z.ZodType<string[] | z.output<typeof groupMatcherObject>> | undefined =>
+    Array.isArray(v) ? z.array(nonEmpty).min(1, 'list at least one group') : isPlainObject(v) ? groupMatcherObject : undefined,
+);
 export type GroupMatcher = z.infer<typeof groupMatcherSchema>;
 
 /** Every condition given must hold (AND). Use several rules for OR. `manager` matches the manager's anchor or DN. */
@@ -82,7 +109,11 @@ export const grantSchema = z.strictObject({
 export type Grant = z.infer<typeof grantSchema>;
 
 /** One grant or a list; kept as written so problems can point at `grant.kind` or `grant[1].kind`. */
-const grantsSchema = z.union([grantSchema, z.array(grantSchema).min(1, 'list at least one grant')]);
+const grantsSchema = byShape(
+  'a grant { kind, name, privileged } or a list of them',
+  (v): z.ZodType<Grant | Grant[]> | undefined =>
+    Array.isArray(v) ? z.array(grantSchema).min(1, 'list at least one grant') : isPlainObject(v) ? grantSchema : undefined,
+);
 export type Grants = z.infer<typeof grantsSchema>;
 
 export const scopeRuleSchema = z.strictObject({
@@ -110,13 +141,12 @@ export const entitlementRuleSchema = z.strictObject({
 export type EntitlementRule = z.infer<typeof entitlementRuleSchema>;
 
 /** A template, a literal value, or a template that must render (missing -> a problem, target not provisioned). */
-export const attributeSpecSchema = z.union([
-  templateText,
-  z.number(),
-  z.boolean(),
-  z.null(),
-  z.strictObject({ template: templateText, required: z.boolean().default(false) }),
-]);
+const requiredTemplate = z.strictObject({ template: templateText, required: z.boolean().default(false) });
+export const attributeSpecSchema = byShape(
+  'a template string, a number, true/false, null, or { template, required }',
+  (v): z.ZodType<string | number | boolean | null | z.output<typeof requiredTemplate>> | undefined =>
+    typeof v === 'string' ? templateText : typeof v === 'number' ? z.number() : typeof v === 'boolean' ? z.boolean() : v === null ? z.null() : isPlainObject(v) ? requiredTemplate : undefined,
+);
 export type AttributeSpec = z.infer<typeof attributeSpecSchema>;
 
 export const targetPolicySchema = z.strictObject({

@@ -62,7 +62,7 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   for (const target of Object.keys(targets).sort()) {
     const { kind, gracePeriod } = targets[target]!;
     const base = { target, targetKind: kind, gracePeriodMs: parseDuration(lifecycle.gracePeriod[target] ?? gracePeriod) };
-    const out = (scopeReason: string): DesiredTargetState => ({ ...base, inScope: false, scopeReason });
+    const out = (scopeReason: string, scopeRule?: string): DesiredTargetState => ({ ...base, inScope: false, scopeReason, ...(scopeRule ? { scopeRule } : {}) });
     const tp = policy.targets[target];
     if (!tp) {
       states.push(out('out of scope: the policy has no section for this target'));
@@ -74,7 +74,7 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
     }
     const { excludedBy, includedBy } = findScope(facts, tp, policy.employeeTypes.default);
     if (excludedBy) {
-      states.push(out(`out of scope: excluded by rule ${describeRule(excludedBy)}`));
+      states.push(out(`out of scope: excluded by rule ${describeRule(excludedBy)}`, excludedBy.id));
       continue;
     }
     if (!includedBy) {
@@ -93,7 +93,7 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
     if (startsLater && targetProblems.length === 0) {
       const window = lifecycle.preCreateWindow === undefined ? Infinity : parseDuration(lifecycle.preCreateWindow);
       if (!lifecycle.preCreateInactive || startAt - nowMs > window) {
-        states.push(out(`out of scope until the start date ${start.ok ? start.text : ''}: ${scopeReason}`));
+        states.push(out(`out of scope until the start date ${start.text}: ${scopeReason}`, includedBy.id));
         continue;
       }
     }
@@ -102,7 +102,7 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
     targetProblems.push(...mapped.problems);
     if (targetProblems.length > 0) {
       problems.push(...targetProblems.map((p) => ({ target, ...p })));
-      states.push({ ...base, inScope: true, scopeReason, blocked: true });
+      states.push({ ...base, inScope: true, scopeReason, scopeRule: includedBy.id, blocked: true });
       continue;
     }
     const { entitlements, conflicts } = resolveEntitlements(facts, tp, kind);
@@ -110,7 +110,8 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
     states.push({
       ...base,
       inScope: true,
-      scopeReason: startsLater ? `${scopeReason}; pre-created inactive until ${start.ok ? start.text : ''}` : scopeReason,
+      scopeReason: startsLater ? `${scopeReason}; pre-created inactive until ${start.text}` : scopeReason,
+      scopeRule: includedBy.id,
       account: {
         anchor: person.anchor,
         username: mapped.username!,

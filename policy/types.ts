@@ -19,6 +19,8 @@ export interface DesiredTargetState {
   inScope: boolean;
   /** Why (in or out of scope): the scope rule's id and a short human sentence. */
   scopeReason: string;
+  /** Id of the scope rule that admitted the person, or of the exclude rule that kept them out. */
+  scopeRule?: string;
   /**
    * Present when inScope and not blocked. Entitlements carry the rule that caused them and `privileged`.
    * `active: false` means pre-create inactive (future start date; see DesiredState.activateAt).
