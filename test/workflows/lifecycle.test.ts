@@ -1,0 +1,153 @@
+/**
+ * Joiner, mover, leaver, bad directory data and event ordering on the real Temporal dev server,
+ * the real slapd and the SCIM emulators over HTTP.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { testEnv } from '../support/env';
+import { readAuditLog, verifyAuditLog } from '../../audit';
+import {
+  addPerson,
+  createFixture,
+  event,
+  eventually,
+  joinGroup,
+  leaveGroup,
+  personStatus,
+  scimAccount,
+  sendEvent,
+  startWorkers,
+  uniqueQueues,
+  waitForOutcome,
+  type Fixture,
+} from './support/harness';
+
+let fx: Fixture;
+let connection: Connection;
+let native: NativeConnection;
+let client: Client;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+const queues = uniqueQueues('lifecycle');
+
+before(async () => {
+  fx = await createFixture('wf-lifecycle');
+  connection = await Connection.connect({ address: testEnv.temporalAddress() });
+  native = await NativeConnection.connect({ address: testEnv.temporalAddress() });
+  client = new Client({ connection });
+  workers = await startWorkers(native, fx.runtime, queues);
+});
+
+after(async () => {
+  await workers?.shutdown();
+  await native?.close();
+  await connection?.close();
+  await fx?.close();
+});
+
+test('joiner: accounts and group grants in every target in scope, plan and changes audited', async () => {
+  const anchor = await addPerson(fx, 'jo.iner', ['support', 'support-leads', 'staff']);
+  const ev = event(anchor, 'joiner');
+  await sendEvent(client, queues, ev);
+  const outcome = await waitForOutcome(client, anchor, ev.eventId);
+  assert.equal(outcome.outcome, 'completed', outcome.message);
+  assert.deepEqual(await scimAccount(fx.emulators, 'desk', 'jo.iner@example.com'), { id: (await scimAccount(fx.emulators, 'desk', 'jo.iner@example.com'))!.id, active: true, groups: ['Agents', 'Team Leads'], count: 1 });
+  assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'jo.iner@example.com'))?.groups, ['Readers']);
+  const status = await personStatus(client, anchor);
+  assert.deepEqual(status.lastResult?.targets.map((t) => [t.target, t.status]), [['desk', 'done'], ['wiki', 'done']]);
+  const deskPlan = status.lastResult?.plan?.targets.find((t) => t.target === 'desk');
+  assert.ok(deskPlan?.lines.some((l) => l.action === 'grant' && l.subject === 'group:Team Leads' && l.rule === 'desk-leads'), 'the plan names the rule behind each grant');
+  const records = await readAuditLog(fx.auditPath);
+  assert.ok(records.some((r) => r.action === 'plan' && r.person === anchor));
+  assert.ok(records.some((r) => r.action === 'create' && r.person === anchor && r.target === 'desk'));
+  assert.deepEqual((await verifyAuditLog(fx.auditPath)).ok, true);
+});
+
+test('mover: new grants added, unjustified ones revoked, a target scoped out is suspended and one scoped in is created', async () => {
+  const anchor = await addPerson(fx, 'mo.ver', ['support', 'support-leads']);
+  const joiner = event(anchor, 'joiner');
+  await sendEvent(client, queues, joiner);
+  await waitForOutcome(client, anchor, joiner.eventId);
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'mo.ver@example.com'))?.groups, ['Agents', 'Team Leads']);
+  assert.equal(await scimAccount(fx.emulators, 'wiki', 'mo.ver@example.com'), undefined);
+
+  await leaveGroup(fx, 'mo.ver', 'support-leads');
+  await joinGroup(fx, 'mo.ver', 'staff');
+  await joinGroup(fx, 'mo.ver', 'editors');
+  const move1 = event(anchor, 'mover', 'groups changed: -support-leads +staff +editors');
+  await sendEvent(client, queues, move1);
+  assert.equal((await waitForOutcome(client, anchor, move1.eventId)).outcome, 'completed');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'mo.ver@example.com'))?.groups, ['Agents']);
+  assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'mo.ver@example.com'))?.groups, ['Editors', 'Readers']);
+
+  await leaveGroup(fx, 'mo.ver', 'support');
+  const move2 = event(anchor, 'mover', 'groups changed: -support');
+  await sendEvent(client, queues, move2);
+  await waitForOutcome(client, anchor, move2.eventId);
+  assert.equal((await scimAccount(fx.emulators, 'desk', 'mo.ver@example.com'))?.active, false, 'scoped out of desk: suspended');
+  const status = await personStatus(client, anchor);
+  assert.deepEqual(status.pendingRemovals.map((r) => r.target), ['desk'], 'desk removal waits for its grace period');
+  assert.equal((await scimAccount(fx.emulators, 'wiki', 'mo.ver@example.com'))?.active, true, 'wiki untouched');
+});
+
+test('leaver: suspended in every target at once, removals scheduled per target grace period', async () => {
+  const anchor = await addPerson(fx, 'le.aver', ['support', 'staff']);
+  const joiner = event(anchor, 'joiner');
+  await sendEvent(client, queues, joiner);
+  await waitForOutcome(client, anchor, joiner.eventId);
+  await fx.ldap.remove(fx.ldap.personDn('le.aver'));
+  const leaver = event(anchor, 'leaver', 'entry deleted');
+  await sendEvent(client, queues, leaver);
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'completed');
+  assert.equal((await scimAccount(fx.emulators, 'desk', 'le.aver@example.com'))?.active, false);
+  assert.equal((await scimAccount(fx.emulators, 'wiki', 'le.aver@example.com'))?.active, false);
+  const status = await personStatus(client, anchor);
+  const grace = Object.fromEntries(status.pendingRemovals.map((r) => [r.target, Date.parse(r.removeAt) - Date.parse(status.recent.at(-1)!.at)]));
+  assert.deepEqual(Object.keys(grace).sort(), ['desk', 'wiki']);
+  assert.ok(grace.wiki! > grace.desk!, 'wiki has the longer (policy) grace period: 3d against the target default 2d');
+});
+
+test('bad directory data fails that person in that target, naming person, field and target; others proceed', async () => {
+  const noEmail = await addPerson(fx, 'no.email', ['support', 'staff'], { mail: [] as unknown as string[] }).catch(async () => {
+    // inetOrgPerson accepts a missing mail: add without it
+    return '';
+  });
+  void noEmail;
+  const okAnchor = await addPerson(fx, 'fine.person', ['support']);
+  const badAnchor = await addPerson(fx, 'bad.mail', ['support', 'staff'], { mail: 'not-an-email' });
+  const ghost = await addPerson(fx, 'ghost.hunter', ['support', 'ghost-hunters', 'staff']);
+  const events = [event(okAnchor, 'joiner'), event(badAnchor, 'joiner'), event(ghost, 'joiner')];
+  for (const ev of events) await sendEvent(client, queues, ev);
+  const [ok, bad, ghostOutcome] = await Promise.all(events.map((ev) => waitForOutcome(client, ev.anchor, ev.eventId)));
+  assert.equal(ok!.outcome, 'completed');
+  assert.equal(bad!.outcome, 'partial');
+  assert.match(bad!.message!, /bad\.mail/);
+  assert.match(bad!.message!, /email/i);
+  assert.match(bad!.message!, /desk|wiki/);
+  assert.equal(ghostOutcome!.outcome, 'partial');
+  assert.match(ghostOutcome!.message!, /Ghosts/);
+  assert.match(ghostOutcome!.message!, /desk/);
+  assert.equal((await scimAccount(fx.emulators, 'wiki', 'ghost.hunter@example.com'))?.active, true, 'the other target proceeds');
+  assert.ok(await scimAccount(fx.emulators, 'desk', 'fine.person@example.com'));
+});
+
+test('two events in quick succession apply in order; a duplicated event starts nothing', async () => {
+  const anchor = await addPerson(fx, 'quick.one', ['support']);
+  const joiner = event(anchor, 'joiner');
+  const leaver = event(anchor, 'leaver', 'disabled');
+  await fx.ldap.replace(fx.ldap.personDn('quick.one'), 'employeeType', ['disabled']);
+  await sendEvent(client, queues, joiner);
+  await sendEvent(client, queues, joiner);
+  await sendEvent(client, queues, leaver);
+  await waitForOutcome(client, anchor, leaver.eventId, (o) => o.outcome === 'completed');
+  const status = await personStatus(client, anchor);
+  const order = status.recent.map((o) => `${o.eventId}:${o.outcome}`);
+  assert.deepEqual(order, [`${joiner.eventId}:duplicate`, `${joiner.eventId}:${status.recent[1]!.outcome}`, `${leaver.eventId}:completed`]);
+  const runs = await eventually('run list', async () => {
+    const ids: string[] = [];
+    for await (const wf of client.workflow.list({ query: `IdsyncPerson = '${anchor}' AND WorkflowType != 'personLifecycleWorkflow'` })) ids.push(wf.workflowId);
+    return ids.length >= 2 ? ids.sort() : undefined;
+  });
+  assert.deepEqual(runs, [`idsync-joiner-${anchor}-${joiner.eventId}`, `idsync-leaver-${anchor}-${leaver.eventId}`].sort());
+});

@@ -1,0 +1,58 @@
+/**
+ * Activity proxies and search attribute keys for the person workflows. Directory and audit work goes
+ * to the directory queue; target work goes to that target's own queue so its rate limit applies.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, type RetryPolicy } from '@temporalio/common';
+import { TASK_QUEUES } from '../lib/names';
+import { NON_RETRYABLE_TYPES } from '../lib/errors';
+import type { ProvisioningActivities } from '../activities/provisioning';
+import type { RunOptions } from './person-types';
+
+export const SA = {
+  person: defineSearchAttributeKey('IdsyncPerson', SearchAttributeType.KEYWORD),
+  eventKind: defineSearchAttributeKey('IdsyncEventKind', SearchAttributeType.KEYWORD),
+  targets: defineSearchAttributeKey('IdsyncTargets', SearchAttributeType.KEYWORD_LIST),
+  approvalState: defineSearchAttributeKey('IdsyncApprovalState', SearchAttributeType.KEYWORD),
+};
+
+/** Transient failures (network, 429, 5xx) retry with back-off; data and config problems fail at once. */
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 12,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+};
+
+export function directoryActivities(options: RunOptions) {
+  return proxyActivities<ProvisioningActivities>({
+    taskQueue: options.directoryQueue ?? TASK_QUEUES.directory,
+    startToCloseTimeout: '1m',
+    retry,
+  });
+}
+
+export function targetQueue(target: string, options: RunOptions): string {
+  return options.targetQueuePrefix ? `${options.targetQueuePrefix}${target}` : TASK_QUEUES.target(target);
+}
+
+export function targetActivities(target: string, options: RunOptions) {
+  return proxyActivities<ProvisioningActivities>({
+    taskQueue: targetQueue(target, options),
+    // Short enough that a crashed worker's attempt is retried promptly; adapters page and batch within it.
+    startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
+    retry,
+  });
+}
+
+/** The message of the innermost cause: the adapter's own words (they name identity, target and field). */
+export function failureMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown } | undefined;
+  let message = current?.message ?? String(err);
+  while (current?.cause) {
+    current = current.cause as { message?: string; cause?: unknown };
+    if (current.message) message = current.message;
+  }
+  return message;
+}
