@@ -257,7 +257,7 @@ export function formatPlan(plan: PersonPlan): string {
       const losers = conflict.overruled.map((o) => `${show(o.name)} (${o.rule}, priority ${o.priority})`).join(', ');
       lines.push(`  ! conflict on ${conflict.kind}: ${show(conflict.chosen.name)} from ${conflict.chosen.rule} wins by ${conflict.resolvedBy} over ${losers}`);
     }
-    lines.push(`  grace period before removal: ${formatDurationMs(desired.gracePeriodMs)}`);
+    if (desired.inScope && !desired.blocked) lines.push(`  grace period before removal: ${formatDurationMs(desired.gracePeriodMs)}`);
   }
   if (plan.problems.length > 0) {
     lines.push('', 'Problems:');
