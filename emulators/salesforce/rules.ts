@@ -59,7 +59,9 @@ function checkUsernameFree(store: SalesforceStore, username: unknown, selfId?: u
 
 function checkFederationIdFree(store: SalesforceStore, value: unknown, selfId?: unknown): void {
   if (!store.options.federationIdUnique || value === null || value === undefined) return;
-  const clash = store.rows('User').find((u) => u.Id !== selfId && typeof u.FederationIdentifier === 'string' && u.FederationIdentifier === value);
+  // Compared like SOQL compares it (case-insensitively): the stricter reading of an unverified rule.
+  const lower = String(value).toLowerCase();
+  const clash = store.rows('User').find((u) => u.Id !== selfId && typeof u.FederationIdentifier === 'string' && u.FederationIdentifier.toLowerCase() === lower);
   if (clash) throw badRequest('DUPLICATE_VALUE', `duplicate value found: FederationIdentifier duplicates value on record with id: ${String(clash.Id)}`, ['FederationIdentifier']);
 }
 

@@ -1,0 +1,66 @@
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter, TargetDefinition } from '../adapter';
+import * as accounts from './accounts';
+import { ENTITLEMENT_KINDS, SalesforceCatalog } from './catalog';
+import { salesforceConfigSchema, type SalesforceConfig } from './config';
+import { createSalesforceConnection } from './connection';
+import type { SalesforceContext } from './context';
+import { ensureEntitlements, syncGroups, type ManagedGroup } from './entitlements';
+
+export { salesforceConfigSchema, type SalesforceConfig } from './config';
+export type { ManagedGroup } from './entitlements';
+
+/** Salesforce through its REST API with jsforce. See accounts.ts and entitlements.ts for the semantics. */
+export class SalesforceAdapter implements TargetAdapter {
+  readonly kind = 'salesforce';
+  readonly entitlementKinds = ENTITLEMENT_KINDS;
+  private readonly ctx: SalesforceContext;
+
+  constructor(
+    readonly name: string,
+    config: SalesforceConfig,
+    env: NodeJS.ProcessEnv,
+  ) {
+    const { connection } = createSalesforceConnection(name, config, env);
+    this.ctx = { target: name, config, connection, catalog: new SalesforceCatalog(connection) };
+  }
+
+  findAccount(match: MatchKeys): Promise<AccountState | null> {
+    return accounts.findAccount(this.ctx, match);
+  }
+
+  ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult> {
+    return accounts.ensureAccount(this.ctx, desired);
+  }
+
+  ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]> {
+    return ensureEntitlements(this.ctx, accountId, desired, mode);
+  }
+
+  suspend(match: MatchKeys): Promise<Change[]> {
+    return accounts.suspend(this.ctx, match);
+  }
+
+  remove(match: MatchKeys): Promise<Change[]> {
+    return accounts.remove(this.ctx, match);
+  }
+
+  listAccounts(): AsyncIterable<AccountState> {
+    return accounts.listAccounts(this.ctx);
+  }
+
+  listCatalog(): Promise<Record<string, string[]>> {
+    return this.ctx.catalog.names();
+  }
+
+  /** Public-group provisioning per `groupSync` (create / rename / delete managed groups). */
+  syncGroups(groups: ManagedGroup[]): Promise<Change[]> {
+    return syncGroups(this.ctx, groups);
+  }
+}
+
+export const salesforceTarget: TargetDefinition<SalesforceConfig> = {
+  kind: 'salesforce',
+  entitlementKinds: ENTITLEMENT_KINDS,
+  configSchema: salesforceConfigSchema,
+  createAdapter: (name, config, env) => new SalesforceAdapter(name, config, env),
+};
