@@ -109,27 +109,43 @@ test('leaver: suspended in every target at once, removals scheduled per target g
 });
 
 test('bad directory data fails that person in that target, naming person, field and target; others proceed', async () => {
-  const noEmail = await addPerson(fx, 'no.email', ['support', 'staff'], { mail: [] as unknown as string[] }).catch(async () => {
-    // inetOrgPerson accepts a missing mail: add without it
-    return '';
-  });
-  void noEmail;
   const okAnchor = await addPerson(fx, 'fine.person', ['support']);
+  const noEmail = await addPerson(fx, 'no.email', ['support']);
+  await fx.ldap.replace(fx.ldap.personDn('no.email'), 'mail', []);
   const badAnchor = await addPerson(fx, 'bad.mail', ['support', 'staff'], { mail: 'not-an-email' });
   const ghost = await addPerson(fx, 'ghost.hunter', ['support', 'ghost-hunters', 'staff']);
-  const events = [event(okAnchor, 'joiner'), event(badAnchor, 'joiner'), event(ghost, 'joiner')];
+  const first = await addPerson(fx, 'same.one', ['staff'], { mail: 'same.name@example.com' });
+  const second = await addPerson(fx, 'same.two', ['staff'], { mail: 'Same.Name@example.com' });
+  const firstJoin = event(first, 'joiner');
+  await sendEvent(client, queues, firstJoin);
+  await waitForOutcome(client, first, firstJoin.eventId);
+  const events = [okAnchor, noEmail, badAnchor, ghost, second].map((anchor) => event(anchor, 'joiner'));
   for (const ev of events) await sendEvent(client, queues, ev);
-  const [ok, bad, ghostOutcome] = await Promise.all(events.map((ev) => waitForOutcome(client, ev.anchor, ev.eventId)));
+  const [ok, missing, bad, ghostOutcome, collision] = await Promise.all(events.map((ev) => waitForOutcome(client, ev.anchor, ev.eventId)));
   assert.equal(ok!.outcome, 'completed');
+  assert.ok(await scimAccount(fx.emulators, 'desk', 'fine.person@example.com'));
+
+  assert.equal(missing!.outcome, 'partial');
+  assert.match(missing!.message!, /no\.email/);
+  assert.match(missing!.message!, /email/i);
+  assert.match(missing!.message!, /desk/);
+
   assert.equal(bad!.outcome, 'partial');
   assert.match(bad!.message!, /bad\.mail/);
   assert.match(bad!.message!, /email/i);
-  assert.match(bad!.message!, /desk|wiki/);
-  assert.equal(ghostOutcome!.outcome, 'partial');
+  assert.match(bad!.message!, /desk/);
+  assert.match(bad!.message!, /wiki/);
+
+  assert.equal(ghostOutcome!.outcome, 'partial', 'a group the policy names but the target lacks fails that target');
   assert.match(ghostOutcome!.message!, /Ghosts/);
   assert.match(ghostOutcome!.message!, /desk/);
   assert.equal((await scimAccount(fx.emulators, 'wiki', 'ghost.hunter@example.com'))?.active, true, 'the other target proceeds');
-  assert.ok(await scimAccount(fx.emulators, 'desk', 'fine.person@example.com'));
+
+  assert.equal(collision!.outcome, 'partial', 'a username already taken by another person is not taken over');
+  assert.match(collision!.message!, /wiki/);
+  const state = await fx.emulators.handles.wiki.state();
+  assert.equal(state.users.filter((u) => u.userName.toLowerCase() === 'same.name@example.com').length, 1, 'never a second account');
+  assert.equal(state.users.find((u) => u.userName.toLowerCase() === 'same.name@example.com')?.externalId, first, 'still linked to the first person');
 });
 
 test('two events in quick succession apply in order; a duplicated event starts nothing', async () => {

@@ -1,0 +1,106 @@
+/**
+ * Approvals of privileged grants on the real Temporal dev server: held while the rest proceeds,
+ * approve and reject by signal or update, unauthorised and self approvals refused and audited,
+ * and a leaver superseding a pending approval.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { testEnv } from '../support/env';
+import { readAuditLog } from '../../audit';
+import { approveSignal, decideApprovalUpdate, runStatusQuery } from '../../workflows/person-messages';
+import { runWorkflowId } from '../../workflows/person-lifecycle';
+import type { IdentityEvent } from '../../lib/person';
+import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
+
+let fx: Fixture;
+let connection: Connection;
+let native: NativeConnection;
+let client: Client;
+let workers: Awaited<ReturnType<typeof startWorkers>>;
+let bossAnchor: string;
+const queues = uniqueQueues('approvals');
+
+before(async () => {
+  fx = await createFixture('wf-approvals');
+  connection = await Connection.connect({ address: testEnv.temporalAddress() });
+  native = await NativeConnection.connect({ address: testEnv.temporalAddress() });
+  client = new Client({ connection });
+  workers = await startWorkers(native, fx.runtime, queues);
+  bossAnchor = await addPerson(fx, 'the.boss', ['staff']);
+  await addPerson(fx, 'appr.member', ['access-approvers']);
+  await addPerson(fx, 'ran.dom', ['staff']);
+});
+
+after(async () => {
+  await workers?.shutdown();
+  await native?.close();
+  await connection?.close();
+  await fx?.close();
+});
+
+async function privilegedJoiner(uid: string): Promise<{ anchor: string; ev: IdentityEvent; run: ReturnType<Client['workflow']['getHandle']> }> {
+  const anchor = await addPerson(fx, uid, ['support', 'desk-admins'], { manager: fx.ldap.personDn('the.boss') });
+  const ev = event(anchor, 'joiner');
+  await sendEvent(client, queues, ev);
+  const run = client.workflow.getHandle(runWorkflowId('joiner', anchor, ev.eventId));
+  await eventually('approval pending', async () => {
+    const view = await run.query(runStatusQuery).catch(() => undefined);
+    return view?.approval?.state === 'pending' ? view : undefined;
+  });
+  return { anchor, ev, run };
+}
+
+test('privileged grant waits for the manager while the rest is applied; refusals are audited and ignored', async () => {
+  const { anchor, ev, run } = await privilegedJoiner('priv.one');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.one@example.com'))?.groups, ['Agents'], 'unprivileged grants do not wait');
+  const pending = await run.query(runStatusQuery);
+  assert.deepEqual(pending.approval?.grants.map((g) => `${g.target}/${g.name}/${g.rule}`), ['desk/Admins/desk-admins']);
+  assert.ok(pending.approval?.deadline && pending.approval.requestedAt);
+
+  await run.signal(approveSignal, { approver: 'ran.dom', comment: 'looks fine' });
+  await assert.rejects(run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'priv.one' }] }), WorkflowUpdateFailedError, 'self-approval is refused by the validator');
+  const unauthorised = await run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'ran.dom' }] });
+  assert.equal(unauthorised.accepted, false);
+  assert.match(unauthorised.message, /ran\.dom/);
+  await run.signal(approveSignal, { approver: 'PRIV.ONE' });
+  assert.equal((await run.query(runStatusQuery)).approval?.state, 'pending', 'refused decisions change nothing');
+
+  const answer = await run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'the.boss', comment: 'needs admin for the migration' }] });
+  assert.deepEqual(answer, { accepted: true, state: 'approved', message: 'approved by the.boss' });
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.one@example.com'))?.groups, ['Admins', 'Agents']);
+
+  const records = (await readAuditLog(fx.auditPath)).filter((r) => r.person === anchor);
+  const refused = records.filter((r) => r.action === 'approval-refused').map((r) => r.actor);
+  assert.ok(refused.includes('ran.dom') && refused.some((a) => a.toLowerCase() === 'priv.one'), `refusals audited: ${refused}`);
+  const approval = records.find((r) => r.action === 'approve');
+  assert.equal(approval?.actor, 'the.boss');
+  assert.match(approval?.reason ?? '', /needs admin for the migration/);
+  assert.ok(records.some((r) => r.action === 'grant' && r.target === 'desk' && /approved: the\.boss/.test(r.reason ?? '')), 'the grant carries the approval');
+  void bossAnchor;
+});
+
+test('a member of an approver group can reject; nothing privileged is granted', async () => {
+  const { anchor, ev, run } = await privilegedJoiner('priv.two');
+  const answer = await run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'reject', approver: 'appr.member', comment: 'not needed' }] });
+  assert.equal(answer.accepted, true);
+  assert.equal(answer.state, 'rejected');
+  // Decided: the validator refuses (or the run has already finished).
+  await assert.rejects(run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'the.boss' }] }));
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.two@example.com'))?.groups, ['Agents']);
+});
+
+test('a leaver supersedes a pending approval', async () => {
+  const { anchor, ev } = await privilegedJoiner('priv.three');
+  await fx.ldap.remove(fx.ldap.personDn('priv.three'));
+  const leaver = event(anchor, 'leaver', 'entry deleted');
+  await sendEvent(client, queues, leaver);
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'superseded');
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'completed');
+  const account = await scimAccount(fx.emulators, 'desk', 'priv.three@example.com');
+  assert.equal(account?.active, false);
+  assert.deepEqual(account?.groups.includes('Admins'), false);
+});
