@@ -5,6 +5,7 @@
 # Env: LDAP_SUFFIX (dc=example,dc=com), LDAP_ROOTDN (cn=admin,<suffix>), LDAP_ROOTPW (required on first start).
 # memberof keeps memberOf readable for humans; idsync itself reads membership from groups' member attribute.
 # ppolicy provides pwdAccountLockedTime, OpenLDAP's usual way to mark an account disabled.
+# The small idsyncPerson auxiliary class carries HR start/end dates (employeeStartDate, employeeEndDate).
 set -euo pipefail
 PATH="$PATH:/usr/sbin"
 die() { echo "slapd.sh: $*" >&2; exit 1; }
@@ -55,6 +56,13 @@ include: file:///etc/ldap/schema/cosine.ldif
 include: file:///etc/ldap/schema/nis.ldif
 
 include: file:///etc/ldap/schema/inetorgperson.ldif
+
+dn: cn=idsync,cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: idsync
+olcAttributeTypes: ( 2.25.147690575257145087331197010073877437035.1.1 NAME 'employeeStartDate' DESC 'first working day, YYYY-MM-DD' EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcAttributeTypes: ( 2.25.147690575257145087331197010073877437035.1.2 NAME 'employeeEndDate' DESC 'last working day, YYYY-MM-DD' EQUALITY caseIgnoreMatch ORDERING caseIgnoreOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+olcObjectClasses: ( 2.25.147690575257145087331197010073877437035.2.1 NAME 'idsyncPerson' DESC 'HR lifecycle dates HR systems usually push into the directory' SUP top AUXILIARY MAY ( employeeStartDate $ employeeEndDate ) )
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig

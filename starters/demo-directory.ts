@@ -14,6 +14,9 @@ interface DemoPerson {
   manager?: string;
   groups: string[];
   disabled?: boolean;
+  /** Days from seeding: the HR start date (future starters) or the contract's last day. */
+  startsInDays?: number;
+  endsInDays?: number;
 }
 
 const P = (uid: string, given: string, family: string, department: string, title: string, region: DemoPerson['region'], manager: string | undefined, groups: string[], extra: Partial<DemoPerson> = {}): DemoPerson => ({
@@ -56,8 +59,9 @@ export const DEMO_PEOPLE: DemoPerson[] = [
   P('awhite', 'Alice', 'White', 'Finance', 'Revenue Accountant', 'AMER', 'cfo', ['finance']),
   P('hrlead', 'Olivia', 'Brown', 'HR', 'Head of People', 'EMEA', 'ceo', ['hr', 'idsync-approvers']),
   P('nmensah', 'Nana', 'Mensah', 'HR', 'People Partner', 'EMEA', 'hrlead', ['hr']),
-  P('xcontract', 'Xavier', 'Dupont', 'Sales', 'Sales Consultant', 'EMEA', 'emgr', ['sales', 'sales-emea', 'highspot-users'], { type: 'contractor' }),
-  P('pwagner', 'Paula', 'Wagner', 'Sales', 'Channel Partner Rep', 'EMEA', 'emgr', ['highspot-users'], { type: 'partner' }),
+  P('xcontract', 'Xavier', 'Dupont', 'Sales', 'Sales Consultant', 'EMEA', 'emgr', ['sales', 'sales-emea', 'highspot-users'], { type: 'contractor', endsInDays: 180 }),
+  P('pwagner', 'Paula', 'Wagner', 'Support', 'Partner Support Agent', 'EMEA', 'supmgr', ['support'], { type: 'partner', endsInDays: 90 }),
+  P('nstarter', 'Noor', 'Haddad', 'Sales', 'Account Executive', 'EMEA', 'emgr', ['sales', 'sales-emea', 'hubspot-users', 'highspot-users'], { startsInDays: 14 }),
   P('gleft', 'George', 'Hill', 'Sales', 'Account Executive', 'AMER', 'amgr', ['sales', 'sales-amer', 'hubspot-users', 'highspot-users'], { disabled: true }),
 ];
 
@@ -75,13 +79,18 @@ function ldifLine(attr: string, value: string): string {
   return /^[\x20-\x7e]*$/.test(value) && !/^[ :<]/.test(value) ? `${attr}: ${value}` : `${attr}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
 }
 
-export function demoDirectoryLdif(suffix: string, emailDomain = 'example.com'): string {
+function isoDay(from: Date, days: number): string {
+  return new Date(from.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+export function demoDirectoryLdif(suffix: string, seededAt: Date, emailDomain = 'example.com'): string {
   const personDn = (uid: string) => `uid=${uid},ou=people,${suffix}`;
   const blocks: string[] = [];
   DEMO_PEOPLE.forEach((p, i) => {
     const lines = [
       `dn: ${personDn(p.uid)}`,
       'objectClass: inetOrgPerson',
+      'objectClass: idsyncPerson',
       ldifLine('uid', p.uid),
       ldifLine('cn', `${p.given} ${p.family}`),
       ldifLine('givenName', p.given),
@@ -96,6 +105,8 @@ export function demoDirectoryLdif(suffix: string, emailDomain = 'example.com'): 
       ldifLine('businessCategory', BUSINESS_UNIT[p.department] ?? 'G&A'),
     ];
     if (p.manager) lines.push(`manager: ${personDn(p.manager)}`);
+    if (p.startsInDays !== undefined) lines.push(`employeeStartDate: ${isoDay(seededAt, p.startsInDays)}`);
+    if (p.endsInDays !== undefined) lines.push(`employeeEndDate: ${isoDay(seededAt, p.endsInDays)}`);
     // ppolicy's permanent lock: OpenLDAP's way of saying "account disabled".
     if (p.disabled) lines.push('pwdAccountLockedTime: 000001010000Z');
     blocks.push(lines.join('\n'));
