@@ -41,6 +41,21 @@ function findScope(facts: PersonFacts, tp: TargetPolicy, defaults: readonly stri
   return { includedBy: tp.scope.find((rule) => employeeTypeAllowed(facts, rule, defaults) && matchesCondition(facts, rule.when)) };
 }
 
+function targetBase(target: string, config: PolicyTarget, policy: Pick<PolicyConfig, 'lifecycle'>) {
+  return { target, targetKind: config.kind, gracePeriodMs: parseDuration(policy.lifecycle.gracePeriod[target] ?? config.gracePeriod) };
+}
+
+/** The desired state of someone no longer in the directory: out of scope everywhere, for `reason`. */
+export function outOfScopeEverywhere(anchor: string, policy: Pick<PolicyConfig, 'lifecycle'>, targets: Record<string, PolicyTarget>, reason: string): DesiredState {
+  return {
+    anchor,
+    targets: Object.keys(targets)
+      .sort()
+      .map((target) => ({ ...targetBase(target, targets[target]!, policy), inScope: false, scopeReason: `out of scope: ${reason}` })),
+    problems: [],
+  };
+}
+
 export function computeDesiredState(person: Person, policy: PolicyConfig, targets: Record<string, PolicyTarget>, now: Date): DesiredState {
   const nowMs = now.getTime();
   const who = describePerson(person);
@@ -60,8 +75,8 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   const approvalGrants: ApprovalRequirement['grants'] = [];
 
   for (const target of Object.keys(targets).sort()) {
-    const { kind, gracePeriod } = targets[target]!;
-    const base = { target, targetKind: kind, gracePeriodMs: parseDuration(lifecycle.gracePeriod[target] ?? gracePeriod) };
+    const kind = targets[target]!.kind;
+    const base = targetBase(target, targets[target]!, policy);
     const out = (scopeReason: string, scopeRule?: string): DesiredTargetState => ({ ...base, inScope: false, scopeReason, ...(scopeRule ? { scopeRule } : {}) });
     const tp = policy.targets[target];
     if (!tp) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeDesiredState } from '../../policy/desired-state';
+import { computeDesiredState, outOfScopeEverywhere } from '../../policy/desired-state';
 import type { DesiredState, DesiredTargetState } from '../../policy/types';
 import { DEMO_TARGETS, NOW, examplePolicy, person, policy } from './fixtures';
 
@@ -254,4 +254,13 @@ test('deterministic: same input gives deep-equal output, and group order does no
 test('a configured target without a policy section is out of scope with a reason saying so', () => {
   const state = computeDesiredState(person(), example, { ...DEMO_TARGETS, crm: { kind: 'scim', gracePeriod: '1d' } }, NOW);
   assert.match(targetOf(state, 'crm').scopeReason, /the policy has no section for this target/);
+});
+
+test('someone gone from the directory is out of scope everywhere, with the same grace periods', () => {
+  const gone = outOfScopeEverywhere('a-0001', example, DEMO_TARGETS, 'the person is no longer in the directory');
+  assert.deepEqual(gone, {
+    anchor: 'a-0001',
+    problems: [],
+    targets: desired({ enabled: false }).targets.map((t) => ({ ...t, scopeReason: 'out of scope: the person is no longer in the directory' })),
+  });
 });
