@@ -21,10 +21,9 @@ const ROW_OBJECT: Record<Grant['kind'], { sobject: string; fields: (userId: stri
   publicGroup: { sobject: 'GroupMember', fields: (u, t) => ({ GroupId: t, UserOrGroupId: u }) },
 };
 
-const key = (kind: string, name: string) => `${kind}:${name.toLowerCase()}`;
-
 function isIgnored(ctx: SalesforceContext, kind: string, name: string): boolean {
-  return ctx.config.ignoreEntitlements.some((e) => e.toLowerCase() === key(kind, name));
+  const wanted = `${kind}:${name}`.toLowerCase();
+  return ctx.config.ignoreEntitlements.some((e) => e.toLowerCase() === wanted);
 }
 
 /** DeveloperName for a group idsync creates: the managed prefix plus letters, digits and single underscores. */
