@@ -16,6 +16,22 @@ export interface LdapPreset {
   disabled: DisabledRule[];
 }
 
+const OPENLDAP_MAPPING: LdapPreset['mapping'] = {
+  anchor: 'entryUUID',
+  username: 'uid',
+  email: 'mail',
+  givenName: 'givenName',
+  familyName: 'sn',
+  displayName: 'displayName',
+  employeeId: 'employeeNumber',
+  employeeType: 'employeeType',
+  department: 'departmentNumber',
+  title: 'title',
+  region: 'l',
+  businessUnit: 'businessCategory',
+  manager: 'manager',
+};
+
 /** Plain directory attribute sets per product; every entry can be overridden in config. */
 export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
   openldap: {
@@ -26,21 +42,7 @@ export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
     groupNameAttribute: 'cn',
     memberAttribute: 'member',
     changeAttribute: 'entryCSN',
-    mapping: {
-      anchor: 'entryUUID',
-      username: 'uid',
-      email: 'mail',
-      givenName: 'givenName',
-      familyName: 'sn',
-      displayName: 'displayName',
-      employeeId: 'employeeNumber',
-      employeeType: 'employeeType',
-      department: 'departmentNumber',
-      title: 'title',
-      region: 'l',
-      businessUnit: 'businessCategory',
-      manager: 'manager',
-    },
+    mapping: OPENLDAP_MAPPING,
     disabled: [{ attribute: 'pwdAccountLockedTime', present: true, expired: false }],
   },
   activeDirectory: {
@@ -82,21 +84,7 @@ export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
     groupNameAttribute: 'cn',
     memberAttribute: 'oTMember',
     changeAttribute: 'modifyTimestamp',
-    mapping: {
-      anchor: 'entryUUID',
-      username: 'cn',
-      email: 'mail',
-      givenName: 'givenName',
-      familyName: 'sn',
-      displayName: 'displayName',
-      employeeId: 'employeeNumber',
-      employeeType: 'employeeType',
-      department: 'oTDepartment',
-      title: 'title',
-      region: 'l',
-      businessUnit: 'oTCompany',
-      manager: 'manager',
-    },
+    mapping: { ...OPENLDAP_MAPPING, username: 'cn', department: 'oTDepartment', businessUnit: 'oTCompany' },
     disabled: [{ attribute: 'ds-pwp-account-disabled', values: ['true'], present: false, expired: false }],
   },
 };

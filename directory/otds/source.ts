@@ -4,24 +4,11 @@ import type { OtdsDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';
 import { personFromBag, type AttributeBag, type ResolvedMapping } from '../mapping';
 import { resolveGroupNames } from '../ldap/groups';
+import { LDAP_PRESETS } from '../ldap/presets';
 import * as api from './protocol';
 
-const OTDS_MAPPING: Omit<ResolvedMapping, 'extra'> = {
-  anchor: 'uuid',
-  username: 'oTExternalID1',
-  email: 'mail',
-  givenName: 'givenName',
-  familyName: 'sn',
-  displayName: 'displayName',
-  employeeId: 'employeeNumber',
-  employeeType: 'employeeType',
-  department: 'oTDepartment',
-  title: 'title',
-  region: 'l',
-  businessUnit: 'oTCompany',
-  manager: 'manager',
-};
-
+// OTDS REST carries the same attribute names as its LDAP listener; only the anchor is the JSON uuid.
+const OTDS_MAPPING: Omit<ResolvedMapping, 'extra'> = { ...LDAP_PRESETS.otds.mapping, anchor: 'uuid', username: 'oTExternalID1' };
 /**
  * DirectorySource over OTDS's REST API. OTDS offers no change cursor there, so changesSince reads
  * everyone (the watcher keeps only real differences); use the LDAP preset "otds" for large partitions.

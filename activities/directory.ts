@@ -1,0 +1,84 @@
+import type { Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import type { IdentityEvent } from '../lib/person';
+import type { Runtime } from '../lib/runtime';
+import { SIGNALS, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
+import { retryable } from '../lib/errors';
+import { resolveWatcherConfig } from '../directory/config';
+import { WatcherStateStore } from '../directory/watch/state-store';
+import { decideBatch, pollOnce, type PollerDeps } from '../directory/watch/poller';
+import type { BatchDecision, PollOutcome } from '../directory/watch/types';
+
+const DELIVERY_CONCURRENCY = 16;
+
+/**
+ * Starts (or signals) each person's lifecycle workflow with the event. signalWithStart is safe to
+ * repeat: the person workflow de-duplicates by eventId, so a retried delivery is harmless.
+ */
+export async function deliverIdentityEvents(client: Client, taskQueue: string, events: IdentityEvent[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < events.length) {
+      const event = events[next++]!;
+      try {
+        await client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
+          workflowId: personWorkflowId(event.anchor),
+          taskQueue,
+          signal: SIGNALS.identityEvent,
+          signalArgs: [event],
+          args: [{ anchor: event.anchor }],
+        });
+      } catch (err) {
+        throw retryable('DeliveryFailed', `could not deliver ${event.kind} event ${event.eventId}: ${(err as Error).message}`, { identity: event.anchor });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, events.length) }, worker));
+}
+
+/** Heartbeats while a long scan runs, so a killed worker's poll is retried elsewhere within the heartbeat timeout. */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => Context.current().heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface WatcherDecisionInput extends BatchDecision {
+  generation: number | null;
+  approve: boolean;
+}
+
+/** Directory watcher activities; the lead registers them on the directory task queue. */
+export function createDirectoryActivities(runtime: Runtime, deps: { client: Client }) {
+  const settings = resolveWatcherConfig(runtime.config.watcher);
+  const store = new WatcherStateStore(settings.stateDir);
+  const pollerDeps: PollerDeps = {
+    source: runtime.directory,
+    store,
+    settings,
+    audit: runtime.audit,
+    eventSource: runtime.config.directory.kind === 'otds' ? 'otds' : 'ldap',
+    deliver: (events) => deliverIdentityEvents(deps.client, settings.orchestrationTaskQueue, events),
+  };
+  let polling: Promise<unknown> = Promise.resolve();
+  /** One poll at a time per process: two overlapping polls would race on the same generation. */
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = polling.then(work, work);
+    polling = run.catch(() => undefined);
+    return run;
+  };
+  return {
+    async pollDirectoryWatcher(input: { generation: number | null }): Promise<PollOutcome> {
+      return withHeartbeat(() => serialised(() => pollOnce(pollerDeps, input.generation)));
+    },
+    async decideDirectoryWatcherBatch(input: WatcherDecisionInput): Promise<PollOutcome> {
+      const { generation, approve, ...decision } = input;
+      return withHeartbeat(() => serialised(() => decideBatch(pollerDeps, generation, decision, approve)));
+    },
+  };
+}
+
+export type DirectoryActivities = ReturnType<typeof createDirectoryActivities>;

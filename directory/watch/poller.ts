@@ -1,0 +1,264 @@
+import type { IdentityEvent, Person } from '../../lib/person';
+import type { AuditSink } from '../../lib/runtime';
+import type { WatcherSettings } from '../config';
+import type { DirectorySource } from '../source';
+import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
+import type { WatcherStateStore } from './state-store';
+import type { BatchDecision, HeldEvent, PollOutcome, SnapshotEntry, WatcherState } from './types';
+
+export interface PollerDeps {
+  source: DirectorySource;
+  store: WatcherStateStore;
+  settings: WatcherSettings;
+  /** Starts/signals the person workflows; must be idempotent per eventId (signalWithStart + dedupe there). */
+  deliver(events: IdentityEvent[]): Promise<void>;
+  audit: AuditSink;
+  eventSource: IdentityEvent['source'];
+  now?: () => number;
+}
+
+/** One poll's bookkeeping: events to deliver now, leavers for the guard, snapshot writes to apply after delivery. */
+class PollWork {
+  readonly events: IdentityEvent[] = [];
+  readonly leavers: HeldEvent[] = [];
+  readonly updates = new Map<string, SnapshotEntry>();
+  readonly considered = new Set<string>();
+  heldCameBack: string[] = [];
+
+  constructor(
+    readonly state: WatcherState,
+    readonly deps: PollerDeps,
+    readonly observedAt: string,
+    readonly silent: boolean,
+  ) {}
+
+  private event(kind: IdentityEvent['kind'], anchor: string, version: number, fp: string, reason: string, person?: Person): IdentityEvent {
+    return buildEvent(kind, anchor, version, fp, reason, this.deps.eventSource, person, this.observedAt);
+  }
+
+  consider(person: Person): void {
+    if (this.considered.has(person.anchor)) return;
+    this.considered.add(person.anchor);
+    let previous = this.state.people[person.anchor];
+    const fp = fingerprint(person);
+    if (previous?.hold) {
+      if (!person.enabled) return; // still what the operator is deciding about / chose to keep
+      if (previous.hold === 'pending') this.heldCameBack.push(person.anchor);
+      previous = { ...previous, hold: undefined };
+      this.updates.set(person.anchor, previous);
+    }
+    const version = previous?.v ?? 0;
+    const entry: SnapshotEntry = { fp, enabled: person.enabled, v: version, groups: person.groups };
+    const verdict = this.silent ? { kind: null, reason: 'baseline' } : classifyPresent(previous, person, fp);
+    if (verdict.kind === 'leaver') {
+      this.leavers.push({ event: this.event('leaver', person.anchor, version + 1, fp, verdict.reason, person), fp, groups: person.groups });
+    } else if (verdict.kind) {
+      this.events.push(this.event(verdict.kind, person.anchor, version + 1, fp, verdict.reason, person));
+      this.updates.set(person.anchor, { ...entry, v: version + 1 });
+    } else if (!previous || previous.fp !== fp || previous.enabled !== person.enabled || previous.gone) {
+      this.updates.set(person.anchor, entry);
+    }
+  }
+
+  removal(anchor: string): void {
+    const previous = this.state.people[anchor];
+    if (!previous || previous.gone || previous.hold || this.considered.has(anchor)) return;
+    if (!previous.enabled) {
+      this.updates.set(anchor, { ...previous, gone: true });
+      return;
+    }
+    const fp = `gone:${previous.fp}`;
+    this.leavers.push({ event: this.event('leaver', anchor, previous.v + 1, fp, 'entry deleted or out of scope'), fp: null, groups: [] });
+  }
+}
+
+function activeCount(state: WatcherState): number {
+  let n = 0;
+  for (const entry of Object.values(state.people)) if (entry.enabled && !entry.gone && !entry.hold) n++;
+  return n;
+}
+
+function releasedEntry(previous: SnapshotEntry | undefined, held: HeldEvent): SnapshotEntry {
+  const v = (previous?.v ?? 0) + 1;
+  return held.fp === null
+    ? { ...(previous ?? { fp: '', groups: [] }), enabled: previous?.enabled ?? false, gone: true, v, hold: undefined }
+    : { fp: held.fp, enabled: false, v, groups: held.groups };
+}
+
+/** Why a batch of leavers must wait for an operator, or null when it may flow. */
+function guardReason(settings: WatcherSettings, active: number, leavers: number, scanned: number | null): string | null {
+  const g = settings.guard;
+  if (scanned !== null && active > 0 && scanned * 100 < active * g.minPeoplePercent) {
+    return `directory returned ${scanned} people, last snapshot had ${active} (below ${g.minPeoplePercent}%): wrong base DN, bind or an empty page?`;
+  }
+  if (leavers > g.maxLeavers) return `${leavers} leavers in one poll exceed the limit of ${g.maxLeavers}`;
+  if (active >= g.minSnapshotForPercent && leavers * 100 > active * g.maxLeaverPercent) {
+    return `${leavers} leavers are more than ${g.maxLeaverPercent}% of ${active} active people`;
+  }
+  return null;
+}
+
+async function readEveryone(deps: PollerDeps, work: PollWork): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for await (const person of deps.source.listPeople()) {
+    seen.add(person.anchor);
+    work.consider(person);
+  }
+  return seen;
+}
+
+async function readAnchors(source: DirectorySource): Promise<Set<string>> {
+  const seen = new Set<string>();
+  if (source.listAnchors) for await (const anchor of source.listAnchors()) seen.add(anchor);
+  else for await (const person of source.listPeople()) seen.add(person.anchor);
+  return seen;
+}
+
+function due(last: string | null, intervalMs: number, now: number): boolean {
+  return !last || now - Date.parse(last) >= intervalMs;
+}
+
+function outcome(state: WatcherState, deps: PollerDeps, delivered: number, pollAt: string): PollOutcome {
+  const p = state.pending;
+  return {
+    generation: state.generation,
+    delivered,
+    cursorAdvancedAt: state.cursorAdvancedAt,
+    lastPollAt: pollAt,
+    people: activeCount(state),
+    pending: p ? { batchId: p.id, leavers: p.held.length, reason: p.reason, since: p.createdAt } : null,
+    pollIntervalMs: deps.settings.pollInterval,
+    pollsPerRun: deps.settings.pollsPerRun,
+  };
+}
+
+/**
+ * One watcher poll: read changes (or a scan when due), classify against the snapshot, hold mass
+ * leavers, deliver the rest, then write the next state generation. Delivery happens before the
+ * write, so a crash in between repeats the same events with the same ids (the receiver de-duplicates).
+ */
+export async function pollOnce(deps: PollerDeps, generation: number | null): Promise<PollOutcome> {
+  const state = deps.store.load(generation);
+  const from = state.generation;
+  const now = (deps.now ?? Date.now)();
+  const nowIso = new Date(now).toISOString();
+  const baseline = state.cursor === null;
+  const work = new PollWork(state, deps, nowIso, baseline && deps.settings.baseline === 'silent');
+  const { source, settings } = deps;
+  let nextCursor: string;
+  let seen: Set<string> | null = null;
+  let scans: Partial<WatcherState> = {};
+
+  if (baseline || due(state.lastFullScanAt, settings.fullScanInterval, now)) {
+    nextCursor = source.currentCursor ? await source.currentCursor() : (await source.changesSince(null)).cursor;
+    seen = await readEveryone(deps, work);
+    scans = { lastFullScanAt: nowIso, lastPresenceScanAt: nowIso };
+  } else {
+    const changes = await source.changesSince(state.cursor);
+    nextCursor = changes.cursor;
+    for (const person of changes.changed) work.consider(person);
+    const changedGroups = new Set(changes.changedGroups ?? []);
+    if (changedGroups.size > 0) {
+      for (const [anchor, entry] of Object.entries(state.people)) {
+        if (entry.gone || work.considered.has(anchor) || !entry.groups.some((g) => changedGroups.has(g))) continue;
+        const person = await source.getPerson(anchor);
+        if (person) work.consider(person);
+        else work.removal(anchor);
+      }
+    }
+    for (const anchor of changes.removedAnchors) work.removal(anchor);
+    if (!state.pending && state.deferred.length > 0) {
+      for (const anchor of state.deferred) {
+        const person = await source.getPerson(anchor);
+        if (person) work.consider(person);
+        else work.removal(anchor);
+      }
+      scans.deferred = [];
+    }
+    if (due(state.lastPresenceScanAt, settings.presenceScanInterval, now)) {
+      seen = await readAnchors(source);
+      scans.lastPresenceScanAt = nowIso;
+    }
+  }
+  if (seen) for (const anchor of Object.keys(state.people)) if (!seen.has(anchor)) work.removal(anchor);
+
+  let pending = state.pending;
+  let deferred = scans.deferred ?? state.deferred;
+  if (pending && work.heldCameBack.length > 0) {
+    const back = new Set(work.heldCameBack);
+    const remaining = pending.held.filter((h) => !back.has(h.event.anchor));
+    pending = remaining.length > 0 ? { ...pending, held: remaining } : null;
+    if (!pending) {
+      await deps.audit.append({ actor: 'idsync', action: 'guard-clear', rule: 'mass-change-guard', reason: 'every held person is back in the directory', key: `${state.pending!.id}-clear` });
+    }
+  }
+
+  const leavers = work.leavers;
+  if (leavers.length > 0) {
+    const reason = pending ? null : guardReason(settings, activeCount(state), leavers.length, seen ? seen.size : null);
+    if (pending) {
+      deferred = [...new Set([...deferred, ...leavers.map((l) => l.event.anchor)])];
+    } else if (reason) {
+      pending = { id: batchIdFor(leavers.map((l) => l.event.eventId)), createdAt: nowIso, reason, held: leavers };
+      for (const l of leavers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
+      await deps.audit.append({
+        actor: 'idsync',
+        action: 'guard-hold',
+        rule: 'mass-change-guard',
+        reason,
+        after: { batchId: pending.id, leavers: leavers.length },
+        key: pending.id,
+      });
+    } else {
+      for (const l of leavers) {
+        work.events.push(l.event);
+        work.updates.set(l.event.anchor, releasedEntry(state.people[l.event.anchor], l));
+      }
+    }
+  }
+
+  if (work.events.length > 0) await deps.deliver(work.events);
+
+  const cursorMoved = nextCursor !== state.cursor;
+  const changed = work.updates.size > 0 || cursorMoved || pending !== state.pending || deferred !== state.deferred || Object.keys(scans).length > 0;
+  if (!changed) return outcome(state, deps, 0, nowIso);
+  for (const [anchor, entry] of work.updates) state.people[anchor] = entry;
+  const next = deps.store.save(
+    {
+      ...state,
+      ...scans,
+      deferred,
+      pending,
+      cursor: nextCursor,
+      cursorAdvancedAt: cursorMoved ? nowIso : state.cursorAdvancedAt,
+      lastPollAt: nowIso,
+    },
+    from,
+  );
+  return outcome(next, deps, work.events.length, nowIso);
+}
+
+/** Applies an operator's decision on the pending batch; a decision for another (older) batch changes nothing. */
+export async function decideBatch(deps: PollerDeps, generation: number | null, decision: BatchDecision, approve: boolean): Promise<PollOutcome> {
+  const state = deps.store.load(generation);
+  const nowIso = new Date((deps.now ?? Date.now)()).toISOString();
+  const pending = state.pending;
+  if (!pending || (decision.batchId && decision.batchId !== pending.id)) return outcome(state, deps, 0, nowIso);
+  if (approve) await deps.deliver(pending.held.map((h) => h.event));
+  for (const held of pending.held) {
+    const anchor = held.event.anchor;
+    const previous = state.people[anchor];
+    state.people[anchor] = approve ? releasedEntry(previous, held) : { ...previous!, hold: 'kept' };
+  }
+  await deps.audit.append({
+    actor: decision.operator,
+    action: approve ? 'approve' : 'reject',
+    rule: 'mass-change-guard',
+    reason: decision.comment,
+    before: { batchId: pending.id, leavers: pending.held.length, heldBecause: pending.reason },
+    after: { released: approve ? pending.held.map((h) => h.event.anchor) : [] },
+    key: `${pending.id}-${approve ? 'approve' : 'reject'}`,
+  });
+  const next = deps.store.save({ ...state, pending: null }, state.generation);
+  return outcome(next, deps, approve ? pending.held.length : 0, nowIso);
+}

@@ -1,0 +1,64 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { nonRetryable } from '../../lib/errors';
+import { emptyState, type WatcherState } from './types';
+
+const KEEP_GENERATIONS = 4;
+const fileFor = (generation: number) => `state-${String(generation).padStart(12, '0')}.json`;
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/**
+ * Watcher state as immutable generation files. A poll reads generation N and writes N+1, so an
+ * activity retried after a crash re-reads N and recomputes the same events (same ids). The workflow
+ * only carries the generation number; the files hold the cursor and the snapshot.
+ */
+export class WatcherStateStore {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  generations(): number[] {
+    return readdirSync(this.dir)
+      .map((name) => /^state-(\d{12})\.json$/.exec(name)?.[1])
+      .filter((g): g is string => g !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** `null` asks for the newest generation on disk (a freshly started watcher). */
+  load(generation: number | null): WatcherState {
+    const all = this.generations();
+    const wanted = generation ?? all.at(-1) ?? null;
+    if (wanted === null) return emptyState(0);
+    const path = join(this.dir, fileFor(wanted));
+    if (!existsSync(path)) {
+      if (all.length === 0) return emptyState(wanted);
+      throw nonRetryable('ConfigError', `watcher state generation ${wanted} is missing from ${this.dir} (newest is ${all.at(-1)}); restart the watcher without a generation to resume from the newest`, {
+        target: 'directory',
+        field: 'watcher.stateDir',
+      });
+    }
+    return JSON.parse(readFileSync(path, 'utf8')) as WatcherState;
+  }
+
+  /** Writes `state` as the next generation after `from` and returns it; keeps the last few for retries. */
+  save(state: WatcherState, from: number): WatcherState {
+    const next = { ...state, generation: from + 1 };
+    writeAtomically(join(this.dir, fileFor(next.generation)), JSON.stringify(next));
+    for (const old of this.generations()) {
+      if (old <= next.generation - KEEP_GENERATIONS) rmSync(join(this.dir, fileFor(old)), { force: true });
+    }
+    return next;
+  }
+}

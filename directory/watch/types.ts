@@ -1,0 +1,85 @@
+import type { IdentityEvent } from '../../lib/person';
+
+/** What the watcher remembers per person between polls (kept on disk, never in workflow history). */
+export interface SnapshotEntry {
+  /** Fingerprint of everything a lifecycle decision depends on. */
+  fp: string;
+  enabled: boolean;
+  /** No longer in the directory/scope; kept so a return is recognised as a rehire. */
+  gone?: boolean;
+  /** Held in the pending guard batch ("pending") or a rejected leaver the operator chose to keep ("kept"). */
+  hold?: 'pending' | 'kept';
+  /** Count of events emitted for this person: part of every event id, so a replayed poll repeats ids exactly. */
+  v: number;
+  /** Group names, so a group change can find its former members. */
+  groups: string[];
+}
+
+export interface HeldEvent {
+  event: IdentityEvent;
+  /** Snapshot fingerprint to record if released (the disabled state), or null for a removal. */
+  fp: string | null;
+  groups: string[];
+}
+
+export interface PendingBatch {
+  id: string;
+  createdAt: string;
+  reason: string;
+  held: HeldEvent[];
+}
+
+export interface WatcherState {
+  format: 1;
+  generation: number;
+  cursor: string | null;
+  cursorAdvancedAt: string | null;
+  lastPollAt: string | null;
+  lastPresenceScanAt: string | null;
+  lastFullScanAt: string | null;
+  people: Record<string, SnapshotEntry>;
+  pending: PendingBatch | null;
+  /** Leavers seen while a batch was pending: re-checked once the operator has decided. */
+  deferred: string[];
+}
+
+export function emptyState(generation: number): WatcherState {
+  return {
+    format: 1,
+    generation,
+    cursor: null,
+    cursorAdvancedAt: null,
+    lastPollAt: null,
+    lastPresenceScanAt: null,
+    lastFullScanAt: null,
+    people: {},
+    pending: null,
+    deferred: [],
+  };
+}
+
+/** Small summary returned to the workflow (history stays tiny however big the directory is). */
+export interface PendingSummary {
+  batchId: string;
+  leavers: number;
+  reason: string;
+  since: string;
+}
+
+export interface PollOutcome {
+  generation: number;
+  delivered: number;
+  cursorAdvancedAt: string | null;
+  lastPollAt: string;
+  people: number;
+  pending: PendingSummary | null;
+  pollIntervalMs: number;
+  pollsPerRun: number;
+}
+
+export interface BatchDecision {
+  batchId?: string;
+  /** Operator identity (e.g. e-mail or login), recorded in the audit log. */
+  operator: string;
+  comment: string;
+}
