@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { directoryConfigSchema, watcherConfigSchema, intakeConfigSchema } from '../directory/config';
 import { policyConfigSchema } from '../policy/config';
+import { validatePolicyAgainstTargets } from '../policy/validate';
 import { TARGET_KINDS } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
 
@@ -74,6 +76,11 @@ export function validateConfig(raw: unknown, source = 'config'): IdsyncConfig {
       else problems.push(...issuesToProblems(parsed.error.issues, ['targets', name]));
     }
   }
+  if (top.success) {
+    const kinds = Object.fromEntries(Object.values(TARGET_KINDS).map((d) => [d.kind, d.entitlementKinds]));
+    const targetKinds = Object.fromEntries(Object.entries(top.data.targets).map(([name, t]) => [name, { kind: t.kind }]));
+    problems.push(...validatePolicyAgainstTargets(top.data.policy, targetKinds, kinds));
+  }
   if (problems.length > 0 || !top.success) throw new ConfigError(source, [...new Set(problems)]);
   return { ...top.data, targets };
 }
@@ -92,7 +99,29 @@ export function loadConfigFile(path: string): IdsyncConfig {
   } catch (err) {
     throw new ConfigError(path, [`not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return validateConfig(raw, path);
+  return validateConfig(withPolicyFile(raw, path), path);
+}
+
+/**
+ * `policyFile: policy.yaml` keeps the access policy (owned by IAM people) apart from connection
+ * settings (owned by operators). The file may hold the policy itself or a document with a `policy:` key.
+ */
+function withPolicyFile(raw: unknown, configPath: string): unknown {
+  if (!raw || typeof raw !== 'object') return raw;
+  const { policyFile, ...rest } = raw as Record<string, unknown>;
+  if (policyFile === undefined) return raw;
+  if (typeof policyFile !== 'string') throw new ConfigError(configPath, ['policyFile: expected a file path']);
+  if ('policy' in rest) throw new ConfigError(configPath, ['policyFile: give either policy or policyFile, not both']);
+  const policyPath = resolvePath(dirname(configPath), policyFile);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(policyPath, 'utf8'), { prettyErrors: true });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
+    throw new ConfigError(configPath, [`policyFile: cannot read ${policyPath}: ${reason}`]);
+  }
+  const policy = doc && typeof doc === 'object' && 'policy' in doc ? (doc as { policy: unknown }).policy : doc;
+  return { ...rest, policy };
 }
 
 /** Temporal connection settings after environment overrides (the names the Temporal CLI uses). */

@@ -1,0 +1,155 @@
+/**
+ * `npm start`: the whole product on one machine.
+ *  - Embedded default (no config given): Temporal dev server with Web UI and a persistent SQLite file,
+ *    a private slapd seeded with the demo company, the four target emulators, the workers, the
+ *    directory watcher and the HTTP intake, all on loopback. Ctrl-C stops everything it started.
+ *  - With `--config file` (or IDSYNC_CONFIG): no local servers; the same workers and watcher run
+ *    against the real directory, targets and Temporal the file names.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { PROJECT_ROOT, startSlapd, startTemporalDevServer, type LocalSlapd, type TemporalDevServer } from '../lib/local-services';
+import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
+import { connectClient, connectWorker } from '../lib/temporal-connection';
+import type { IdsyncConfig } from '../lib/config';
+import { buildRuntime, closeRuntime } from '../workers/runtime';
+import { startWorkers } from '../workers/workers';
+import { startWatching } from './watch';
+import { demoDirectoryLdif } from './demo-directory';
+import { loadOrCreateDemoSecrets } from './demo-secrets';
+import { demoEmulatorPorts, startDemoEmulators, type RunningEmulator } from '../emulators/demo';
+
+const execFileAsync = promisify(execFile);
+const HOME = process.env.IDSYNC_HOME ?? join(PROJECT_ROOT, '.idsync');
+const PORTS = {
+  temporal: Number(process.env.IDSYNC_TEMPORAL_PORT ?? 7233),
+  ui: Number(process.env.IDSYNC_UI_PORT ?? 8233),
+  ldap: Number(process.env.IDSYNC_LDAP_PORT ?? 3389),
+};
+
+type Stopper = { name: string; stop: () => Promise<void> };
+
+async function seedDemoDirectory(slapd: LocalSlapd): Promise<boolean> {
+  const marker = join(slapd.dataDir, '.seeded');
+  if (existsSync(marker)) return false;
+  const ldif = join(slapd.dataDir, 'demo.ldif');
+  const passwordFile = join(slapd.dataDir, '.bindpw');
+  writeFileSync(ldif, demoDirectoryLdif(slapd.suffix, new Date()));
+  writeFileSync(passwordFile, slapd.bindPassword, { mode: 0o600 });
+  // -y reads the password from a file so it never shows in the process list.
+  await execFileAsync('ldapadd', ['-x', '-H', slapd.url, '-D', slapd.bindDn, '-y', passwordFile, '-f', ldif]);
+  writeFileSync(marker, new Date().toISOString());
+  return true;
+}
+
+/** The demo config file with the embedded ports filled in. */
+function demoConfig(): IdsyncConfig {
+  const path = join(PROJECT_ROOT, 'config', 'demo.yaml');
+  const emulatorPorts = demoEmulatorPorts();
+  const raw = readFileSync(path, 'utf8')
+    .replaceAll('${IDSYNC_HOME}', HOME)
+    .replaceAll('${CONFIG_DIR}', join(PROJECT_ROOT, 'config'))
+    .replaceAll('${TEMPORAL_PORT}', String(PORTS.temporal))
+    .replaceAll('${LDAP_PORT}', String(PORTS.ldap))
+    .replaceAll('${SALESFORCE_PORT}', String(emulatorPorts.salesforce))
+    .replaceAll('${HUBSPOT_PORT}', String(emulatorPorts.hubspot))
+    .replaceAll('${HIGHSPOT_PORT}', String(emulatorPorts.highspot))
+    .replaceAll('${SCIM_PORT}', String(emulatorPorts.scim));
+  const tmp = join(HOME, 'demo.resolved.yaml');
+  writeFileSync(tmp, raw);
+  parseYaml(raw); // surfaces YAML errors with the right file name below
+  return loadConfigOrExit(tmp);
+}
+
+async function runEmbedded(): Promise<void> {
+  mkdirSync(HOME, { recursive: true });
+  const stoppers: Stopper[] = [];
+  onShutdownSignal(async () => {
+    console.log('\nidsync: stopping...');
+    for (const s of stoppers.reverse()) {
+      await s.stop().catch((err) => console.error(`idsync: ${s.name}: ${(err as Error).message}`));
+    }
+    console.log('idsync: stopped everything it started');
+  });
+
+  const secrets = loadOrCreateDemoSecrets(join(HOME, 'demo-secrets.env'));
+  Object.assign(process.env, secrets);
+  console.log('idsync: starting the embedded stack (Temporal dev server, OpenLDAP, target emulators)...');
+  let temporal: TemporalDevServer;
+  let slapd: LocalSlapd;
+  try {
+    [temporal, slapd] = await Promise.all([
+      startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
+      startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
+    ]);
+  } catch (err) {
+    console.error(`idsync: ${(err as Error).message}`);
+    console.error('idsync: is another idsync (or something on ports 7233/8233/3389) running? Set IDSYNC_TEMPORAL_PORT / IDSYNC_UI_PORT / IDSYNC_LDAP_PORT to move.');
+    process.exit(EXIT.failure);
+  }
+  stoppers.push({ name: 'temporal', stop: temporal.stop }, { name: 'slapd', stop: slapd.stop });
+  const seeded = await seedDemoDirectory(slapd);
+
+  const config = demoConfig();
+  const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts());
+  stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
+
+  const { workersStopped, watch } = await runIdsync(config, stoppers);
+  printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl });
+  await workersStopped;
+}
+
+async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
+  const runtime = buildRuntime(config);
+  const client = await connectClient(config);
+  const { connection, namespace } = await connectWorker(config);
+  const workers = await startWorkers(runtime, { connection, namespace, client });
+  stoppers.push({
+    name: 'workers',
+    stop: async () => {
+      await workers.shutdown();
+      await closeRuntime(runtime);
+      await connection.close();
+      await client.connection.close();
+    },
+  });
+  const watch = await startWatching(config, client);
+  stoppers.push({ name: 'watcher', stop: watch.stop });
+  return { workersStopped: workers.done, watch };
+}
+
+function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string }) {
+  const rows: [string, string][] = [
+    ['Temporal Web UI', info.temporal.uiUrl ?? '(headless)'],
+    ['Temporal gRPC', info.temporal.address],
+    ['Directory (OpenLDAP)', `${info.slapd.url}  base ${info.slapd.suffix}  bind ${info.slapd.bindDn}${info.seeded ? '  (demo company loaded)' : ''}`],
+    ...info.emulators.map((e): [string, string] => [e.label, e.url]),
+  ];
+  if (info.intakeUrl) rows.push(['HTTP intake (HMAC)', info.intakeUrl]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('\nidsync is running:');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+  console.log(`\n  Demo secrets: ${join(HOME, 'demo-secrets.env')} (mode 600; never printed)`);
+  console.log('  Try: npm run idsync -- status <uid>   |   npm run idsync -- plan <uid>   |   Ctrl-C stops everything.\n');
+}
+
+async function runWithConfig(path: string): Promise<void> {
+  const config = loadConfigOrExit(path);
+  const stoppers: Stopper[] = [];
+  onShutdownSignal(async () => {
+    for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+  });
+  const { workersStopped, watch } = await runIdsync(config, stoppers);
+  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}`);
+  await workersStopped;
+}
+
+const configPath = flag(process.argv.slice(2), 'config') ?? process.env.IDSYNC_CONFIG;
+(configPath ? runWithConfig(configPath) : runEmbedded()).catch((err) => {
+  console.error(`idsync: ${(err as Error).message}`);
+  process.exit(EXIT.failure);
+});

@@ -1,0 +1,72 @@
+/**
+ * Starts idsync's event sources: the durable directory watcher workflow (started once, idempotently;
+ * it then runs on the workers and survives restarts of this process, the workers and the server) and,
+ * when configured, the HTTP intake for push sources.
+ *   node --import tsx starters/watch.ts --config idsync.yaml     (docker-compose's idsync-watcher)
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { IdsyncConfig } from '../lib/config';
+import { resolveWatcherConfig } from '../directory/config';
+import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
+import { connectClient } from '../lib/temporal-connection';
+import { startIntakeServer } from './intake';
+
+export interface Watching {
+  watcherWorkflowId: string;
+  intakeUrl?: string;
+  stop(): Promise<void>;
+}
+
+export async function ensureWatcherRunning(config: IdsyncConfig, client: Client): Promise<void> {
+  const settings = resolveWatcherConfig(config.watcher);
+  try {
+    await client.workflow.start(WORKFLOW_TYPES.directoryWatcher, {
+      workflowId: WATCHER_WORKFLOW_ID,
+      taskQueue: settings.orchestrationTaskQueue,
+      args: [{ activityTaskQueue: settings.directoryTaskQueue }],
+      searchAttributes: { IdsyncGuardState: ['clear'] },
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
+  await ensureWatcherRunning(config, client);
+  if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
+  const secret = env[config.intake.hmacSecretEnv];
+  if (!secret) throw new Error(`intake.hmacSecretEnv: environment variable ${config.intake.hmacSecretEnv} is not set`);
+  const intake = await startIntakeServer({
+    port: config.intake.port,
+    host: config.intake.host,
+    hmacSecret: secret,
+    maxClockSkewMs: config.intake.maxClockSkew,
+    maxBodyBytes: config.intake.maxBodyBytes,
+    client,
+    orchestrationTaskQueue: resolveWatcherConfig(config.watcher).orchestrationTaskQueue,
+  });
+  return { watcherWorkflowId: WATCHER_WORKFLOW_ID, intakeUrl: intake.url, stop: () => intake.close() };
+}
+
+if (require.main === module) {
+  const configPath = flag(process.argv.slice(2), 'config') ?? process.env.IDSYNC_CONFIG;
+  if (!configPath) {
+    console.error('idsync watch: give --config <file> or set IDSYNC_CONFIG');
+    process.exit(EXIT.usage);
+  }
+  const config = loadConfigOrExit(configPath);
+  connectClient(config)
+    .then(async (client) => {
+      const watching = await startWatching(config, client);
+      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
+      onShutdownSignal(async () => {
+        await watching.stop();
+        await client.connection.close();
+      });
+    })
+    .catch((err) => {
+      console.error(`idsync watch: ${(err as Error).message}`);
+      process.exit(EXIT.failure);
+    });
+}
