@@ -64,7 +64,8 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   const start = readLifecycleDate(person, lifecycle.startDate, 'start');
   const end = readLifecycleDate(person, lifecycle.endDate, 'end');
   const startAt = start.ok ? start.at : undefined;
-  const endAt = end.ok ? end.at : undefined;
+  // A leave date on or before the start date belongs to an earlier employment (rehire): ignore it.
+  const endAt = end.ok && end.at !== undefined && !(startAt !== undefined && startAt >= end.at) ? end.at : undefined;
 
   let everywhereOut: string | undefined;
   if (!person.enabled) everywhereOut = 'out of scope: the account is disabled in the directory';

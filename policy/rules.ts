@@ -72,8 +72,8 @@ export function matchesCondition(facts: PersonFacts, condition: Condition | unde
     if (matcher !== undefined && !matchValues(values, matcher)) return false;
   }
   for (const [attribute, matcher] of Object.entries(condition.extra ?? {})) {
-    const raw = person.extra?.[attribute];
-    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => v !== '');
+    const raw = Object.prototype.hasOwnProperty.call(person.extra ?? {}, attribute) ? person.extra[attribute] : undefined;
+    const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string' && v !== '');
     if (!matchValues(values, matcher)) return false;
   }
   return true;

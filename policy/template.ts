@@ -169,7 +169,8 @@ export function templateMapNames(template: CompiledTemplate): string[] {
 export function readPersonField(person: Person, ref: string): string | undefined {
   let raw: unknown;
   if (ref.startsWith('extra.')) {
-    const value = person.extra?.[ref.slice('extra.'.length)];
+    const name = ref.slice('extra.'.length);
+    const value = Object.prototype.hasOwnProperty.call(person.extra ?? {}, name) ? person.extra[name] : undefined;
     raw = Array.isArray(value) ? value[0] : value;
   } else {
     raw = (person as unknown as Record<string, unknown>)[ref];

@@ -264,3 +264,24 @@ test('someone gone from the directory is out of scope everywhere, with the same 
     targets: desired({ enabled: false }).targets.map((t) => ({ ...t, scopeReason: 'out of scope: the person is no longer in the directory' })),
   });
 });
+
+test('dates: ISO timestamps with an offset and LDAP GeneralizedTime are read; impossible dates are problems', () => {
+  assert.equal(desired({ startDate: '2026-12-01T09:00:00+01:00' }).activateAt, '2026-12-01T08:00:00.000Z');
+  assert.equal(desired({ extra: { hireDate: '20261201000000Z' } }).activateAt, undefined, 'extra dates count only when configured');
+  const fromExtra = policy({ ...example, lifecycle: { ...example.lifecycle, startDate: 'extra.hireDate' } });
+  const state = computeDesiredState(person({ extra: { hireDate: '20261201080000Z' } }), fromExtra, DEMO_TARGETS, NOW);
+  assert.equal(state.activateAt, '2026-12-01T08:00:00.000Z');
+  for (const bad of ['2026-02-30T10:00:00Z', '20260230000000Z', '2026-12-01T10:00:00', 'next monday']) {
+    assert.ok(desired({ startDate: bad }).problems.some((p) => p.field === 'startDate'), bad);
+  }
+});
+
+test('rehire: a leave date from an earlier employment (before the new start) is ignored', () => {
+  const rehired = desired({ startDate: '2026-11-20', endDate: '2025-06-30' });
+  assert.equal(targetOf(rehired, 'salesforce').inScope, true);
+  assert.equal(rehired.leaveAt, undefined);
+  const returning = desired({ startDate: '2026-12-01', endDate: '2025-06-30' });
+  assert.equal(targetOf(returning, 'salesforce').account?.active, false, 'pre-created inactive for the new start');
+  const contractor = desired({ employeeType: 'contractor', groups: ['sales'], startDate: '2026-11-01', endDate: '2026-10-31' });
+  assert.equal(targetOf(contractor, 'salesforce').blocked, true, 'the stale leave date does not satisfy requireEndDate');
+});
