@@ -24,13 +24,16 @@ class PollWork {
   readonly updates = new Map<string, SnapshotEntry>();
   readonly considered = new Set<string>();
   heldCameBack: string[] = [];
+  private readonly heldRemovals: Set<string>;
 
   constructor(
     readonly state: WatcherState,
     readonly deps: PollerDeps,
     readonly observedAt: string,
     readonly silent: boolean,
-  ) {}
+  ) {
+    this.heldRemovals = new Set((state.pending?.held ?? []).filter((h) => h.fp === null).map((h) => h.event.anchor));
+  }
 
   private event(kind: IdentityEvent['kind'], anchor: string, version: number, fp: string, reason: string, person?: Person): IdentityEvent {
     return buildEvent(kind, anchor, version, fp, reason, this.deps.eventSource, person, this.observedAt);
@@ -42,7 +45,7 @@ class PollWork {
     let previous = this.state.people[person.anchor];
     const fp = fingerprint(person);
     if (previous?.hold) {
-      if (!person.enabled) return; // still what the operator is deciding about / chose to keep
+      if (previous.hold === 'pending' && !person.enabled) return; // the operator is still deciding
       if (previous.hold === 'pending') this.heldCameBack.push(person.anchor);
       previous = { ...previous, hold: undefined };
       this.updates.set(person.anchor, previous);
@@ -58,6 +61,16 @@ class PollWork {
     } else if (!previous || previous.fp !== fp || previous.enabled !== person.enabled || previous.gone) {
       this.updates.set(person.anchor, entry);
     }
+  }
+
+  /** A held person a presence scan found again: the removal that held them no longer holds. */
+  present(anchor: string, entry: SnapshotEntry): void {
+    if (entry.gone) return;
+    if (entry.hold === 'pending') {
+      if (!this.heldRemovals.has(anchor)) return; // held for being disabled, not for being missing
+      this.heldCameBack.push(anchor);
+    }
+    this.updates.set(anchor, { ...entry, hold: undefined });
   }
 
   removal(anchor: string): void {
@@ -180,7 +193,12 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
       scans.lastPresenceScanAt = nowIso;
     }
   }
-  if (seen) for (const anchor of Object.keys(state.people)) if (!seen.has(anchor)) work.removal(anchor);
+  if (seen) {
+    for (const [anchor, entry] of Object.entries(state.people)) {
+      if (!seen.has(anchor)) work.removal(anchor);
+      else if (entry.hold && !work.considered.has(anchor)) work.present(anchor, entry);
+    }
+  }
 
   let pending = state.pending;
   let deferred = scans.deferred ?? state.deferred;
@@ -248,7 +266,10 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
   for (const held of pending.held) {
     const anchor = held.event.anchor;
     const previous = state.people[anchor];
-    state.people[anchor] = approve ? releasedEntry(previous, held) : { ...previous!, hold: 'kept' };
+    if (approve) state.people[anchor] = releasedEntry(previous, held);
+    // Rejected removals stay "present" until they really come back; rejected disables are simply recorded.
+    else if (held.fp === null) state.people[anchor] = { ...previous!, hold: 'kept' };
+    else state.people[anchor] = { fp: held.fp, enabled: false, v: previous?.v ?? 0, groups: held.groups };
   }
   await deps.audit.append({
     actor: decision.operator,
