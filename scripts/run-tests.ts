@@ -4,7 +4,7 @@
  * down (also on failure, Ctrl-C or SIGTERM). Arguments narrow the run: `npm test -- test/hubspot`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from '../lib/local-services';
@@ -51,13 +51,21 @@ async function main(): Promise<number> {
       http_proxy: '', https_proxy: '', HTTP_PROXY: '', HTTPS_PROXY: '',
     };
     const concurrency = process.env.IDSYNC_TEST_CONCURRENCY ?? '2';
+    // Its own process group, so anything a test leaves running can be found (and stopped) afterwards.
     tests = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files], {
       cwd: PROJECT_ROOT,
       env,
       stdio: 'inherit',
+      detached: true,
     });
     const code: number = await new Promise((r) => tests!.once('exit', (c, s) => r(c ?? (s ? 1 : 0))));
-    return code;
+    const leftovers = await reapProcessGroup(tests.pid!);
+    // Daemons (a slapd a test started) leave the process group; they are recognised by the run dir in their command line.
+    const newListeners = listenersOwnedBy((cmdline) => cmdline.includes(runDir)).filter((l) => l.port !== slapd!.port);
+    for (const l of newListeners) process.kill(l.pid, 'SIGKILL');
+    if (leftovers.length > 0) console.error(`test-env: FAIL: tests left processes running (now killed): ${leftovers.join('; ')}`);
+    if (newListeners.length > 0) console.error(`test-env: FAIL: tests left ports listening (now killed): ${newListeners.map((l) => `${l.port} (${l.cmdline})`).join('; ')}`);
+    return leftovers.length > 0 || newListeners.length > 0 ? code || 1 : code;
   } catch (err) {
     console.error(`idsync test: ${(err as Error).message}`);
     const log = join(runDir, 'temporal.log');
@@ -66,6 +74,65 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/** Listening TCP sockets whose owning process's command line matches, via /proc (no external tools). */
+function listenersOwnedBy(match: (cmdline: string) => boolean): { port: number; pid: number; cmdline: string }[] {
+  const portByInode = new Map<string, number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A') portByInode.set(cols[9]!, parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  const found: { port: number; pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (!match(cmdline)) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        const link = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+        const port = inode ? portByInode.get(inode) : undefined;
+        if (port !== undefined) found.push({ port, pid: Number(entry), cmdline: cmdline.slice(0, 120) });
+      }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return found;
+}
+
+/** Kills whatever is still alive in the test runner's process group; returns their descriptions. */
+async function reapProcessGroup(pgid: number): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') {
+        found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 120)}`);
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (found.length > 0) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  return found;
 }
 
 /** A directory argument means every *.test.ts below it. */
