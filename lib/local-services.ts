@@ -54,6 +54,8 @@ export interface TemporalDevServerOptions {
   logFile: string;
   /** Start-up budget; the dev server needs 2–8 s on a busy 2-core machine. */
   timeoutMs?: number;
+  /** Extra namespaces to create at launch (besides "default"), each with idsync's search attributes. */
+  namespaces?: string[];
 }
 
 /** Starts `temporal server start-dev` with idsync's search attributes and waits until gRPC answers. */
@@ -74,6 +76,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const ns of opts.namespaces ?? []) args.push('--namespace', ns);
   const log = openSync(opts.logFile, 'a');
   const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
   const address = `127.0.0.1:${port}`;

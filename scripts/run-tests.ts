@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from '../lib/local-services';
 
+/** The end-to-end tests run idsync's real worker set-up (fixed task-queue names) in a namespace of their own. */
+const E2E_NAMESPACE = 'idsync-e2e';
+
 async function main(): Promise<number> {
   const runDir = join(PROJECT_ROOT, '.test-run', String(process.pid));
   mkdirSync(runDir, { recursive: true });
@@ -31,7 +34,7 @@ async function main(): Promise<number> {
   try {
     const started = Date.now();
     [temporal, slapd] = await Promise.all([
-      startTemporalDevServer({ headless: true, logFile: join(runDir, 'temporal.log') }),
+      startTemporalDevServer({ headless: true, logFile: join(runDir, 'temporal.log'), namespaces: [E2E_NAMESPACE] }),
       startSlapd({ dataDir: join(runDir, 'ldap'), rootPassword: randomBytes(12).toString('hex') }),
     ]);
     console.log(`test-env: temporal ${temporal.address}, slapd ${slapd.url} (ready in ${Date.now() - started} ms)`);
@@ -41,6 +44,7 @@ async function main(): Promise<number> {
       ...process.env,
       IDSYNC_TEST_RUN_DIR: runDir,
       IDSYNC_TEST_TEMPORAL_ADDRESS: temporal.address,
+      IDSYNC_TEST_E2E_NAMESPACE: E2E_NAMESPACE,
       IDSYNC_TEST_TEMPORAL_TEST_SERVER: temporalTestServerPath(),
       IDSYNC_TEST_LDAP_URL: slapd.url,
       IDSYNC_TEST_LDAP_SUFFIX: slapd.suffix,

@@ -25,3 +25,13 @@ test('the test runner provides a real slapd with the base entries', async () => 
     await client.unbind();
   }
 });
+
+test('the end-to-end namespace exists with the same search attributes', async () => {
+  const conn = await Connection.connect({ address: testEnv.temporalAddress() });
+  try {
+    const res = await conn.operatorService.listSearchAttributes({ namespace: testEnv.e2eNamespace() });
+    assert.ok(res.customAttributes && 'IdsyncApprovalState' in res.customAttributes);
+  } finally {
+    await conn.close();
+  }
+});

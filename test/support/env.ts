@@ -16,6 +16,8 @@ function required(name: string): string {
 export const testEnv = {
   temporalAddress: () => required('IDSYNC_TEST_TEMPORAL_ADDRESS'),
   temporalTestServerPath: () => required('IDSYNC_TEST_TEMPORAL_TEST_SERVER'),
+  /** Namespace reserved for test/e2e, whose workers use idsync's fixed task-queue names. Only one file may use it. */
+  e2eNamespace: () => required('IDSYNC_TEST_E2E_NAMESPACE'),
   ldap: () => ({
     url: required('IDSYNC_TEST_LDAP_URL'),
     suffix: required('IDSYNC_TEST_LDAP_SUFFIX'),
