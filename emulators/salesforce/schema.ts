@@ -26,13 +26,25 @@ export interface ObjectDef {
   deletable: boolean;
 }
 
+/** A realistic subset of Salesforce's restricted picklists (real orgs list several hundred values). */
 export const TIME_ZONES = [
-  'America/Los_Angeles', 'America/Denver', 'America/Chicago', 'America/New_York', 'America/Sao_Paulo', 'Europe/London',
-  'Europe/Dublin', 'Europe/Paris', 'Europe/Berlin', 'Europe/Amsterdam', 'Europe/Zurich', 'Europe/Madrid', 'Europe/Rome',
-  'Europe/Stockholm', 'Asia/Tokyo', 'Asia/Singapore', 'Asia/Kolkata', 'Asia/Shanghai', 'Australia/Sydney', 'GMT',
+  'Pacific/Honolulu', 'America/Anchorage', 'America/Los_Angeles', 'America/Phoenix', 'America/Denver', 'America/Chicago',
+  'America/Mexico_City', 'America/New_York', 'America/Toronto', 'America/Halifax', 'America/Bogota', 'America/Lima',
+  'America/Sao_Paulo', 'America/Argentina/Buenos_Aires', 'GMT', 'Europe/London', 'Europe/Dublin', 'Europe/Lisbon',
+  'Europe/Paris', 'Europe/Berlin', 'Europe/Amsterdam', 'Europe/Brussels', 'Europe/Zurich', 'Europe/Vienna', 'Europe/Madrid',
+  'Europe/Rome', 'Europe/Prague', 'Europe/Warsaw', 'Europe/Stockholm', 'Europe/Oslo', 'Europe/Copenhagen', 'Europe/Helsinki',
+  'Europe/Athens', 'Europe/Istanbul', 'Europe/Moscow', 'Africa/Johannesburg', 'Asia/Jerusalem', 'Asia/Dubai', 'Asia/Kolkata',
+  'Asia/Bangkok', 'Asia/Jakarta', 'Asia/Singapore', 'Asia/Kuala_Lumpur', 'Asia/Manila', 'Asia/Hong_Kong', 'Asia/Shanghai',
+  'Asia/Taipei', 'Asia/Seoul', 'Asia/Tokyo', 'Australia/Perth', 'Australia/Brisbane', 'Australia/Sydney', 'Australia/Melbourne',
+  'Pacific/Auckland',
 ] as const;
-export const LOCALES = ['en_US', 'en_GB', 'en_AU', 'en_IE', 'en_IN', 'de_DE', 'de_CH', 'fr_FR', 'fr_CA', 'es_ES', 'it_IT', 'nl_NL', 'ja_JP', 'zh_CN', 'sv_SE', 'pt_BR'] as const;
-export const LANGUAGES = ['en_US', 'en_GB', 'de', 'fr', 'es', 'it', 'nl_NL', 'ja', 'zh_CN', 'sv', 'pt_BR'] as const;
+export const LOCALES = [
+  'en_US', 'en_GB', 'en_AU', 'en_CA', 'en_IE', 'en_IN', 'en_NZ', 'en_SG', 'en_HK', 'en_MY', 'en_PH', 'en_ZA', 'de_DE', 'de_AT',
+  'de_CH', 'fr_FR', 'fr_BE', 'fr_CA', 'fr_CH', 'it_IT', 'it_CH', 'es_ES', 'es_MX', 'es_AR', 'es_CO', 'pt_BR', 'pt_PT', 'nl_NL',
+  'nl_BE', 'sv_SE', 'da_DK', 'fi_FI', 'no_NO', 'pl_PL', 'cs_CZ', 'ru_RU', 'tr_TR', 'ja_JP', 'ko_KR', 'zh_CN', 'zh_TW', 'zh_HK',
+  'th_TH', 'iw_IL', 'ar_AE',
+] as const;
+export const LANGUAGES = ['en_US', 'en_GB', 'de', 'fr', 'it', 'es', 'es_MX', 'pt_BR', 'nl_NL', 'sv', 'da', 'fi', 'no', 'pl', 'cs', 'ru', 'tr', 'ja', 'ko', 'zh_CN', 'zh_TW', 'th', 'iw', 'ar'] as const;
 export const EMAIL_ENCODINGS = ['UTF-8', 'ISO-8859-1', 'Shift_JIS', 'ISO-2022-JP', 'EUC-JP', 'ks_c_5601-1987', 'Big5', 'GB2312'] as const;
 
 const id: FieldDef = { name: 'Id', type: 'id' };

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { Connection } from 'jsforce';
 import { signJwtAssertion } from '../../targets/salesforce/connection';
 import { CLIENT, failure, idOf, jsforceConnection, userFields, withEmulator } from './helpers';
@@ -219,3 +220,40 @@ test('limits and faults: Sforce-Limit-Info, daily budget 403, 503 retried by def
     const faults = (await (await fetch(`${emu.url}/__emulator/faults`)).json()) as { injected: Record<string, number> };
     assert.deepEqual(faults.injected, { serverError: 1, rateLimit: 1, drop: 0, dropAfterWrite: 0 });
   }));
+
+test('find() without a field list expands * through describe; FederationIdentifier uniqueness can be switched off', () =>
+  withEmulator({ federationIdUnique: false }, async (emu) => {
+    const conn = await jsforceConnection(emu);
+    const profileId = idOf(emu, 'Profile', 'Standard User');
+    await conn.sobject('User').create(userFields(profileId, 'f1@example.com', { FederationIdentifier: 'shared' }));
+    await conn.sobject('User').create(userFields(profileId, 'f2@example.com', { FederationIdentifier: 'shared' }));
+    const found = await conn.sobject('User').find({ FederationIdentifier: 'shared' });
+    assert.equal(found.length, 2);
+    assert.ok('TimeZoneSidKey' in found[0] && 'LastLoginDate' in found[0], 'every described field is selected');
+  }));
+
+test('main.ts runs the emulator as a process seeded from the demo catalog and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/salesforce/main.ts', '--port', '0', '--seed', 'config/demo-catalog.yaml', '--client-id', 'proc-app', '--client-secret-env', 'SF_PROC_SECRET'], {
+    env: { ...process.env, SF_PROC_SECRET: 'proc-secret' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`emulator exited early with ${code}`)));
+    });
+    const conn = new Connection({ loginUrl: url, version: '62.0', oauth2: { clientId: 'proc-app', clientSecret: 'proc-secret' } });
+    await conn.authorize({ grant_type: 'client_credentials' });
+    const groups = await conn.query<{ Name: string }>("SELECT Name FROM Group WHERE Type = 'Regular' ORDER BY Name");
+    assert.deepEqual(groups.records.map((g) => g.Name), ['All Sales', 'Marketing Team', 'Sales AMER', 'Sales APAC', 'Sales EMEA']);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
