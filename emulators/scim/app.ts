@@ -164,8 +164,13 @@ export function createScimRouter(store: ScimStore, token: string): express.Route
   return router;
 }
 
-/** Answers injected faults the way a SCIM SP would; dropAfterWrite lets the write happen, then cuts the connection. */
-export function faultInjection(faults: FaultController, replies: { serverError(res: Response): void; rateLimit(res: Response): void }): RequestHandler {
+export interface FaultReplies {
+  serverError(res: Response): void;
+  rateLimit(res: Response): void;
+}
+
+/** Answers injected faults in the emulated API's own style; dropAfterWrite lets the write happen, then cuts the connection. */
+export function faultInjection(faults: FaultController, replies: FaultReplies): RequestHandler {
   return async (req, res, next) => {
     await faults.delay();
     const fault = faults.next(!['GET', 'HEAD', 'OPTIONS'].includes(req.method));
@@ -185,16 +190,16 @@ export function faultInjection(faults: FaultController, replies: { serverError(r
   };
 }
 
-export function scimFaultReplies(retryAfterSeconds: number) {
+export function scimFaultReplies(retryAfterSeconds: number): FaultReplies {
   return {
-    serverError: (res: Response) => res.status(503).type('application/scim+json').send(scimErrorBody(503, 'service temporarily unavailable (injected)')),
-    rateLimit: (res: Response) =>
+    serverError: (res) => res.status(503).type('application/scim+json').send(scimErrorBody(503, 'service temporarily unavailable (injected)')),
+    rateLimit: (res) =>
       res.status(429).set('Retry-After', String(retryAfterSeconds)).type('application/scim+json').send(scimErrorBody(429, 'too many requests (injected)')),
   };
 }
 
-/** `GET/PUT/DELETE /__emulator/faults`, `GET /__emulator/state`: loopback-only steering for tests and the demo. */
-export function adminRouter(faults: FaultController, state: () => unknown): express.Router {
+/** `GET/PUT/DELETE /__emulator/faults`, `GET /__emulator/state` (+ emulator-specific routes): loopback-only steering for tests and the demo. */
+export function adminRouter(faults: FaultController, state: () => unknown, extend?: (router: express.Router) => void): express.Router {
   const router = express.Router();
   router.use(express.json());
   const report = () => ({ settings: faults.current, injected: faults.injected });
@@ -208,16 +213,29 @@ export function adminRouter(faults: FaultController, state: () => unknown): expr
     res.json(report());
   });
   router.get('/state', (_req, res) => res.json({ ...(state() as object), faults: report() }));
+  extend?.(router);
   return router;
 }
 
-/** A complete single-SP app: admin endpoints, fault injection, then the SCIM API under /scim/v2. */
-export function createScimApp(store: ScimStore, token: string, faults: FaultController): express.Express {
+export interface EmulatorMount {
+  path: string;
+  replies: FaultReplies;
+  router: express.Router;
+}
+
+/** Admin endpoints first (never faulted), then each API behind fault injection in its own wire style. */
+export function createEmulatorApp(faults: FaultController, admin: express.Router, mounts: EmulatorMount[]): express.Express {
   const app = express();
   app.set('etag', false);
   app.set('x-powered-by', false);
-  app.use(EMULATOR_ADMIN_PREFIX, adminRouter(faults, () => store.snapshot()));
-  app.use(faultInjection(faults, scimFaultReplies(store.switches.retryAfterSeconds)));
-  app.use(SCIM_BASE_PATH, createScimRouter(store, token));
+  app.use(EMULATOR_ADMIN_PREFIX, admin);
+  for (const mount of mounts) app.use(mount.path, faultInjection(faults, mount.replies), mount.router);
   return app;
+}
+
+/** A complete single-SP app: the SCIM API under /scim/v2. */
+export function createScimApp(store: ScimStore, token: string, faults: FaultController): express.Express {
+  return createEmulatorApp(faults, adminRouter(faults, () => store.snapshot()), [
+    { path: SCIM_BASE_PATH, replies: scimFaultReplies(store.switches.retryAfterSeconds), router: createScimRouter(store, token) },
+  ]);
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { FaultSettings } from '../faults';
 import { spawnEmulator, type FaultReport } from './process';
-import type { ScimSeed, ScimSwitches } from './seed';
+import { SCIM_TOKEN_ENV, type ScimSeed, type ScimSwitches } from './seed';
 
 export type { ScimSeed, ScimSwitches } from './seed';
 export { DEFAULT_SCIM_SEED } from './seed';
@@ -38,7 +38,7 @@ export async function startScimEmulator(opts: ScimEmulatorOptions): Promise<Scim
   if (opts.seed) args.push('--seed-json', JSON.stringify(opts.seed));
   if (opts.switches) args.push('--switches', JSON.stringify(opts.switches));
   if (opts.faultSeed !== undefined) args.push('--fault-seed', String(opts.faultSeed));
-  const proc = await spawnEmulator(join(__dirname, 'main.ts'), args, { SCIM_EMULATOR_TOKEN: opts.token });
+  const proc = await spawnEmulator(join(__dirname, 'main.ts'), args, { [SCIM_TOKEN_ENV]: opts.token });
   return {
     url: `${proc.origin}/scim/v2`,
     close: () => proc.close(),

@@ -1,26 +1,20 @@
 /**
  * Runs one SCIM service-provider emulator as a process:
- *   SCIM_EMULATOR_TOKEN=... node --import tsx emulators/scim/main.ts --port 0 [--seed seed.json|seed.yaml]
+ *   SCIM_EMULATOR_TOKEN=... node --import tsx emulators/scim/main.ts --port 0 [--seed seed.yaml|config/demo-catalog.yaml]
  *     [--seed-json '{...}'] [--switches '{"deleteMode":"soft"}'] [--fault-seed 42]
  * Prints `EMULATOR_READY {"port":n}` once listening.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { FaultController } from '../faults';
 import { createScimApp, declareScimResources } from './app';
-import { announceAndServe, cliArgs } from './process';
-import { DEFAULT_SCIM_SEED, scimSeedSchema, scimSwitchesSchema } from './seed';
+import { announceAndServe, cliArgs, seedArgument } from './process';
+import { DEFAULT_SCIM_SEED, SCIM_TOKEN_ENV, scimSeedSchema, scimSwitchesSchema } from './seed';
 import { ScimStore } from './store';
-
-export const SCIM_TOKEN_ENV = 'SCIM_EMULATOR_TOKEN';
 
 function main(): void {
   const args = cliArgs(process.argv.slice(2));
   const token = process.env[SCIM_TOKEN_ENV];
   if (!token) throw new Error(`${SCIM_TOKEN_ENV} must be set`);
-  const seedFile = args.get('seed');
-  const rawSeed = args.has('seed-json') ? JSON.parse(args.get('seed-json')!) : seedFile ? parseYaml(readFileSync(seedFile, 'utf8')) : DEFAULT_SCIM_SEED;
-  const seed = scimSeedSchema.parse(rawSeed);
+  const seed = scimSeedSchema.parse(seedArgument(args, 'scim', DEFAULT_SCIM_SEED));
   const switches = scimSwitchesSchema.parse(args.has('switches') ? JSON.parse(args.get('switches')!) : {});
   const faults = new FaultController(args.has('fault-seed') ? Number(args.get('fault-seed')) : undefined);
   const store = new ScimStore(switches, seed);

@@ -3,8 +3,10 @@
  * configured SP needs a process of its own) and talking to it over its admin endpoints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { EMULATOR_ADMIN_PREFIX, type FaultSettings, type FaultKind } from '../faults';
 
 const READY_PREFIX = 'EMULATOR_READY ';
@@ -34,6 +36,18 @@ export function cliArgs(argv: string[]): Map<string, string> {
     }
   }
   return args;
+}
+
+/**
+ * The seed a main was given: `--seed-json '{...}'`, or `--seed <file.yaml|json>` holding either the
+ * seed itself or the whole demo catalog (then its `section` is used), else the default.
+ */
+export function seedArgument(args: Map<string, string>, section: string, fallback: unknown): unknown {
+  if (args.has('seed-json')) return JSON.parse(args.get('seed-json')!);
+  const file = args.get('seed');
+  if (!file) return fallback;
+  const parsed = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+  return parsed && typeof parsed === 'object' && section in parsed ? parsed[section] : parsed;
 }
 
 export interface FaultReport {

@@ -22,6 +22,9 @@ export const scimSeedSchema = z.object({
 export type ScimSeed = z.input<typeof scimSeedSchema>;
 export type ParsedScimSeed = z.output<typeof scimSeedSchema>;
 
+/** Environment variable carrying the emulator's bearer token to its process. */
+export const SCIM_TOKEN_ENV = 'SCIM_EMULATOR_TOKEN';
+
 /** Matches the `scim` section of config/demo-catalog.yaml. */
 export const DEFAULT_SCIM_SEED: ScimSeed = { groups: ['Agents', 'Team Leads', 'Admins'] };
 

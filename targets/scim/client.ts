@@ -2,10 +2,12 @@
  * A small SCIM 2.0 client (RFC 7644) shared by every SCIM-provisioned target. It reads the
  * ServiceProviderConfig once to learn whether the SP versions resources (then writes carry
  * If-Match) and how large pages may be, pages by advancing startIndex by what was actually
- * received, and turns every non-2xx answer into a ScimHttpError that the connector classifies.
+ * received, and turns every non-2xx answer into a TargetHttpError that the connector classifies.
  * It never retries on its own: Temporal's activity retries do, honouring Retry-After.
  */
-import { redact } from '../../lib/errors';
+import { TargetHttpError, exchangeJson } from './http';
+
+export { TargetHttpError } from './http';
 
 export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -32,35 +34,11 @@ export interface ProviderFeatures {
   maxResults?: number;
 }
 
-/** A SCIM answer other than 2xx, or no answer at all (status 0). Message and detail are redacted. */
-export class ScimHttpError extends Error {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly status: number,
-    readonly scimType: string | undefined,
-    readonly detail: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(`SCIM ${method} ${path} ${status === 0 ? 'failed' : `answered ${status}${scimType ? ` ${scimType}` : ''}`}: ${detail}`);
-    this.name = 'ScimHttpError';
-  }
-}
-
 export interface ScimClientOptions {
   baseUrl: string;
   token: string;
   pageSize: number;
   timeoutMs: number;
-}
-
-/** Retry-After is either delta-seconds or an HTTP date. */
-export function parseRetryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (!Number.isNaN(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 export class ScimClient {
@@ -78,35 +56,8 @@ export class ScimClient {
 
   private async send(method: string, path: string, init: { body?: unknown; ifMatch?: string } = {}): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: `${MEDIA_TYPE}, application/json` };
-    if (init.body !== undefined) headers['content-type'] = MEDIA_TYPE;
     if (init.ifMatch) headers['if-match'] = init.ifMatch;
-    const shownPath = path.split('?')[0];
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new ScimHttpError(method, shownPath, 0, undefined, redact(String(reason)));
-    }
-    const text = await res.text().catch(() => '');
-    let body: unknown = undefined;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    if (res.ok) return { status: res.status, body };
-    const error = (typeof body === 'object' && body !== null ? body : {}) as { scimType?: string; detail?: string };
-    const detail = redact(String(error.detail ?? (typeof body === 'string' ? body : res.statusText)).slice(0, 500));
-    throw new ScimHttpError(method, shownPath, res.status, error.scimType, detail, parseRetryAfter(res.headers.get('retry-after')));
+    return exchangeJson({ service: 'SCIM', method, url: `${this.baseUrl}${path}`, headers, body: init.body, contentType: MEDIA_TYPE, timeoutMs: this.options.timeoutMs });
   }
 
   /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and no ETags. */
@@ -118,7 +69,7 @@ export class ScimClient {
       })
       .catch((err: unknown) => {
         this.features = undefined;
-        if (err instanceof ScimHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true };
+        if (err instanceof TargetHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true };
         throw err;
       });
     return this.features;
@@ -133,7 +84,7 @@ export class ScimClient {
     try {
       return (await this.send('GET', ScimClient.resourcePath(endpoint, id))).body as ScimResource;
     } catch (err) {
-      if (err instanceof ScimHttpError && err.status === 404) return null;
+      if (err instanceof TargetHttpError && err.status === 404) return null;
       throw err;
     }
   }
@@ -185,7 +136,7 @@ export class ScimClient {
     try {
       await this.send('DELETE', ScimClient.resourcePath(endpoint, current.id), { ifMatch: await this.ifMatch(current) });
     } catch (err) {
-      if (err instanceof ScimHttpError && err.status === 404) return;
+      if (err instanceof TargetHttpError && err.status === 404) return;
       throw err;
     }
   }

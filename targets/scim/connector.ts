@@ -44,9 +44,13 @@ export class ScimConnector implements TargetAdapter {
     }
   }
 
-  /** Hook for targets that know more about an account than SCIM exposes (e.g. last activity). */
-  protected async enrich(accounts: AccountState[]): Promise<AccountState[]> {
-    return accounts;
+  /**
+   * Hook for targets that know more about accounts than SCIM exposes (e.g. last activity): returns
+   * a function adding those facts. `one` is the single account about to be returned by findAccount;
+   * absent, the whole account list is about to be enriched (so fetch in bulk).
+   */
+  protected async enricher(_one?: AccountState): Promise<(account: AccountState) => AccountState> {
+    return (account) => account;
   }
 
   private loginName(match: MatchKeys): string | undefined {
@@ -97,8 +101,8 @@ export class ScimConnector implements TargetAdapter {
     return this.guard(ctx, async () => {
       const { account } = await this.locate(match, ctx);
       if (!account) return null;
-      const [state] = await this.enrich([accountStateOf(account, this.groupNamesOf(account.id, await this.groupsWithMembers()))]);
-      return state;
+      const state = accountStateOf(account, this.groupNamesOf(account.id, await this.groupsWithMembers()));
+      return (await this.enricher(state))(state);
     });
   }
 
@@ -221,12 +225,12 @@ export class ScimConnector implements TargetAdapter {
   async *listAccounts(): AsyncIterable<AccountState> {
     const ctx = { target: this.name };
     const groups = await this.guard(ctx, () => this.groupsWithMembers());
+    const enrich = await this.guard(ctx, () => this.enricher());
     const iterator = this.client.list('/Users')[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.guard(ctx, () => iterator.next());
       if (next.done) return;
-      const [state] = await this.guard(ctx, () => this.enrich([accountStateOf(next.value, this.groupNamesOf(next.value.id, groups))]));
-      yield state;
+      yield enrich(accountStateOf(next.value, this.groupNamesOf(next.value.id, groups)));
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { nonRetryable, redact, retryable, type FailureContext } from '../../lib/errors';
-import { ScimHttpError } from './client';
+import { TargetHttpError } from './http';
 
 const VALIDATION_SCIM_TYPES: Record<string, string> = {
   invalidValue: 'value',
@@ -19,9 +19,9 @@ const VALIDATION_SCIM_TYPES: Record<string, string> = {
 
 export function classifyScimError(err: unknown, ctx: FailureContext): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
-  if (!(err instanceof ScimHttpError)) {
+  if (!(err instanceof TargetHttpError)) {
     const message = redact(err instanceof Error ? err.message : String(err));
-    return retryable('UnexpectedError', `unexpected failure talking to the SCIM service: ${message}`, ctx);
+    return retryable('UnexpectedError', `unexpected failure talking to the target: ${message}`, ctx);
   }
   const message = redact(err.message);
   const withField = (field: string) => ({ ...ctx, field: ctx.field ?? field });
@@ -36,6 +36,6 @@ export function classifyScimError(err: unknown, ctx: FailureContext): Applicatio
   return nonRetryable('ValidationError', message, withField(VALIDATION_SCIM_TYPES[err.scimType ?? ''] ?? 'request'));
 }
 
-export function isScimStatus(err: unknown, status: number): err is ScimHttpError {
-  return err instanceof ScimHttpError && err.status === status;
+export function isScimStatus(err: unknown, status: number): err is TargetHttpError {
+  return err instanceof TargetHttpError && err.status === status;
 }

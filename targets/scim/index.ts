@@ -6,22 +6,30 @@ import { secretFromEnv } from '../common-config';
 import type { TargetDefinition } from '../adapter';
 import { ScimClient } from './client';
 import { scimConfigSchema, type ScimConfig } from './config';
-import { GROUP_KIND, ScimConnector } from './connector';
+import { GROUP_KIND, ScimConnector, type ScimConnectorSettings } from './connector';
 
 export type { ScimConfig } from './config';
 export { scimConfigSchema, scimConnectionFields } from './config';
+
+type ScimConnectionConfig = Pick<ScimConfig, 'baseUrl' | 'tokenEnv' | 'pageSize' | 'requestTimeoutMs' | 'deleteMode' | 'userNameAttribute'>;
+
+/** The SCIM client and connector settings of any SCIM-provisioned target's config block. */
+export function scimConnection(name: string, config: ScimConnectionConfig, env: NodeJS.ProcessEnv): { client: ScimClient; settings: ScimConnectorSettings } {
+  const client = new ScimClient({
+    baseUrl: config.baseUrl,
+    token: secretFromEnv(env, config.tokenEnv, name, 'tokenEnv'),
+    pageSize: config.pageSize,
+    timeoutMs: config.requestTimeoutMs,
+  });
+  return { client, settings: { deleteMode: config.deleteMode, userNameAttribute: config.userNameAttribute } };
+}
 
 export const scimTarget: TargetDefinition<ScimConfig> = {
   kind: 'scim',
   entitlementKinds: [GROUP_KIND],
   configSchema: scimConfigSchema,
   createAdapter(name, config, env) {
-    const client = new ScimClient({
-      baseUrl: config.baseUrl,
-      token: secretFromEnv(env, config.tokenEnv, name, 'tokenEnv'),
-      pageSize: config.pageSize,
-      timeoutMs: config.requestTimeoutMs,
-    });
-    return new ScimConnector(name, 'scim', client, { deleteMode: config.deleteMode, userNameAttribute: config.userNameAttribute });
+    const { client, settings } = scimConnection(name, config, env);
+    return new ScimConnector(name, 'scim', client, settings);
   },
 };

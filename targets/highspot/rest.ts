@@ -1,0 +1,54 @@
+/**
+ * Highspot REST v1.0 read side: the one thing SCIM does not tell us, a user's last activity.
+ * Paths, parameters and field names come from the provisional assumed-contract module.
+ */
+import { exchangeJson } from '../scim/http';
+import { HIGHSPOT_REST, restUserFacts } from './assumed-contract';
+
+export interface HighspotRestOptions {
+  restBaseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  timeoutMs: number;
+}
+
+export class HighspotRestReader {
+  private readonly authorization: string;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: HighspotRestOptions) {
+    this.authorization = `Basic ${Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString('base64')}`;
+    this.baseUrl = options.restBaseUrl.replace(/\/+$/, '');
+  }
+
+  private async collection(path: string, params: Record<string, string>): Promise<unknown[]> {
+    const url = `${this.baseUrl}${path}?${new URLSearchParams(params).toString()}`;
+    const { body } = await exchangeJson({
+      service: 'Highspot REST',
+      method: 'GET',
+      url,
+      headers: { authorization: this.authorization, accept: 'application/json' },
+      timeoutMs: this.options.timeoutMs,
+    });
+    const items = (body as Record<string, unknown> | undefined)?.[HIGHSPOT_REST.envelope];
+    return Array.isArray(items) ? items : [];
+  }
+
+  /** Last activity by lower-cased e-mail, for one address or (without one) for every user. */
+  async lastActivityByEmail(email?: string): Promise<Map<string, string>> {
+    const q = HIGHSPOT_REST.query;
+    const activity = new Map<string, string>();
+    const limit = HIGHSPOT_REST.defaultLimit;
+    for (let start = 0; ; start += limit) {
+      const params: Record<string, string> = { [q.list]: HIGHSPOT_REST.lists.all, [q.start]: String(start), [q.limit]: String(limit) };
+      if (email) params[q.email] = email;
+      const users = await this.collection(HIGHSPOT_REST.usersPath, params);
+      for (const raw of users) {
+        const facts = restUserFacts(raw);
+        if (facts.email && facts.lastActivityAt) activity.set(facts.email.toLowerCase(), facts.lastActivityAt);
+      }
+      // No total is returned: a short page is the last one.
+      if (users.length < limit) return activity;
+    }
+  }
+}
