@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: every benchmark, one after another (they would skew each other on 2 cores).
+ * Each prints its own ratios; this only runs them and reports which failed to complete.
+ *   npm run bench -- hubspot      run the benchmarks whose file name contains "hubspot"
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/local-services';
+
+const filter = process.argv[2] ?? '';
+const benches = readdirSync(join(PROJECT_ROOT, 'bench'))
+  .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts' && !f.includes('-support') && f.includes(filter))
+  .sort();
+const failed: string[] = [];
+for (const file of benches) {
+  console.log(`\n=== bench/${file} ===`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench', file)], { stdio: 'inherit', cwd: PROJECT_ROOT });
+  if (run.status !== 0) failed.push(file);
+}
+console.log(`\n${benches.length - failed.length} of ${benches.length} benchmarks completed${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+process.exit(failed.length ? 1 : 0);
