@@ -237,5 +237,5 @@ export const policyConfigSchema = z
   });
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 
-export { validatePolicyAgainstTargets } from './validate';
+export { validatePolicyAgainstTargets, validatePolicyAgainstCatalog } from './validate';
 export { KNOWN_ENTITLEMENT_KINDS, SINGLE_VALUED_KINDS } from './kinds';

@@ -1,4 +1,4 @@
-import type { PolicyConfig } from './config';
+import type { Grant, Grants, PolicyConfig } from './config';
 import { compileTemplate, templateMapNames, TemplateError } from './template';
 import { grantEntries } from './rules';
 
@@ -60,6 +60,14 @@ export function policyProblems(policy: PolicyShape): PolicyProblem[] {
   return problems;
 }
 
+/** Every grant of a target's policy (birthright, then rules) with its path below `policy`. */
+function grantsWithPaths(target: string, tp: PolicyConfig['targets'][string]): { grant: Grant; path: (string | number)[] }[] {
+  const sources: { path: (string | number)[]; grants: Grants }[] = [];
+  if (tp.birthright) sources.push({ path: ['targets', target, 'birthright'], grants: tp.birthright.grant });
+  (tp.rules ?? []).forEach((rule, i) => sources.push({ path: ['targets', target, 'rules', i], grants: rule.grant }));
+  return sources.flatMap((source) => grantEntries(source.grants).map(({ grant, path }) => ({ grant, path: [...source.path, ...path] })));
+}
+
 function joinPath(path: (string | number)[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1);
 }
@@ -92,21 +100,56 @@ export function validatePolicyAgainstTargets(
     const target = targets[name];
     if (!target) continue;
     const supported = entitlementKinds[target.kind];
-    const sources: { path: (string | number)[]; grants: Parameters<typeof grantEntries>[0] }[] = [];
-    if (tp.birthright) sources.push({ path: ['targets', name, 'birthright'], grants: tp.birthright.grant });
-    (tp.rules ?? []).forEach((rule, i) => sources.push({ path: ['targets', name, 'rules', i], grants: rule.grant }));
-    for (const source of sources) {
-      for (const { grant, path } of grantEntries(source.grants)) {
-        if (!supported) {
-          say([...source.path, ...path, 'kind'], `target "${name}" has kind "${target.kind}", which declares no entitlement kinds`);
-        } else if (!supported.includes(grant.kind)) {
-          say(
-            [...source.path, ...path, 'kind'],
-            `"${grant.kind}" is not an entitlement kind of target "${name}" (kind ${target.kind}); use one of: ${supported.join(', ')}`,
-          );
-        }
+    for (const { grant, path } of grantsWithPaths(name, tp)) {
+      if (!supported) {
+        say([...path, 'kind'], `target "${name}" has kind "${target.kind}", which declares no entitlement kinds`);
+      } else if (!supported.includes(grant.kind)) {
+        say([...path, 'kind'], `"${grant.kind}" is not an entitlement kind of target "${name}" (kind ${target.kind}); use one of: ${supported.join(', ')}`);
       }
     }
+  }
+  return problems;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The catalog entry the policy most likely meant: same name in another case, or a near typo. */
+function closest(name: string, offered: readonly string[]): string | undefined {
+  const folded = name.toLowerCase();
+  const sameCase = offered.find((o) => o.toLowerCase() === folded);
+  if (sameCase) return sameCase;
+  const ranked = offered.map((o) => ({ o, d: editDistance(folded, o.toLowerCase()) })).sort((x, y) => x.d - y.d || (x.o < y.o ? -1 : 1));
+  return ranked[0] && ranked[0].d <= Math.max(2, Math.floor(name.length / 5)) ? ranked[0].o : undefined;
+}
+
+/**
+ * Checks one target's granted entitlement names against what the target offers (adapter.listCatalog()),
+ * so a typo in a role name fails `idsync check` instead of every joiner's workflow. Names compare exactly:
+ * targets look them up exactly. Kinds absent from the catalog are not checked.
+ */
+export function validatePolicyAgainstCatalog(
+  policy: Pick<PolicyConfig, 'targets'>,
+  target: string,
+  catalog: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const tp = policy.targets[target];
+  if (!tp) return [];
+  const problems: string[] = [];
+  for (const { grant, path } of grantsWithPaths(target, tp)) {
+    const offered = catalog[grant.kind];
+    if (!offered || offered.includes(grant.name)) continue;
+    const hint = closest(grant.name, offered);
+    problems.push(`${joinPath(['policy', ...path, 'name'])}: ${target} has no ${grant.kind} "${grant.name}"${hint ? `; did you mean "${hint}"?` : ''}`);
   }
   return problems;
 }

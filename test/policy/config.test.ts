@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KNOWN_ENTITLEMENT_KINDS, validatePolicyAgainstTargets } from '../../policy/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { KNOWN_ENTITLEMENT_KINDS, validatePolicyAgainstCatalog, validatePolicyAgainstTargets } from '../../policy/config';
 import { DEMO_TARGETS, examplePolicy, policy, policyIssues } from './fixtures';
 
 const minimalTarget = { scope: [{ id: 'everyone' }] };
@@ -105,4 +108,57 @@ test('validatePolicyAgainstTargets uses the kinds it is given (the adapters are 
   assert.deepEqual(validatePolicyAgainstTargets(parsed, { desk: { kind: 'ldapish' } }, KNOWN_ENTITLEMENT_KINDS), [
     'policy.targets.desk.rules[0].grant.kind: target "desk" has kind "ldapish", which declares no entitlement kinds',
   ]);
+});
+
+/** The demo catalog the emulators are seeded with, in the shape adapters' listCatalog() returns. */
+function demoCatalogs(): Record<string, Record<string, string[]>> {
+  type Named = { name: string }[];
+  const raw = parseYaml(readFileSync(join(__dirname, '..', '..', 'config', 'demo-catalog.yaml'), 'utf8')) as {
+    salesforce: { profiles: Named; roles: Named; permissionSets: Named; permissionSetLicenses: Named; publicGroups: string[] };
+    hubspot: { roles: Named; teams: string[] };
+    highspot: { groups: string[] };
+    scim: { groups: string[] };
+  };
+  const names = (list: Named) => list.map((e) => e.name);
+  return {
+    salesforce: {
+      profile: names(raw.salesforce.profiles),
+      role: names(raw.salesforce.roles),
+      permissionSet: names(raw.salesforce.permissionSets),
+      permissionSetLicense: names(raw.salesforce.permissionSetLicenses),
+      publicGroup: raw.salesforce.publicGroups,
+    },
+    hubspot: { role: names(raw.hubspot.roles), primaryTeam: raw.hubspot.teams, secondaryTeam: raw.hubspot.teams },
+    highspot: { group: raw.highspot.groups },
+    'support-desk': { group: raw.scim.groups },
+  };
+}
+
+test('every entitlement the example policy grants exists in the demo catalog', () => {
+  const parsed = examplePolicy();
+  const catalogs = demoCatalogs();
+  for (const target of Object.keys(DEMO_TARGETS)) {
+    assert.deepEqual(validatePolicyAgainstCatalog(parsed, target, catalogs[target]!), [], target);
+  }
+});
+
+test('validatePolicyAgainstCatalog names the rule and suggests the likely name', () => {
+  const parsed = policy({
+    targets: {
+      salesforce: {
+        scope: [],
+        birthright: { id: 'b', grant: { kind: 'profile', name: 'standard user' } },
+        rules: [
+          { id: 'r0', grant: [{ kind: 'role', name: 'Sales Rep EMAE' }, { kind: 'publicGroup', name: 'Whatever' }] },
+          { id: 'r1', grant: { kind: 'territory', name: 'North' } },
+        ],
+      },
+    },
+  });
+  assert.deepEqual(validatePolicyAgainstCatalog(parsed, 'salesforce', demoCatalogs().salesforce!), [
+    'policy.targets.salesforce.birthright.grant.name: salesforce has no profile "standard user"; did you mean "Standard User"?',
+    'policy.targets.salesforce.rules[0].grant[0].name: salesforce has no role "Sales Rep EMAE"; did you mean "Sales Rep EMEA"?',
+    'policy.targets.salesforce.rules[0].grant[1].name: salesforce has no publicGroup "Whatever"',
+  ]);
+  assert.deepEqual(validatePolicyAgainstCatalog(parsed, 'nowhere', {}), []);
 });
