@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { startScimEmulator, type ScimEmulatorHandle } from '../../../emulators/scim';
 import { scimConfigSchema, scimTarget } from '../../../targets/scim';
 import { policyConfigSchema } from '../../../policy/config';
 import { createDirectorySource } from '../../../directory';
 import { FileAuditLog } from '../../../audit';
 import { createProvisioningActivities } from '../../../activities/provisioning';
-import { personWorkflowId } from '../../../lib/names';
+import { personWorkflowId, SEARCH_ATTRIBUTES } from '../../../lib/names';
 import type { IdsyncConfig } from '../../../lib/config';
 import type { Runtime } from '../../../lib/runtime';
 import type { IdentityEvent, IdentityEventKind } from '../../../lib/person';
@@ -233,6 +233,15 @@ export async function joinGroup(fx: Fixture, uid: string, group: string, dn = fx
 
 export async function leaveGroup(fx: Fixture, uid: string, group: string): Promise<void> {
   await fx.ldap.deleteValues(fx.ldap.groupDn(group), 'member', [fx.ldap.personDn(uid)]);
+}
+
+/** The time-skipping test server starts without idsync's search attributes; the dev server has them from the runner. */
+export async function registerSearchAttributes(connection: Connection): Promise<void> {
+  const searchAttributes = Object.fromEntries(
+    // temporal.api.enums.v1.IndexedValueType: KEYWORD = 2, KEYWORD_LIST = 7.
+    Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, type === 'KeywordList' ? 7 : 2]),
+  );
+  await connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes });
 }
 
 export { uniqueId };
