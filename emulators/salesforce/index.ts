@@ -41,6 +41,7 @@ export const DEFAULT_CLIENTS: EmulatorClient[] = [{ clientId: 'idsync-emulator-c
 
 const SESSION_INVALID = new SalesforceApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
 const DATA_PATH = /^\/services\/data\/v(\d+\.\d)(\/.*)?$/;
+const IDENTITY_PATH = /^\/id\/([A-Za-z0-9]{15,18})\/([A-Za-z0-9]{15,18})$/;
 
 export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = {}): Promise<SalesforceEmulator> {
   const seed = salesforceSeedSchema.parse(opts.seed ?? DEFAULT_SALESFORCE_SEED);
@@ -74,6 +75,22 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     }
     if (url.pathname === '/services/data' || url.pathname === '/services/data/') {
       return sendJson(res, 200, ['58.0', '59.0', '60.0', '61.0', '62.0'].map((v) => ({ label: `API ${v}`, url: `/services/data/v${v}`, version: v })));
+    }
+    const identity = IDENTITY_PATH.exec(url.pathname);
+    if (identity && req.method === 'GET') {
+      const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
+      const userId = oauth.authenticate(token);
+      if (!userId || userId !== identity[2]) return sendJson(res, 403, { error: 'Bad_OAuth_Token' });
+      const user = store.byId(userId)?.row;
+      return sendJson(res, 200, {
+        id: `${baseUrl}${url.pathname}`,
+        user_id: userId,
+        organization_id: identity[1],
+        username: user ? user.Username : `integration@${store.orgId.toLowerCase()}.emulator`,
+        display_name: user ? user.Name : 'Integration User',
+        active: true,
+        urls: { rest: `${baseUrl}/services/data/v{version}/`, sobjects: `${baseUrl}/services/data/v{version}/sobjects/`, query: `${baseUrl}/services/data/v{version}/query/` },
+      });
     }
     const data = DATA_PATH.exec(url.pathname);
     if (!data) return sendJson(res, 404, new SalesforceApiError(404, 'NOT_FOUND', 'The requested resource does not exist').body());

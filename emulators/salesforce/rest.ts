@@ -1,5 +1,5 @@
 import { badRequest, notFound, SalesforceApiError } from './errors';
-import { describeObject, objectDef } from './schema';
+import { OBJECTS, describeObject, objectDef } from './schema';
 import { parseSoql, select, shapeRow, type Row } from './soql';
 import type { SalesforceStore } from './store';
 
@@ -41,6 +41,7 @@ export class RestApi {
   handle(req: RestRequest): RestReply {
     const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     const [head, second, third] = segments;
+    if (head === 'sobjects' && !second && req.method === 'GET') return { status: 200, body: describeGlobal() };
     if (head === 'sobjects' && second) return this.sobject(req, second, third, segments.length);
     if ((head === 'query' || head === 'queryAll') && segments.length === 1 && req.method === 'GET') return this.query(req);
     if (head === 'query' && segments.length === 2 && req.method === 'GET') return this.nextBatch(req.version, second);
@@ -175,6 +176,14 @@ export class RestApi {
     }
     return { status: 200, body: results };
   }
+}
+
+function describeGlobal(): Record<string, unknown> {
+  return {
+    encoding: 'UTF-8',
+    maxBatchSize: MAX_COLLECTION,
+    sobjects: Object.values(OBJECTS).map((o) => ({ name: o.name, label: o.name, keyPrefix: o.keyPrefix, createable: o.createable, updateable: o.updateable, deletable: o.deletable, queryable: true })),
+  };
 }
 
 function collectionType(attributes: { type?: string } | undefined): string {

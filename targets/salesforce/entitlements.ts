@@ -89,20 +89,27 @@ async function grantRow(conn: Connection, userId: string, kind: Grant['kind'], t
   }
 }
 
-/** Deletes the given grants in dependency order; rows already gone count as done. */
+/**
+ * Deletes the given grants in dependency order; rows already gone count as done. A license that a
+ * permission set idsync does not manage still needs (DELETE_FAILED) is kept rather than failing the
+ * whole operation: revoking that set is not idsync's call.
+ */
 export async function revokeGrants(ctx: SalesforceContext, userId: string, grants: Grant[], identity: string | undefined): Promise<Change[]> {
   const changes: Change[] = [];
   for (const kind of REVOKE_ORDER) {
     for (const grant of grants.filter((g) => g.kind === kind && !isIgnored(ctx, g.kind, g.name))) {
-      await step(ctx, `revoke ${kind}:${grant.name}`, identity, async (c) => {
+      const revoked = await step(ctx, `revoke ${kind}:${grant.name}`, identity, async (c) => {
         try {
           await c.sobject(ROW_OBJECT[kind].sobject).destroy(grant.rowId);
+          return true;
         } catch (err) {
           const code = errorCodeOf(err);
-          if (code !== 'NOT_FOUND' && code !== 'ENTITY_IS_DELETED') throw err;
+          if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED') return true;
+          if (code === 'DELETE_FAILED' && kind === 'permissionSetLicense') return false;
+          throw err;
         }
       }, `${kind}:${grant.name}`);
-      changes.push({ action: 'revoke', target: ctx.target, accountId: userId, subject: `${kind}:${grant.name}` });
+      if (revoked) changes.push({ action: 'revoke', target: ctx.target, accountId: userId, subject: `${kind}:${grant.name}` });
     }
   }
   return changes;

@@ -148,6 +148,17 @@ test('entitlements: ensure twice is one set of writes; overwrite revokes only ma
     assert.deepEqual(sortedEntitlements(state), ['permissionSet:Break_Glass', 'profile:Marketing User']);
   }));
 
+test('overwrite keeps a license that an ignored (unmanaged) permission set still needs', () =>
+  withEmulator({ seed: { ...SEED, permissionSets: [...SEED.permissionSets!, { name: 'Einstein_Admin', permissionSetLicense: 'Sales Cloud Einstein' }] } }, async (emu) => {
+    const adapter = adapterFor(emu, { ignoreEntitlements: ['permissionSet:Einstein_Admin'] });
+    const desired = person();
+    const { accountId } = await adapter.ensureAccount(desired);
+    await adapter.ensureEntitlements(accountId, [{ kind: 'permissionSetLicense', name: 'Sales Cloud Einstein' }, { kind: 'permissionSet', name: 'Einstein_Admin' }], 'merge');
+    assert.deepEqual(await adapter.ensureEntitlements(accountId, [], 'overwrite'), [], 'nothing revocable: the set is ignored and the license is still needed by it');
+    const state = await adapter.findAccount({ anchor: desired.anchor });
+    assert.deepEqual(sortedEntitlements(state), ['permissionSet:Einstein_Admin', 'permissionSetLicense:Sales Cloud Einstein', 'profile:Standard User']);
+  }));
+
 test('suspend freezes (or deactivates), re-ensure unsuspends, remove deactivates and strips grants', () =>
   withEmulator({ seed: SEED }, async (emu) => {
     const freezer = adapterFor(emu);

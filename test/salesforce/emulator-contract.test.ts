@@ -18,6 +18,10 @@ test('client credentials: the token response instance_url and id are adopted by 
     const res = await conn.query<{ Name: string }>("SELECT Name FROM Profile WHERE Name = 'standard user'");
     assert.deepEqual(res.records.map((r) => r.Name), ['Standard User']);
     assert.equal(conn.limitInfo.apiUsage?.limit, 100_000);
+    const identity = await conn.identity();
+    assert.equal(identity.organization_id, emu.store.orgId);
+    const global = await conn.describeGlobal();
+    assert.ok(global.sobjects.some((o) => o.name === 'PermissionSetLicenseAssign'));
 
     const bad = new Connection({ loginUrl: emu.url, version: '59.0', oauth2: { clientId: CLIENT.clientId, clientSecret: 'wrong' } });
     const err = await failure(bad.authorize({ grant_type: 'client_credentials' }));
@@ -116,6 +120,15 @@ test('sObject collections: one failing record does not stop the others; allOrNon
     assert.deepEqual(results.map((r) => r.success), [true, false, true]);
     const failed = results[1] as unknown as { errors: Array<{ statusCode: string; fields: string[] }> };
     assert.equal(failed.errors[0].statusCode, 'DUPLICATE_USERNAME');
+    const ids = results.filter((r) => r.success).map((r) => r.id!);
+    const patched = await conn.sobject('User').update(ids.map((id) => ({ Id: id, Title: 'Batch' })));
+    assert.deepEqual(patched.map((r) => r.success), [true, true]);
+    assert.deepEqual(ids.map((id) => emu.store.get('User', id).Title), ['Batch', 'Batch']);
+    const group = idOf(emu, 'Group', 'All Sales');
+    const members = await conn.sobject('GroupMember').create(ids.map((id) => ({ GroupId: group, UserOrGroupId: id })));
+    const removed = await conn.sobject('GroupMember').destroy(members.map((m) => m.id!));
+    assert.deepEqual(removed.map((r) => r.success), [true, true]);
+    assert.equal(emu.store.rows('GroupMember').length, 0);
     const before = emu.store.rows('User').length;
     const rolledBack = await conn.sobject('User').create([userFields(profileId, 'c3@example.com'), userFields(profileId, 'c1@example.com')], { allOrNone: true });
     assert.deepEqual(rolledBack.map((r) => r.success), [false, false]);
