@@ -63,7 +63,7 @@ const attributeMatcherObject = z.strictObject({
   startsWith: nonEmpty.optional(),
   /** true: the attribute must have a value; false: it must not. */
   present: z.boolean().optional(),
-});
+}).refine((m) => Object.keys(m).length > 0, { message: 'give at least one of anyOf, noneOf, contains, startsWith, present' });
 export const attributeMatcherSchema = byShape(
   'a value, a list of values, or { anyOf, noneOf, contains, startsWith, present }',
   (v): z.ZodType<string | string[] | z.output<typeof attributeMatcherObject>> | undefined =>
@@ -222,16 +222,25 @@ export const employeeTypesSchema = z
   })
   .default({ default: ['employee'], whenMissing: 'employee' });
 
+const requiredMessage = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${message}` : undefined);
+
 export const policyConfigSchema = z
-  .strictObject({
-    /** Lookup tables for the `map:<name>` template filter, e.g. region -> Salesforce TimeZoneSidKey. */
-    maps: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'map names are letters, digits, "_" and "-"'), z.record(z.string(), z.string())).default({}),
-    employeeTypes: employeeTypesSchema,
-    approvals: approvalsSchema,
-    lifecycle: lifecycleSchema,
-    /** Keyed by target name (the keys under `targets:`). */
-    targets: z.record(z.string().min(1), targetPolicySchema),
-  })
+  .strictObject(
+    {
+      /** Lookup tables for the `map:<name>` template filter, e.g. region -> Salesforce TimeZoneSidKey. */
+      maps: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'map names are letters, digits, "_" and "-"'), z.record(z.string(), z.string()))
+        .default({}),
+      employeeTypes: employeeTypesSchema,
+      approvals: approvalsSchema,
+      lifecycle: lifecycleSchema,
+      /** Keyed by target name (the keys under `targets:`). */
+      targets: z.record(z.string().min(1), targetPolicySchema, {
+        error: requiredMessage('one entry per target name, e.g. targets: { salesforce: { scope: [...] } }'),
+      }),
+    },
+    { error: requiredMessage('the access policy (see config/policy.example.yaml)') },
+  )
   .superRefine((policy, ctx) => {
     for (const problem of policyProblems(policy)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });

@@ -22,6 +22,11 @@ test('an empty list is refused with a message saying what to write', () => {
   ]);
 });
 
+test('a missing policy or targets section says what to write', () => {
+  assert.deepEqual(policyIssues(undefined), [': required: the access policy (see config/policy.example.yaml)']);
+  assert.deepEqual(policyIssues({}), ['targets: required: one entry per target name, e.g. targets: { salesforce: { scope: [...] } }']);
+});
+
 test('defaults fill in approvals, lifecycle and employee types', () => {
   const parsed = policy({ targets: { scim: minimalTarget } });
   assert.deepEqual(parsed.approvals, { approvers: { manager: true, groups: [] }, deadline: '72h' });
