@@ -108,6 +108,7 @@ function versionCheck(store: ScimStore): RequestHandler {
     const current = store.versionTag(target.stored);
     const offered = ifMatch.split(',').map((v) => v.trim());
     if (offered.includes(current)) return next();
+    store.versionConflicts += 1;
     res.status(412).type('application/scim+json').send(scimErrorBody(412, `${target.type} ${target.id} has version ${current}, not ${ifMatch}`));
   };
 }

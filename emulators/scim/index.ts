@@ -21,6 +21,7 @@ export interface ScimEmulatorOptions {
 export interface ScimEmulatorState {
   users: Array<Record<string, unknown> & { id: string; userName: string; active: boolean }>;
   groups: Array<Record<string, unknown> & { id: string; displayName: string; members: Array<{ value: string }> }>;
+  versionConflicts: number;
   faults: FaultReport;
 }
 

@@ -42,6 +42,8 @@ function writable(instance: Record<string, unknown>): Record<string, unknown> {
 export class ScimStore {
   readonly users = new Map<string, StoredResource>();
   readonly groups = new Map<string, StoredResource>();
+  /** Writes refused with 412 because their If-Match was stale, so tests can see concurrency happened. */
+  versionConflicts = 0;
 
   constructor(
     readonly switches: ParsedScimSwitches,
@@ -180,8 +182,9 @@ export class ScimStore {
     if (!this.groups.delete(id)) throw scimError(404, null, `Group ${id} not found`);
   }
 
-  snapshot(): { users: Record<string, unknown>[]; groups: Record<string, unknown>[] } {
+  snapshot(): { users: Record<string, unknown>[]; groups: Record<string, unknown>[]; versionConflicts: number } {
     return {
+      versionConflicts: this.versionConflicts,
       users: [...this.users.values()].map((u) => ({ ...this.userView(u), extras: u.extras })),
       groups: [...this.groups.values()].map((g) => this.groupView(g)),
     };

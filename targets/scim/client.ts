@@ -120,15 +120,18 @@ export class ScimClient {
     return (await this.send('POST', endpoint, { body: resource })).body as ScimResource;
   }
 
-  /** PATCH; when the SP answers 204 the resource is read back so callers always get the new state. */
-  async patch(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[]): Promise<ScimResource> {
+  /**
+   * PATCH. `conditional` sends If-Match (when the SP versions resources) so a write computed from a
+   * stale read fails with 412 instead of overwriting someone else's change; member add/remove
+   * operations are merged by the SP and need no condition. Returns the new resource if the SP sent it (200).
+   */
+  async patch(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[], conditional = true): Promise<ScimResource | undefined> {
     const path = ScimClient.resourcePath(endpoint, current.id);
     const { body } = await this.send('PATCH', path, {
       body: { schemas: [PATCH_SCHEMA], Operations: operations },
-      ifMatch: await this.ifMatch(current),
+      ifMatch: conditional ? await this.ifMatch(current) : undefined,
     });
-    if (body && typeof body === 'object') return body as ScimResource;
-    return (await this.get(endpoint, current.id)) ?? current;
+    return body && typeof body === 'object' ? (body as ScimResource) : undefined;
   }
 
   /** DELETE; an already absent resource counts as deleted. */

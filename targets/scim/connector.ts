@@ -106,21 +106,18 @@ export class ScimConnector implements TargetAdapter {
     });
   }
 
-  /** PATCH with the current version; on 412 re-read and recompute, a bounded number of times. */
-  private async patchConverging(
-    endpoint: '/Users' | '/Groups',
-    current: ScimResource,
-    plan: (resource: ScimResource) => PatchOperation[],
-  ): Promise<ScimResource> {
+  /** PATCH a user with its current version; on 412 re-read and recompute, a bounded number of times. */
+  private async patchUserConverging(current: ScimResource, plan: (resource: ScimResource) => PatchOperation[]): Promise<void> {
     let resource = current;
     for (let attempt = 1; ; attempt += 1) {
       const operations = plan(resource);
-      if (operations.length === 0) return resource;
+      if (operations.length === 0) return;
       try {
-        return await this.client.patch(endpoint, resource, operations);
+        await this.client.patch('/Users', resource, operations);
+        return;
       } catch (err) {
         if (!isScimStatus(err, 412) || attempt >= VERSION_CONFLICT_ATTEMPTS) throw err;
-        const fresh = await this.client.get(endpoint, resource.id);
+        const fresh = await this.client.get('/Users', resource.id);
         if (!fresh) throw err;
         resource = fresh;
       }
@@ -147,7 +144,7 @@ export class ScimConnector implements TargetAdapter {
         }
       }
       const changes: Change[] = [];
-      await this.patchConverging('/Users', located.account, (resource) => {
+      await this.patchUserConverging(located.account, (resource) => {
         const diff = diffUser(resource, desired, this.settings.userNameAttribute, this.name);
         changes.splice(0, changes.length, ...diff.changes);
         return diff.operations;
@@ -179,17 +176,13 @@ export class ScimConnector implements TargetAdapter {
       const changes: Change[] = [];
       for (const { group, grant } of wanted.values()) {
         if (ScimConnector.memberIds(group).includes(accountId)) continue;
-        await this.patchConverging('/Groups', group, (g) =>
-          ScimConnector.memberIds(g).includes(accountId) ? [] : [{ op: 'add', path: 'members', value: [{ value: accountId }] }],
-        );
+        await this.client.patch('/Groups', group, [{ op: 'add', path: 'members', value: [{ value: accountId }] }], false);
         changes.push({ action: 'grant', target: this.name, accountId, subject: `group:${String(group.displayName)}`, rule: grant.rule });
       }
       if (mode === 'overwrite') {
         for (const group of groups) {
           if (wanted.has(group.id) || !ScimConnector.memberIds(group).includes(accountId)) continue;
-          await this.patchConverging('/Groups', group, (g) =>
-            ScimConnector.memberIds(g).includes(accountId) ? [{ op: 'remove', path: `members[value eq ${scimString(accountId)}]` }] : [],
-          );
+          await this.client.patch('/Groups', group, [{ op: 'remove', path: `members[value eq ${scimString(accountId)}]` }], false);
           changes.push({ action: 'revoke', target: this.name, accountId, subject: `group:${String(group.displayName)}` });
         }
       }
@@ -199,7 +192,7 @@ export class ScimConnector implements TargetAdapter {
 
   private async deactivate(account: ScimResource, action: Change['action']): Promise<Change[]> {
     if (account.active === false) return [];
-    await this.patchConverging('/Users', account, (r) => (r.active === false ? [] : [{ op: 'replace', path: 'active', value: false }]));
+    await this.patchUserConverging(account, (r) => (r.active === false ? [] : [{ op: 'replace', path: 'active', value: false }]));
     return [{ action, target: this.name, accountId: account.id, subject: 'active', before: true, after: false }];
   }
 

@@ -105,12 +105,33 @@ describe('SCIM connector against a versioned, hard-deleting SP with small pages'
     assert.equal(agents.members.filter((m) => m.value === accountId).length, 1);
   });
 
+  test('two concurrent updates of one account meet a 412, re-read and converge', async () => {
+    await adapter.ensureAccount(desiredAccount('u-race', { attributes: { title: 'Agent' } }));
+    const conflictsBefore = (await emulator.state()).versionConflicts;
+    // Latency makes both calls read the account's version before either writes.
+    await emulator.setFaults({ latencyMs: 100 });
+    try {
+      await Promise.all([
+        adapter.ensureAccount(desiredAccount('u-race', { attributes: { title: 'Lead' } })),
+        adapter.ensureAccount(desiredAccount('u-race', { attributes: { title: 'Lead', nickName: 'Racer' } })),
+      ]);
+    } finally {
+      await emulator.setFaults({ latencyMs: 0 });
+    }
+    assert.ok((await emulator.state()).versionConflicts > conflictsBefore, 'the slower writer sent a stale If-Match');
+    const account = await adapter.findAccount({ anchor: 'u-race' });
+    assert.equal(account?.attributes.title, 'Lead');
+    assert.equal((await usersWithAnchor('u-race')).length, 1);
+  });
+
   test('errors are classified: 429 keeps Retry-After, 5xx retryable, bad token PermissionDenied without leaking it', async () => {
     await emulator.setFaults({ queue: ['rateLimit'] });
     const limited = await expectFailure(adapter.findAccount({ anchor: 'u-create' }), 'RateLimited', false);
     assert.equal(limited.nextRetryDelay, 1000);
     await emulator.setFaults({ queue: ['serverError'] });
     await expectFailure(adapter.findAccount({ anchor: 'u-create' }), 'ServerError', false);
+    await emulator.setFaults({ queue: ['drop'] });
+    await expectFailure(adapter.findAccount({ anchor: 'u-create' }), 'NetworkError', false);
     const wrong = scimAdapter(emulator, `${token}-wrong`);
     const denied = await expectFailure(wrong.findAccount({ anchor: 'u-create' }), 'PermissionDenied', true);
     assert.ok(!denied.message.includes(token), 'token must not appear in messages');
