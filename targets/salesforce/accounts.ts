@@ -26,19 +26,23 @@ function attributeKeys(ctx: SalesforceContext, desired?: DesiredAccount): string
   return [...keys];
 }
 
+/** One query for anchor, username and email together: matching costs a single API call. */
 async function locate(ctx: SalesforceContext, match: MatchKeys, fields: string[]): Promise<Located | null> {
-  const select = `${userSelect(fields)} WHERE`;
   const failure = { target: ctx.target, identity: match.anchor };
-  const byAnchor = await step(ctx, 'find user by anchor', match.anchor, (c) => queryAll<UserRow>(c, `${select} FederationIdentifier = ${soqlString(match.anchor)}`), 'FederationIdentifier');
+  const conditions = [
+    `FederationIdentifier = ${soqlString(match.anchor)}`,
+    match.username && `Username = ${soqlString(match.username)}`,
+    match.email && `Email = ${soqlString(match.email)}`,
+  ].filter(Boolean);
+  const rows = await step(ctx, 'find user', match.anchor, (c) => queryAll<UserRow>(c, `${userSelect(fields)} WHERE ${conditions.join(' OR ')}`), 'FederationIdentifier');
+  const same = (a: string | null | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+  const byAnchor = rows.filter((u) => same(u.FederationIdentifier, match.anchor));
   if (byAnchor.length > 1) {
     throw nonRetryable('AmbiguousMatch', `Salesforce users ${byAnchor.map((u) => u.Id).join(' and ')} both carry this anchor`, { ...failure, field: 'FederationIdentifier' });
   }
   let user: UserRow | undefined = byAnchor[0];
   let matchedBy: Located['matchedBy'] = 'anchor';
   if (!user) {
-    const conditions = [match.username && `Username = ${soqlString(match.username)}`, match.email && `Email = ${soqlString(match.email)}`].filter(Boolean);
-    if (conditions.length === 0) return null;
-    const rows = await step(ctx, 'find user by username/email', match.anchor, (c) => queryAll<UserRow>(c, `${select} ${conditions.join(' OR ')}`), 'Username');
     // A user anchored to another person is that person's account, never a match for this one.
     const candidates = rows.filter((u) => !u.FederationIdentifier);
     if (candidates.length > 1) {
@@ -46,7 +50,7 @@ async function locate(ctx: SalesforceContext, match: MatchKeys, fields: string[]
     }
     user = candidates[0];
     if (!user) return null;
-    matchedBy = match.username && user.Username.toLowerCase() === match.username.toLowerCase() ? 'username' : 'email';
+    matchedBy = same(user.Username, match.username) ? 'username' : 'email';
   }
   const frozen = await step(ctx, 'read freeze state', match.anchor, (c) => readFrozen(c, [user!.Id]));
   return { user, matchedBy, frozen: frozen.has(user.Id) };

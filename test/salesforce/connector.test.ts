@@ -101,6 +101,9 @@ test('matching: anchor first, link by username, ambiguous username/email names b
       assert.equal(byAnchor.accountId, renamedId);
       assert.deepEqual(byAnchor.changes.map((c) => [c.action, c.subject, c.after]), [['update', 'Username', 'renamed-new@example.com']]);
 
+      const anchorWins = await adapter.findAccount({ anchor: 'anchor-renamed', username: 'one@example.com', email: 'shared@example.com' });
+      assert.equal(anchorWins?.id, renamedId, 'the anchor decides even when username and email point at other users');
+
       const ambiguous = await failure(adapter.findAccount({ anchor: 'anchor-new', username: 'one@example.com', email: 'shared@example.com' }));
       assert.ok(ambiguous instanceof ApplicationFailure);
       assert.equal(ambiguous.type, 'AmbiguousMatch');
