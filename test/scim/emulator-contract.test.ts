@@ -112,6 +112,20 @@ describe('SCIM emulator, strict SP (hard delete, ETag, small pages)', () => {
     assert.deepEqual(removed.body!.members, []);
   });
 
+  test('PUT replaces every writable attribute; PATCH rejects a missing path and read-only targets', async () => {
+    const user = await call('POST', '/Users', { schemas: [USER], userName: 'replace@example.com', title: 'Agent', externalId: 'anchor-put' });
+    const put = await call('PUT', `/Users/${user.body!.id}`, { schemas: [USER], userName: 'replace@example.com', externalId: 'anchor-put' });
+    assert.equal(put.status, 200);
+    assert.equal(put.body!.title, undefined, 'omitted attributes are cleared');
+    assert.equal(put.body!.externalId, 'anchor-put');
+    const noPath = await call('PATCH', `/Users/${user.body!.id}`, { schemas: [PATCH], Operations: [{ op: 'remove' }] });
+    assert.equal(noPath.status, 400);
+    assert.equal(noPath.body!.scimType, 'noTarget');
+    const readOnly = await call('PATCH', `/Users/${user.body!.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'id', value: 'x' }] });
+    assert.equal(readOnly.status, 400);
+    assert.equal(readOnly.body!.scimType, 'mutability');
+  });
+
   test('hard DELETE answers 204 and the user is gone (404), its userName free again', async () => {
     const user = await call('POST', '/Users', { schemas: [USER], userName: 'gone@example.com' });
     assert.equal((await call('DELETE', `/Users/${user.body!.id}`)).status, 204);
