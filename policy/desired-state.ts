@@ -67,8 +67,12 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   // A leave date on or before the start date belongs to an earlier employment (rehire): ignore it.
   const endAt = end.ok && end.at !== undefined && !(startAt !== undefined && startAt >= end.at) ? end.at : undefined;
 
+  const startsLater = startAt !== undefined && startAt > nowMs;
+
+  // Directories commonly keep a future joiner's entry disabled until the start date: that is a
+  // future starter (accounts stay inactive), not a leaver. At the start date the flag counts again.
   let everywhereOut: string | undefined;
-  if (!person.enabled) everywhereOut = 'out of scope: the account is disabled in the directory';
+  if (!person.enabled && !startsLater) everywhereOut = 'out of scope: the account is disabled in the directory';
   else if (endAt !== undefined && endAt <= nowMs) everywhereOut = `out of scope: leave date ${end.text} has passed`;
 
   const problems: Problem[] = [];
@@ -105,7 +109,6 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
       targetProblems.push({ field: lifecycle.endDate, message: `${who}: scope rule ${includedBy.id} of target ${target} requires a leave date and there is none` });
     }
 
-    const startsLater = startAt !== undefined && startAt > nowMs;
     if (startsLater && targetProblems.length === 0) {
       const window = lifecycle.preCreateWindow === undefined ? Infinity : parseDuration(lifecycle.preCreateWindow);
       if (!lifecycle.preCreateInactive || startAt - nowMs > window) {

@@ -235,6 +235,14 @@ test('future start: accounts are pre-created inactive within the window, later s
   assert.ok(waiting.targets.every((t) => !t.inScope));
 });
 
+test('a future joiner whose directory entry stays disabled until the start is pre-created, not treated as a leaver', () => {
+  const joiner = desired({ enabled: false, startDate: '2026-12-01' });
+  assert.equal(targetOf(joiner, 'salesforce').account?.active, false);
+  assert.equal(joiner.activateAt, '2026-12-01T00:00:00.000Z');
+  const stillDisabled = desired({ enabled: false, startDate: '2026-12-01' }, new Date('2026-12-01T00:00:00Z'));
+  assert.ok(stillDisabled.targets.every((t) => !t.inScope), 'on the start date the disabled flag counts again');
+});
+
 test('an unreadable date blocks every in-scope target with a problem', () => {
   const state = desired({ startDate: '2026-02-30' });
   assert.deepEqual([...new Set(state.problems.map((p) => `${p.target}:${p.field}`))], ['highspot:startDate', 'hubspot:startDate', 'salesforce:startDate']);
