@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { EMULATOR_ADMIN_PREFIX, type FaultSettings, type FaultKind } from '../faults';
 
 const READY_PREFIX = 'EMULATOR_READY ';
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 /** Child side: announce the port on stdout, and exit when asked or when a spawning parent goes away (IPC closes). */
 export function announceAndServe(server: Server): void {
@@ -66,6 +67,8 @@ export interface EmulatorProcess {
 /** Parent side: start `main` (a .ts file) under the pinned Node with tsx and wait for its ready line. */
 export async function spawnEmulator(main: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<EmulatorProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(main), ...args], {
+    // tsx is resolved from the working directory: run from the project root whoever the caller is.
+    cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
