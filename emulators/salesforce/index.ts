@@ -128,9 +128,11 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     const sub = path.slice(EMULATOR_ADMIN_PREFIX.length);
     if (sub === '/faults' && method === 'GET') return sendJson(res, 200, { settings: faults.current, injected: faults.injected });
     if (sub === '/faults' && method === 'PUT') {
-      const body = (raw ? JSON.parse(raw) : {}) as Partial<FaultSettings> & { reset?: boolean };
+      const body = (raw ? JSON.parse(raw) : {}) as Partial<FaultSettings> & { reset?: boolean; expireTokens?: boolean };
       if (body.reset) faults.reset();
-      const { reset: _reset, ...settings } = body;
+      // Session timeout for out-of-process tests: every issued token answers 401 from now on.
+      if (body.expireTokens) oauth.expireAll();
+      const { reset: _reset, expireTokens: _expire, ...settings } = body;
       faults.set({ ...settings, queue: settings.queue as FaultKind[] | undefined });
       return sendJson(res, 200, { settings: faults.current, injected: faults.injected });
     }

@@ -65,6 +65,14 @@ function checkFederationIdFree(store: SalesforceStore, value: unknown, selfId?: 
   if (clash) throw badRequest('DUPLICATE_VALUE', `duplicate value found: FederationIdentifier duplicates value on record with id: ${String(clash.Id)}`, ['FederationIdentifier']);
 }
 
+function checkNicknameFree(store: SalesforceStore, nickname: unknown, selfId?: unknown): void {
+  if (!nickname) return;
+  const lower = String(nickname).toLowerCase();
+  if (store.rows('User').some((u) => u.Id !== selfId && String(u.CommunityNickname).toLowerCase() === lower)) {
+    throw badRequest('DUPLICATE_COMM_NICKNAME', 'Duplicate Nickname.<br>Another user has already selected this nickname.<br>Please select another.', ['CommunityNickname']);
+  }
+}
+
 function ownedPermissionSet(store: SalesforceStore, profileId: unknown): Row | undefined {
   return store.find('PermissionSet', (ps) => ps.IsOwnedByProfile === true && ps.ProfileId === profileId);
 }
@@ -75,9 +83,7 @@ const userRules: ObjectRules = {
     if (missing.length > 0) throw badRequest('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, [...missing]);
     checkUsernameFree(store, fields.Username);
     checkFederationIdFree(store, fields.FederationIdentifier);
-    if (fields.CommunityNickname && store.rows('User').some((u) => String(u.CommunityNickname).toLowerCase() === String(fields.CommunityNickname).toLowerCase())) {
-      throw badRequest('DUPLICATE_COMM_NICKNAME', 'Duplicate Nickname.<br>Another user has already selected this nickname.<br>Please select another.', ['CommunityNickname']);
-    }
+    checkNicknameFree(store, fields.CommunityNickname);
     if (fields.IsActive === undefined) fields.IsActive = true;
     if (fields.IsActive) requireSeat(store, fields.ProfileId);
     fields.Username = String(fields.Username).toLowerCase();
@@ -99,6 +105,7 @@ const userRules: ObjectRules = {
       changes.Username = String(changes.Username).toLowerCase();
     }
     if ('FederationIdentifier' in changes) checkFederationIdFree(store, changes.FederationIdentifier, row.Id);
+    if ('CommunityNickname' in changes) checkNicknameFree(store, changes.CommunityNickname, row.Id);
     const willBeActive = 'IsActive' in changes ? changes.IsActive === true : row.IsActive === true;
     const profileId = changes.ProfileId ?? row.ProfileId;
     const licenseChanges = licenseOfProfile(store, profileId).Id !== licenseOfProfile(store, row.ProfileId).Id;

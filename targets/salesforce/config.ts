@@ -27,7 +27,13 @@ export const salesforceConfigSchema = z.object({
   kind: z.literal('salesforce'),
   ...commonTargetFields,
   /** Token endpoint host: My Domain, login.salesforce.com, test.salesforce.com or an emulator. */
-  loginUrl: z.string().url().transform((u) => u.replace(/\/+$/, '')),
+  loginUrl: z
+    .string()
+    .url()
+    .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(u), {
+      message: 'must be https (plain http only for a loopback emulator): tokens and personal data travel over it',
+    })
+    .transform((u) => u.replace(/\/+$/, '')),
   /** Always explicit: jsforce's default (50.0) predates fields the connector reads. */
   apiVersion: z.string().regex(/^\d{2}\.0$/, { message: 'expected an API version such as 62.0' }).default('62.0'),
   auth: z.discriminatedUnion('flow', [clientCredentialsAuth, jwtAuth]),

@@ -273,3 +273,13 @@ test('sessions: an expired token is renewed by re-running the grant; JWT bearer 
     assert.equal(created.created, true);
   });
 });
+
+test('config: https login URL (plain http only on loopback), explicit defaults, secrets named by variable', () => {
+  const base = { kind: 'salesforce', auth: { flow: 'client_credentials', clientId: 'cid', clientSecretEnv: 'SF_SECRET' } };
+  assert.equal(salesforceConfigSchema.safeParse({ ...base, loginUrl: 'http://login.example.com' }).success, false);
+  const parsed = salesforceConfigSchema.parse({ ...base, loginUrl: 'https://acme.my.salesforce.com/' });
+  assert.equal(parsed.loginUrl, 'https://acme.my.salesforce.com');
+  assert.deepEqual([parsed.apiVersion, parsed.suspendMode, parsed.httpRetries, parsed.groupSync.membership], ['62.0', 'freeze', 0, 'overwrite']);
+  assert.equal(salesforceConfigSchema.safeParse({ ...base, loginUrl: 'http://127.0.0.1:4100' }).success, true);
+  assert.throws(() => new SalesforceAdapter('sf-cfg', parsed, {}), /environment variable SF_SECRET is not set/);
+});

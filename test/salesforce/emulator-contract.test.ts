@@ -170,6 +170,8 @@ test('User rules: required fields, global case-insensitive username, alias, pick
     await users.update({ Id: first.id!, IsActive: false });
     assert.equal(await codeOf({ Username: 'ONE@example.com' }), 'DUPLICATE_USERNAME', 'an inactive user keeps the username');
     await users.update({ Id: inactive.id!, IsActive: true });
+    await users.update({ Id: first.id!, CommunityNickname: 'nick' });
+    assert.equal((await failure(users.update({ Id: inactive.id!, CommunityNickname: 'NICK' }))).errorCode, 'DUPLICATE_COMM_NICKNAME');
   }));
 
 test('assignment rules: PSA duplicate, GroupMember idempotent insert, PSL seats, license mismatch, FederationIdentifier flag', () =>
@@ -230,6 +232,9 @@ test('limits and faults: Sforce-Limit-Info, daily budget 403, 503 retried by def
     const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { apiUsage: { used: number }; objects: Record<string, unknown[]> };
     assert.equal(state.apiUsage.used, 4);
     assert.ok(state.objects.Profile.length > 0);
+    await fetch(`${emu.url}/__emulator/faults`, { method: 'PUT', body: JSON.stringify({ expireTokens: true }) });
+    const bare = new Connection({ instanceUrl: emu.url, accessToken: conn.accessToken!, version: '59.0' });
+    assert.equal((await failure(bare.query('SELECT Id FROM Profile'))).errorCode, 'INVALID_SESSION_ID');
     const faults = (await (await fetch(`${emu.url}/__emulator/faults`)).json()) as { injected: Record<string, number> };
     assert.deepEqual(faults.injected, { serverError: 1, rateLimit: 1, drop: 0, dropAfterWrite: 0 });
   }));
