@@ -136,12 +136,12 @@ export class SalesforceStore implements RowSource {
       if (!allowed) {
         throw badRequest('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${field.name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [field.name]);
       }
-      out[field.name] = this.checkValue(object, field, value);
+      out[field.name] = this.checkValue(field, value);
     }
     return out;
   }
 
-  private checkValue(object: ObjectDef, field: FieldDef, value: unknown): unknown {
+  private checkValue(field: FieldDef, value: unknown): unknown {
     if (value === null || value === undefined || value === '') return field.type === 'boolean' ? false : null;
     const label = field.label ?? field.name;
     switch (field.type) {
@@ -174,7 +174,6 @@ export class SalesforceStore implements RowSource {
     if (field.length && text.length > field.length) {
       throw badRequest('STRING_TOO_LONG', `${label}: data value too large: ${text} (max length=${field.length})`, [field.name]);
     }
-    void object;
     return text;
   }
 

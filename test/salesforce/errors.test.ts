@@ -90,6 +90,17 @@ test('transient errors are retryable: 503, REQUEST_LIMIT_EXCEEDED with a back-of
     assertFailure(await failure(adapter.ensureAccount(desired)), { type: 'NetworkError', retryable: true, identity: desired.anchor });
   }));
 
+test('a request slower than requestTimeoutMs is aborted and retryable', () =>
+  withEmulator({ seed: SEED }, async (emu) => {
+    const adapter = adapterFor(emu, { requestTimeoutMs: 200 });
+    const desired = person();
+    await adapter.findAccount({ anchor: desired.anchor });
+    emu.faults.set({ latencyMs: 1500 });
+    const slow = assertFailure(await failure(adapter.findAccount({ anchor: desired.anchor })), { type: 'NetworkError', retryable: true, identity: desired.anchor });
+    assert.match(slow.message, /TIMEOUT/);
+    emu.faults.reset();
+  }));
+
 test('a daily API budget spent is RateLimited with a long back-off', () =>
   withEmulator({ seed: SEED, dailyApiLimit: 3 }, async (emu) => {
     const adapter = adapterFor(emu);
