@@ -68,6 +68,12 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   const endAt = end.ok && end.at !== undefined && !(startAt !== undefined && startAt >= end.at) ? end.at : undefined;
 
   const startsLater = startAt !== undefined && startAt > nowMs;
+  // When a future starter's accounts may exist (inactive): now, a window before the start, or at the start.
+  const preCreateFrom =
+    startAt === undefined ? undefined
+    : !lifecycle.preCreateInactive ? startAt
+    : lifecycle.preCreateWindow === undefined ? -Infinity
+    : startAt - parseDuration(lifecycle.preCreateWindow);
 
   // Directories commonly keep a future joiner's entry disabled until the start date: that is a
   // future starter (accounts stay inactive), not a leaver. At the start date the flag counts again.
@@ -109,12 +115,10 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
       targetProblems.push({ field: lifecycle.endDate, message: `${who}: scope rule ${includedBy.id} of target ${target} requires a leave date and there is none` });
     }
 
-    if (startsLater && targetProblems.length === 0) {
-      const window = lifecycle.preCreateWindow === undefined ? Infinity : parseDuration(lifecycle.preCreateWindow);
-      if (!lifecycle.preCreateInactive || startAt - nowMs > window) {
-        states.push(out(`out of scope until the start date ${start.text}: ${scopeReason}`, includedBy.id));
-        continue;
-      }
+    if (startsLater && targetProblems.length === 0 && preCreateFrom! > nowMs) {
+      const when = lifecycle.preCreateInactive ? `${isoOf(preCreateFrom!)} (pre-created ${lifecycle.preCreateWindow} before the start date ${start.text})` : `the start date ${start.text}`;
+      states.push(out(`out of scope until ${when}: ${scopeReason}`, includedBy.id));
+      continue;
     }
 
     const mapped = mapAccountFields(person, tp, target, kind, policy.maps);
@@ -149,6 +153,8 @@ export function computeDesiredState(person: Person, policy: PolicyConfig, target
   const state: DesiredState = { anchor: person.anchor, targets: states, problems };
   if (!everywhereOut && startAt !== undefined && startAt > nowMs) state.activateAt = isoOf(startAt);
   if (!everywhereOut && endAt !== undefined && endAt > nowMs) state.leaveAt = isoOf(endAt);
+  const upcoming = [preCreateFrom, startAt, endAt].filter((at): at is number => at !== undefined && Number.isFinite(at) && at > nowMs);
+  if (upcoming.length > 0 && !everywhereOut) state.reevaluateAt = isoOf(Math.min(...upcoming));
   if (approvalGrants.length > 0) {
     const { approvers, deadline } = policy.approvals;
     state.approval = {

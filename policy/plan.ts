@@ -177,6 +177,7 @@ export interface PersonPlan {
   problems: DesiredState['problems'];
   activateAt?: string;
   leaveAt?: string;
+  reevaluateAt?: string;
   approval?: DesiredState['approval'];
 }
 
@@ -201,6 +202,7 @@ export function planPerson(
     problems: desired.problems,
     ...(desired.activateAt ? { activateAt: desired.activateAt } : {}),
     ...(desired.leaveAt ? { leaveAt: desired.leaveAt } : {}),
+    ...(desired.reevaluateAt ? { reevaluateAt: desired.reevaluateAt } : {}),
     ...(desired.approval ? { approval: desired.approval } : {}),
   };
 }
@@ -247,6 +249,9 @@ export function formatPlan(plan: PersonPlan): string {
   const lines = [`Plan for ${plan.label ?? plan.anchor}${plan.label ? ` (anchor ${plan.anchor})` : ''}`];
   if (plan.activateAt) lines.push(`  starts ${plan.activateAt}: accounts wait inactive (or are created) until then`);
   if (plan.leaveAt) lines.push(`  leaves ${plan.leaveAt}: access ends everywhere then`);
+  if (plan.reevaluateAt && plan.reevaluateAt !== plan.activateAt && plan.reevaluateAt !== plan.leaveAt) {
+    lines.push(`  accounts are pre-created from ${plan.reevaluateAt}`);
+  }
   for (const { desired, mode, accountFound, changes } of plan.targets) {
     const kind = desired.targetKind ? ` (${desired.targetKind}, ${mode})` : ` (${mode})`;
     lines.push('', `${desired.target}${kind}: ${desired.scopeReason}`);

@@ -63,6 +63,12 @@ export interface DesiredState {
   activateAt?: string;
   /** Future leave date (ISO): the person goes out of scope everywhere at this time. */
   leaveAt?: string;
+  /**
+   * The next instant (ISO) at which this result changes with no directory change: the pre-create
+   * window opening, the start date or the leave date, whichever comes first. Wait until then and
+   * compute again.
+   */
+  reevaluateAt?: string;
   /** Present when any account has privileged entitlements. */
   approval?: ApprovalRequirement;
 }

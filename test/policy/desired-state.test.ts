@@ -211,9 +211,12 @@ test('disabled people and people whose leave date has passed are out of scope ev
     assert.equal(state.approval, undefined);
     assert.equal(state.leaveAt, undefined);
   }
+  assert.equal(desired({ enabled: false, endDate: '2027-01-31' }).reevaluateAt, undefined, 'nothing changes for someone already out');
   const lastDay = desired({ endDate: '2026-11-22' });
   assert.equal(targetOf(lastDay, 'salesforce').inScope, true, 'the leave date itself is still a working day');
   assert.equal(lastDay.leaveAt, '2026-11-23T00:00:00.000Z');
+  assert.equal(lastDay.reevaluateAt, '2026-11-23T00:00:00.000Z');
+  assert.equal(desired().reevaluateAt, undefined);
 });
 
 test('future start: accounts are pre-created inactive within the window, later starters wait', () => {
@@ -226,13 +229,20 @@ test('future start: accounts are pre-created inactive within the window, later s
   const later = desired({ startDate: '2027-02-01' });
   assert.equal(later.activateAt, '2027-02-01T00:00:00.000Z');
   assert.ok(later.targets.every((t) => !t.inScope));
-  assert.match(targetOf(later, 'salesforce').scopeReason, /^out of scope until the start date 2027-02-01: in scope by rule sf-scope-sales/);
+  assert.match(
+    targetOf(later, 'salesforce').scopeReason,
+    /^out of scope until 2027-01-02T00:00:00\.000Z \(pre-created 30d before the start date 2027-02-01\): in scope by rule sf-scope-sales/,
+  );
+  assert.equal(later.reevaluateAt, '2027-01-02T00:00:00.000Z', 'wake up when the pre-create window opens');
+  assert.equal(soon.reevaluateAt, '2026-12-01T00:00:00.000Z', 'already pre-created: wake up at the start');
   const started = desired({ startDate: '2026-11-22' });
   assert.equal(started.activateAt, undefined);
   assert.equal(targetOf(started, 'salesforce').account!.active, true);
   const noPreCreate = policy({ ...example, lifecycle: { ...example.lifecycle, preCreateInactive: false } });
   const waiting = computeDesiredState(person({ startDate: '2026-12-01' }), noPreCreate, DEMO_TARGETS, NOW);
   assert.ok(waiting.targets.every((t) => !t.inScope));
+  assert.match(waiting.targets[0]!.scopeReason, /^out of scope until the start date 2026-12-01: /);
+  assert.equal(waiting.reevaluateAt, '2026-12-01T00:00:00.000Z');
 });
 
 test('a future joiner whose directory entry stays disabled until the start is pre-created, not treated as a leaver', () => {

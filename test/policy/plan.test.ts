@@ -186,3 +186,10 @@ test('formatPlan shows privileged grants waiting for approval, attribute values 
   const updated = formatPlan(planPerson(desired, { salesforce: account }, {}));
   assert.ok(updated.includes('  ~ update attribute Title: "Intern" -> "Account Executive"  [rule sf-scope-admins]'), updated);
 });
+
+test('formatPlan tells when the accounts of a future starter appear and when they activate', () => {
+  const text = formatPlan(planPerson(stateFor({ startDate: '2027-02-01' }), {}, {}));
+  assert.ok(text.includes('  starts 2027-02-01T00:00:00.000Z: accounts wait inactive (or are created) until then\n'), text);
+  assert.ok(text.includes('  accounts are pre-created from 2027-01-02T00:00:00.000Z\n'), text);
+  assert.ok(text.includes('salesforce (salesforce, overwrite): out of scope until 2027-01-02T00:00:00.000Z'), text);
+});
