@@ -28,6 +28,7 @@ interface Cursor {
 }
 
 const MAX_COLLECTION = 200;
+const MAX_OPEN_CURSORS = 50;
 
 export class RestApi {
   private readonly cursors = new Map<string, Cursor>();
@@ -94,6 +95,8 @@ export class RestApi {
     const serial = (this.cursorSerial += 1);
     const base = `01g5e${serial.toString(36).toUpperCase().padStart(10, '0')}`;
     this.cursors.set(base, { records, totalSize: records.length });
+    // Salesforce keeps a bounded number of open cursors per user; the oldest ones stop working.
+    if (this.cursors.size > MAX_OPEN_CURSORS) this.cursors.delete(this.cursors.keys().next().value!);
     return { status: 200, body: this.batch(req.version, base, 0, this.batchSize(req)) };
   }
 

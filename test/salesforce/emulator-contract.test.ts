@@ -80,6 +80,9 @@ test('query paging: locators with autoFetch, queryMore by hand, expired locator'
     assert.notEqual(second.records[0].Name, first.records[0].Name);
     const expired = await failure(conn.queryMore(`${emu.url}/services/data/v59.0/query/01gNOPE-2`));
     assert.equal(expired.errorCode, 'INVALID_QUERY_LOCATOR');
+    const oldest = await conn.query('SELECT Id FROM PermissionSet');
+    for (let i = 0; i < 50; i++) await conn.query('SELECT Id FROM PermissionSet');
+    assert.equal((await failure(conn.queryMore(oldest.nextRecordsUrl!))).errorCode, 'INVALID_QUERY_LOCATOR', 'open cursors are bounded');
     const count = await conn.query('SELECT count() FROM Profile');
     assert.deepEqual([count.totalSize, count.records.length], [3, 0]);
   }));
