@@ -151,11 +151,14 @@ function responseHeaders(store: ScimStore): RequestHandler {
 export function createScimRouter(store: ScimStore, token: string): express.Router {
   const router = express.Router();
   router.use(bearerAuth(token), pagePolicy(store), versionCheck(store), responseHeaders(store));
+  if (!store.switches.patchSupported) {
+    router.patch('*', (_req, res) => void res.status(501).type('application/scim+json').send(scimErrorBody(501, 'PATCH is not supported by this service provider')));
+  }
   router.use(new SCIMMYRouters({ type: 'bearer', handler: () => 'emulator', baseUri: (req: Request) => `${req.protocol}://${req.get('host')}`, context: (req: Request) => ({ method: req.method }) as ScimContext }) as unknown as express.Router);
   // After the routers so that it overrides what mounting them advertised.
   SCIMMY.Config.set({
     documentationUri: 'https://idsync.invalid/emulators/scim',
-    patch: true,
+    patch: store.switches.patchSupported,
     bulk: false,
     sort: false,
     changePassword: false,

@@ -32,6 +32,8 @@ export const DEFAULT_SCIM_SEED: ScimSeed = { groups: ['Agents', 'Team Leads', 'A
 export const scimSwitchesSchema = z.object({
   /** hard: DELETE removes (404 afterwards); soft: DELETE sets active=false and the user stays readable and unique. */
   deleteMode: z.enum(['hard', 'soft']).default('hard'),
+  /** Some SPs have no PATCH: it answers 501 and ServiceProviderConfig says patch.supported=false. */
+  patchSupported: z.boolean().default(true),
   /** Status PATCH answers with: 200 + resource or 204 without a body. */
   patchStatus: z.union([z.literal(200), z.literal(204)]).default(200),
   /** meta.version + ETag header, If-Match enforced with 412. */

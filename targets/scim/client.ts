@@ -6,13 +6,11 @@
  * It never retries on its own: Temporal's activity retries do, honouring Retry-After.
  */
 import { TargetHttpError, exchangeJson } from './http';
+import { applyOperations } from './put-fallback';
+import { SCIM_PATCH_SCHEMA } from './urns';
 
 export { TargetHttpError } from './http';
 
-export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-export const SCIM_ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const MEDIA_TYPE = 'application/scim+json';
 
 export interface ScimResource {
@@ -123,14 +121,20 @@ export class ScimClient {
   /**
    * PATCH. `conditional` sends If-Match (when the SP versions resources) so a write computed from a
    * stale read fails with 412 instead of overwriting someone else's change; member add/remove
-   * operations are merged by the SP and need no condition. Returns the new resource if the SP sent it (200).
+   * operations are merged by the SP and need no condition. Without PATCH support at the SP the
+   * change is sent as a PUT of the full resource. Returns the new resource if the SP sent it (200).
    */
   async patch(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[], conditional = true): Promise<ScimResource | undefined> {
     const path = ScimClient.resourcePath(endpoint, current.id);
-    const { body } = await this.send('PATCH', path, {
-      body: { schemas: [PATCH_SCHEMA], Operations: operations },
-      ifMatch: conditional ? await this.ifMatch(current) : undefined,
-    });
+    const ifMatch = conditional ? await this.ifMatch(current) : undefined;
+    let body: unknown;
+    if ((await this.providerFeatures()).patch) {
+      ({ body } = await this.send('PATCH', path, { body: { schemas: [SCIM_PATCH_SCHEMA], Operations: operations }, ifMatch }));
+    } else {
+      // Listings may carry only some attributes: PUT what the SP has now, changed by the operations.
+      const full = (await this.get(endpoint, current.id)) ?? current;
+      ({ body } = await this.send('PUT', path, { body: applyOperations(full, operations), ifMatch }));
+    }
     return body && typeof body === 'object' ? (body as ScimResource) : undefined;
   }
 

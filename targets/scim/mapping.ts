@@ -5,7 +5,8 @@
  * extension attribute by its full URN ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").
  */
 import type { AccountState, Change, DesiredAccount } from '../adapter';
-import { SCIM_ENTERPRISE_SCHEMA, SCIM_USER_SCHEMA, type PatchOperation, type ScimResource } from './client';
+import type { PatchOperation, ScimResource } from './client';
+import { SCIM_ENTERPRISE_SCHEMA, SCIM_USER_SCHEMA } from './urns';
 
 export type UserNameAttribute = 'email' | 'username';
 type Scalar = string | number | boolean | null;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScimEmulatorHandle } from '../../emulators/scim';
 import type { TargetAdapter } from '../../targets/adapter';
-import { desiredAccount, expectFailure, scimAdapter, startEmulator } from './support';
+import { desiredAccount, expectFailure, scimAdapter, scimFetch, startEmulator } from './support';
 
 describe('SCIM connector against a versioned, hard-deleting SP with small pages', () => {
   let emulator: ScimEmulatorHandle;
@@ -211,5 +211,40 @@ describe('SCIM connector against a soft-deleting SP without ETags', () => {
   test('an SP rule violation (userName must be an email) is a ValidationError naming the field', async () => {
     const err = await expectFailure(adapter.ensureAccount(desiredAccount('s-bad', { email: 'not-an-email' })), 'ValidationError', true);
     assert.match(err.message, /userName/);
+  });
+});
+
+describe('SCIM connector against an SP without PATCH', () => {
+  let emulator: ScimEmulatorHandle;
+  let adapter: TargetAdapter;
+  let call: ReturnType<typeof scimFetch>;
+  before(async () => {
+    const started = await startEmulator({ patchSupported: false, etag: true });
+    emulator = started.emulator;
+    adapter = scimAdapter(emulator, started.token);
+    call = scimFetch(emulator, started.token);
+  });
+  after(() => emulator.close());
+
+  test('the SP refuses PATCH with 501 and says so in ServiceProviderConfig', async () => {
+    assert.equal((await call('GET', '/ServiceProviderConfig')).body!.patch.supported, false);
+    const patch = await call('PATCH', '/Users/any', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] });
+    assert.equal(patch.status, 501);
+  });
+
+  test('updates, group membership and suspension fall back to PUT of the full resource', async () => {
+    const dept = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department';
+    const { accountId } = await adapter.ensureAccount(desiredAccount('n-put', { attributes: { title: 'Agent', [dept]: 'Support' } }));
+    const updated = await adapter.ensureAccount(desiredAccount('n-put', { attributes: { title: 'Lead', [dept]: null } }));
+    assert.deepEqual(updated.changes.map((c) => c.subject).sort(), ['title', dept]);
+    const account = await adapter.findAccount({ anchor: 'n-put' });
+    assert.equal(account?.attributes.title, 'Lead');
+    assert.equal(account?.attributes[dept], undefined);
+    assert.equal(account?.anchor, 'n-put', 'PUT kept the attributes it did not change');
+    await adapter.ensureEntitlements(accountId, [{ kind: 'group', name: 'Agents' }, { kind: 'group', name: 'Admins' }], 'merge');
+    await adapter.ensureEntitlements(accountId, [{ kind: 'group', name: 'Agents' }], 'overwrite');
+    assert.deepEqual((await adapter.findAccount({ anchor: 'n-put' }))?.entitlements, [{ kind: 'group', name: 'Agents' }]);
+    assert.deepEqual((await adapter.suspend({ anchor: 'n-put' })).map((c) => c.action), ['suspend']);
+    assert.equal((await adapter.findAccount({ anchor: 'n-put' }))?.active, false);
   });
 });
