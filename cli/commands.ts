@@ -1,0 +1,126 @@
+/**
+ * The CLI's commands. Each returns what to print and the exit code; nothing here calls process.exit,
+ * so the commands can be tested in-process as well as through the real binary.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { IdsyncConfig } from '../lib/config';
+import type { IdentityEvent, Person } from '../lib/person';
+import type { DirectorySource } from '../directory/source';
+import type { Runtime } from '../lib/runtime';
+import { EXIT } from '../lib/startup';
+import { personWorkflowId, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
+import { buildPersonPlan } from '../activities/provisioning-plan';
+import { verifyAuditLog } from '../audit';
+import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
+import type { ApprovalAnswer, PersonStatus, RunView } from '../workflows/person-types';
+import { formatApproval, formatPersonPlan, formatStatus, formatVerification } from './format';
+
+export interface CommandResult {
+  code: number;
+  text: string;
+  json: unknown;
+}
+
+export class UsageError extends Error {}
+
+const fail = (text: string, code: number = EXIT.failure): CommandResult => ({ code, text, json: { error: text } });
+
+/** <person> is an anchor, a username or an email; resolved through the directory. */
+export async function resolvePerson(directory: DirectorySource, who: string): Promise<Person | null> {
+  return (await directory.getPerson(who)) ?? (await directory.findPerson(who.includes('@') ? { email: who } : { username: who }));
+}
+
+/** An anchor for commands that also work on people no longer in the directory (status of a leaver). */
+async function resolveAnchor(directory: DirectorySource, who: string): Promise<string> {
+  return (await resolvePerson(directory, who))?.anchor ?? who;
+}
+
+export async function planCommand(runtime: Runtime, who: string): Promise<CommandResult> {
+  const person = await resolvePerson(runtime.directory, who);
+  if (!person) return fail(`no person "${who}" in the directory (give an anchor, username or email)`);
+  const plan = await buildPersonPlan(runtime, person.anchor, new Date());
+  return { code: EXIT.ok, text: formatPersonPlan(plan, person.username), json: plan };
+}
+
+async function readStatus(client: Client, anchor: string): Promise<{ status: PersonStatus; run?: RunView } | undefined> {
+  try {
+    const status = await client.workflow.getHandle(personWorkflowId(anchor)).query(personStatusQuery);
+    const run = status.activeRun ? await client.workflow.getHandle(status.activeRun.workflowId).query(runStatusQuery).catch(() => undefined) : undefined;
+    return { status, run };
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+    throw err;
+  }
+}
+
+export async function statusCommand(client: Client, directory: DirectorySource, who: string): Promise<CommandResult> {
+  const anchor = await resolveAnchor(directory, who);
+  const found = await readStatus(client, anchor);
+  if (!found) return fail(`idsync has no workflow for ${who} (anchor ${anchor}): no event was processed for this person yet`);
+  return { code: EXIT.ok, text: formatStatus(found.status, found.run), json: found };
+}
+
+/** Provision on demand: a `sync` event to the person's workflow, then wait for its outcome. */
+export async function syncCommand(client: Client, directory: DirectorySource, who: string, waitMs: number): Promise<CommandResult> {
+  const person = await resolvePerson(directory, who);
+  if (!person) return fail(`no person "${who}" in the directory (give an anchor, username or email)`);
+  const event: IdentityEvent = {
+    eventId: `cli-sync-${randomUUID()}`,
+    kind: 'sync',
+    anchor: person.anchor,
+    source: 'cli',
+    observedAt: new Date().toISOString(),
+    reason: 'provisioning requested from the CLI',
+  };
+  await client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
+    workflowId: personWorkflowId(person.anchor),
+    taskQueue: TASK_QUEUES.orchestration,
+    args: [{ anchor: person.anchor }],
+    signal: identityEventSignal,
+    signalArgs: [event],
+  });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = await readStatus(client, person.anchor);
+    const outcome = found?.status.recent.find((o) => o.eventId === event.eventId);
+    if (outcome) {
+      const ok = outcome.outcome === 'completed' || outcome.outcome === 'superseded-before-start';
+      const text = `sync of ${person.username}: ${outcome.outcome}${outcome.message ? ` (${outcome.message})` : ''}\n\n${formatStatus(found!.status, found!.run)}`;
+      return { code: ok ? EXIT.ok : EXIT.failure, text, json: { event, outcome, status: found!.status } };
+    }
+    if (Date.now() > deadline) {
+      return { code: EXIT.failure, text: `sync of ${person.username} requested (event ${event.eventId}) but not finished within ${waitMs / 1000}s; see \`idsync status ${who}\``, json: { event, pending: true } };
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Approve or reject through the update, so the approver gets a synchronous answer. */
+export async function decideCommand(client: Client, directory: DirectorySource, target: string, decision: 'approve' | 'reject', approver: string, comment?: string): Promise<CommandResult> {
+  let runId = target;
+  if (!target.startsWith('idsync-') || target.startsWith('idsync-person-')) {
+    const anchor = target.startsWith('idsync-person-') ? target.slice('idsync-person-'.length) : await resolveAnchor(directory, target);
+    const found = await readStatus(client, anchor);
+    if (!found?.status.activeRun) return fail(`nothing is waiting for approval for ${target}`);
+    runId = found.status.activeRun.workflowId;
+  }
+  let answer: ApprovalAnswer;
+  try {
+    answer = await client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [{ decision, approver, comment }] });
+  } catch (err) {
+    const message = err instanceof WorkflowUpdateFailedError ? ((err.cause as Error | undefined)?.message ?? err.message) : (err as Error).message;
+    return fail(`${decision} refused: ${message} (run ${runId})`);
+  }
+  return { code: answer.accepted ? EXIT.ok : EXIT.failure, text: formatApproval(answer, runId), json: { run: runId, ...answer } };
+}
+
+export async function auditVerifyCommand(config: IdsyncConfig, file?: string): Promise<CommandResult> {
+  const path = file ?? config.audit.path;
+  try {
+    const result = await verifyAuditLog(path);
+    return { code: result.ok ? EXIT.ok : EXIT.failure, text: formatVerification(path, result), json: { path, ...result } };
+  } catch (err) {
+    return fail(`cannot read the audit log ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * idsync command line: `node --import tsx cli/idsync.ts <command> [options]` (npm run idsync -- ...).
+ * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
+ */
+import { ConfigError, loadConfigFile, type IdsyncConfig } from '../lib/config';
+import { EXIT } from '../lib/startup';
+import { connectClient } from '../lib/temporal-connection';
+import { createDirectorySource } from '../directory';
+import { buildRuntime, closeRuntime } from '../workers/runtime';
+import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
+
+const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
+
+Usage: idsync <command> [options]
+
+Commands:
+  plan <person>                         Dry run: per-target plan with the rule behind each line; applies nothing
+  sync <person> [--wait <seconds>]      Provision now (current directory state and policy) and wait for the result
+  approve <person|run> --as <approver> [--comment <text>]
+                                        Approve the privileged grants a run is holding (synchronous answer)
+  reject <person|run> --as <approver> [--comment <text>]
+                                        Reject them
+  status <person>                       Plan, per-target progress, pending approval and deprovisioning
+  audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
+
+<person> is a directory anchor, username or email. <run> is a run workflow id (idsync-joiner-...).
+
+Options:
+  --config <file>   Configuration file (default: $IDSYNC_CONFIG)
+  --json            Machine-readable output
+  --help            This text
+
+Exit codes: 0 ok, 1 failed or refused, 2 usage or configuration error.`;
+
+interface Parsed {
+  positional: string[];
+  options: Map<string, string | true>;
+}
+
+const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file']);
+const FLAGS = new Set(['json', 'help']);
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h') {
+      options.set('help', true);
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (FLAGS.has(name)) options.set(name, true);
+    else if (VALUED.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      options.set(name, value);
+    } else throw new UsageError(`unknown option --${name}`);
+  }
+  return { positional, options };
+}
+
+function loadConfig(options: Parsed['options']): IdsyncConfig {
+  const path = (options.get('config') as string | undefined) ?? process.env.IDSYNC_CONFIG;
+  if (!path) throw new UsageError('no configuration: give --config <file> or set IDSYNC_CONFIG');
+  return loadConfigFile(path);
+}
+
+function one(positional: string[], what: string): string {
+  if (positional.length !== 2) throw new UsageError(`${positional[0]} takes exactly one ${what}`);
+  return positional[1]!;
+}
+
+async function withClient<T>(config: IdsyncConfig, work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
+  const client = await connectClient(config);
+  try {
+    return await work(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function withDirectory<T>(config: IdsyncConfig, work: (directory: ReturnType<typeof createDirectorySource>) => Promise<T>): Promise<T> {
+  const directory = createDirectorySource(config.directory);
+  try {
+    return await work(directory);
+  } finally {
+    await directory.close().catch(() => undefined);
+  }
+}
+
+export async function run(argv: readonly string[]): Promise<CommandResult> {
+  const { positional, options } = parseArgs(argv);
+  const command = positional[0];
+  if (options.has('help') || !command) return { code: command || options.has('help') ? EXIT.ok : EXIT.usage, text: HELP, json: { help: HELP } };
+  switch (command) {
+    case 'plan': {
+      const who = one(positional, 'person');
+      const runtime = buildRuntime(loadConfig(options));
+      try {
+        return await planCommand(runtime, who);
+      } finally {
+        await closeRuntime(runtime);
+      }
+    }
+    case 'sync': {
+      const who = one(positional, 'person');
+      const waitSeconds = Number(options.get('wait') ?? 120);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+      const config = loadConfig(options);
+      return withDirectory(config, (directory) => withClient(config, (client) => syncCommand(client, directory, who, waitSeconds * 1000)));
+    }
+    case 'approve':
+    case 'reject': {
+      const target = one(positional, 'person or run');
+      const approver = options.get('as');
+      if (typeof approver !== 'string' || !approver.trim()) throw new UsageError(`${command} needs --as <approver>`);
+      const comment = options.get('comment') as string | undefined;
+      const config = loadConfig(options);
+      return withDirectory(config, (directory) => withClient(config, (client) => decideCommand(client, directory, target, command, approver, comment)));
+    }
+    case 'status': {
+      const who = one(positional, 'person');
+      const config = loadConfig(options);
+      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who)));
+    }
+    case 'audit': {
+      if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');
+      return auditVerifyCommand(loadConfig(options), options.get('file') as string | undefined);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const json = argv.includes('--json');
+  try {
+    const result = await run(argv);
+    console.log(json ? JSON.stringify(result.json, null, 2) : result.text);
+    return result.code;
+  } catch (err) {
+    const usage = err instanceof UsageError || err instanceof ConfigError;
+    const message = err instanceof UsageError ? `${err.message}\nRun idsync --help for usage.` : (err as Error).message;
+    if (json) console.log(JSON.stringify({ error: message }, null, 2));
+    else console.error(`idsync: ${message}`);
+    return usage ? EXIT.usage : EXIT.failure;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => {
+    process.exitCode = code;
+  });
+}
