@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { KNOWN_ENTITLEMENT_KINDS, validatePolicyAgainstCatalog, validatePolicyAgainstTargets } from '../../policy/config';
+import { loadConfigFile } from '../../lib/config';
+import { TARGET_KINDS } from '../../targets/registry';
 import { DEMO_TARGETS, examplePolicy, policy, policyIssues } from './fixtures';
 
 const minimalTarget = { scope: [{ id: 'everyone' }] };
@@ -166,4 +168,12 @@ test('validatePolicyAgainstCatalog names the rule and suggests the likely name',
     'policy.targets.salesforce.rules[0].grant[1].name: salesforce has no publicGroup "Whatever"',
   ]);
   assert.deepEqual(validatePolicyAgainstCatalog(parsed, 'nowhere', {}), []);
+});
+
+test('the adapters declare the entitlement kinds the policy knows, and config/idsync.example.yaml loads with the example policy', () => {
+  for (const [kind, definition] of Object.entries(TARGET_KINDS)) {
+    assert.deepEqual([...definition.entitlementKinds].sort(), [...(KNOWN_ENTITLEMENT_KINDS[kind] ?? [])].sort(), kind);
+  }
+  const config = loadConfigFile(join(__dirname, '..', '..', 'config', 'idsync.example.yaml'));
+  assert.deepEqual(Object.keys(config.policy.targets).sort(), Object.keys(config.targets).sort());
 });
