@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EMULATOR_ADMIN_PREFIX, FaultController, type FaultKind, type FaultSettings } from '../faults';
+import { ASSUMED, concurrentLimit } from './assumptions';
 import { SalesforceApiError } from './errors';
 import { toEighteen } from './ids';
 import { OAuthServer, type EmulatorClient, type JwtVerifier } from './oauth';
@@ -45,7 +46,7 @@ const IDENTITY_PATH = /^\/id\/([A-Za-z0-9]{15,18})\/([A-Za-z0-9]{15,18})$/;
 
 export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = {}): Promise<SalesforceEmulator> {
   const seed = salesforceSeedSchema.parse(opts.seed ?? DEFAULT_SALESFORCE_SEED);
-  const store = new SalesforceStore(seed, { federationIdUnique: opts.federationIdUnique ?? true });
+  const store = new SalesforceStore(seed, { federationIdUnique: opts.federationIdUnique ?? ASSUMED.federationIdUniqueByDefault });
   const faults = new FaultController(opts.faultSeed);
   const limit = opts.dailyApiLimit ?? 100_000;
   let used = 0;
@@ -101,7 +102,7 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     if (fault === 'drop') return void req.socket.destroy();
     const limitHeader = () => ({ 'Sforce-Limit-Info': `api-usage=${used}/${limit}` });
     if (fault === 'serverError') return sendJson(res, 503, new SalesforceApiError(503, 'SERVER_UNAVAILABLE', 'Server temporarily unavailable, please retry').body(), limitHeader());
-    if (fault === 'rateLimit') return sendJson(res, 403, new SalesforceApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.').body(), limitHeader());
+    if (fault === 'rateLimit') return sendJson(res, 403, concurrentLimit().body(), limitHeader());
     const bearer = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     if (!oauth.authenticate(bearer)) return sendJson(res, 401, SESSION_INVALID.body(), limitHeader());
     if (used >= limit) return sendJson(res, 403, new SalesforceApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.').body(), limitHeader());

@@ -1,3 +1,4 @@
+import { ASSUMED, invalidQueryLocator } from './assumptions';
 import { badRequest, notFound, SalesforceApiError } from './errors';
 import { OBJECTS, describeObject, objectDef } from './schema';
 import { parseSoql, select, shapeRow, type Row } from './soql';
@@ -60,8 +61,8 @@ export class RestApi {
     if (idOrAction === 'describe' && req.method === 'GET') return { status: 200, body: describeObject(object, req.version) };
     if (idOrAction === undefined) {
       if (req.method === 'POST') {
-        const { id } = this.store.create(object.name, requireRecord(req.body));
-        return { status: 201, body: { id, success: true, errors: [] } };
+        const { id, existing } = this.store.create(object.name, requireRecord(req.body));
+        return { status: existing ? ASSUMED.duplicateGroupMemberStatus : 201, body: { id, success: true, errors: [] } };
       }
       if (req.method === 'GET') return { status: 200, body: { objectDescribe: { name: object.name, keyPrefix: object.keyPrefix }, recentItems: [] } };
       throw methodNotAllowed(req.method, 'GET,HEAD,POST');
@@ -105,7 +106,7 @@ export class RestApi {
     const cursor = this.cursors.get(base);
     const start = Number(position);
     if (!cursor || !Number.isInteger(start) || start <= 0 || start >= cursor.records.length) {
-      throw badRequest('INVALID_QUERY_LOCATOR', 'invalid query locator');
+      throw invalidQueryLocator();
     }
     return { status: 200, body: this.batch(version, base, start, this.options.queryBatchSize) };
   }

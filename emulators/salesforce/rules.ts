@@ -1,3 +1,4 @@
+import { ASSUMED, licenseInUse, ownedAssignmentCreate, ownedAssignmentDelete } from './assumptions';
 import { badRequest } from './errors';
 import type { Row } from './soql';
 import { toDeveloperName } from './seed';
@@ -59,7 +60,7 @@ function checkUsernameFree(store: SalesforceStore, username: unknown, selfId?: u
 
 function checkFederationIdFree(store: SalesforceStore, value: unknown, selfId?: unknown): void {
   if (!store.options.federationIdUnique || value === null || value === undefined) return;
-  // Compared like SOQL compares it (case-insensitively): the stricter reading of an unverified rule.
+  // Compared like SOQL compares it (case-insensitively): the stricter reading of an unverified rule (assumptions.ts).
   const lower = String(value).toLowerCase();
   const clash = store.rows('User').find((u) => u.Id !== selfId && typeof u.FederationIdentifier === 'string' && u.FederationIdentifier.toLowerCase() === lower);
   if (clash) throw badRequest('DUPLICATE_VALUE', `duplicate value found: FederationIdentifier duplicates value on record with id: ${String(clash.Id)}`, ['FederationIdentifier']);
@@ -86,7 +87,7 @@ const userRules: ObjectRules = {
     checkNicknameFree(store, fields.CommunityNickname);
     if (fields.IsActive === undefined) fields.IsActive = true;
     if (fields.IsActive) requireSeat(store, fields.ProfileId);
-    fields.Username = String(fields.Username).toLowerCase();
+    if (ASSUMED.storeUsernamesLowerCase) fields.Username = String(fields.Username).toLowerCase();
     fields.CommunityNickname ??= `${String(fields.Username).split('@')[0].slice(0, 30)}${store.rows('User').length + 1}`;
     fields.Name = [fields.FirstName, fields.LastName].filter(Boolean).join(' ');
     fields.UserType = 'Standard';
@@ -102,7 +103,7 @@ const userRules: ObjectRules = {
     if (cleared.length > 0) throw badRequest('REQUIRED_FIELD_MISSING', `Required fields are missing: [${cleared.join(', ')}]`, [...cleared]);
     if ('Username' in changes) {
       checkUsernameFree(store, changes.Username, row.Id);
-      changes.Username = String(changes.Username).toLowerCase();
+      if (ASSUMED.storeUsernamesLowerCase) changes.Username = String(changes.Username).toLowerCase();
     }
     if ('FederationIdentifier' in changes) checkFederationIdFree(store, changes.FederationIdentifier, row.Id);
     if ('CommunityNickname' in changes) checkNicknameFree(store, changes.CommunityNickname, row.Id);
@@ -113,6 +114,12 @@ const userRules: ObjectRules = {
   },
   afterUpdate(store, row, before) {
     row.Name = [row.FirstName, row.LastName].filter(Boolean).join(' ');
+    if (before.IsActive === true && row.IsActive === false && !ASSUMED.deactivationKeepsAssignments) {
+      for (const a of store.rows('PermissionSetAssignment')) {
+        if (a.AssigneeId === row.Id && store.get('PermissionSet', String(a.PermissionSetId)).IsOwnedByProfile !== true) store.removeRaw('PermissionSetAssignment', a.Id as string);
+      }
+      for (const m of store.rows('GroupMember')) if (m.UserOrGroupId === row.Id) store.removeRaw('GroupMember', m.Id as string);
+    }
     if (row.ProfileId !== before.ProfileId) {
       const oldOwned = ownedPermissionSet(store, before.ProfileId);
       const assignment = oldOwned && store.find('PermissionSetAssignment', (a) => a.AssigneeId === row.Id && a.PermissionSetId === oldOwned.Id);
@@ -137,7 +144,7 @@ const permissionSetAssignmentRules: ObjectRules = {
     if (missing.length > 0) throw badRequest('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
     const ps = store.get('PermissionSet', String(fields.PermissionSetId));
     const user = store.get('User', String(fields.AssigneeId));
-    if (ps.IsOwnedByProfile === true) throw badRequest('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id: cannot assign a permission set owned by a profile', ['PermissionSetId']);
+    if (ps.IsOwnedByProfile === true) throw ownedAssignmentCreate();
     if (store.find('PermissionSetAssignment', (a) => a.AssigneeId === user.Id && a.PermissionSetId === ps.Id)) {
       throw badRequest('DUPLICATE_VALUE', 'duplicate value found: <unknown> duplicates value on record with id: <unknown>');
     }
@@ -151,7 +158,7 @@ const permissionSetAssignmentRules: ObjectRules = {
   },
   beforeDelete(store, row) {
     const ps = store.get('PermissionSet', String(row.PermissionSetId));
-    if (ps.IsOwnedByProfile === true) throw badRequest('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id: the assignment is owned by a profile');
+    if (ps.IsOwnedByProfile === true) throw ownedAssignmentDelete();
   },
 };
 
@@ -173,7 +180,7 @@ const permissionSetLicenseAssignRules: ObjectRules = {
       .map((a) => store.get('PermissionSet', String(a.PermissionSetId)))
       .filter((ps) => store.requiredPermissionSetLicense.get(ps.Id as string) === row.PermissionSetLicenseId);
     if (dependents.length > 0) {
-      throw badRequest('DELETE_FAILED', `Your attempt to delete this permission set license assignment could not be completed because it is used by the permission sets: ${dependents.map((d) => String(d.Name)).join(', ')}`);
+      throw licenseInUse(dependents.map((d) => String(d.Name)));
     }
   },
   afterDelete: refreshCounters,
