@@ -2,7 +2,7 @@ import type { Entitlement } from '../targets/adapter';
 import type { TargetPolicy } from './config';
 import type { EntitlementConflict } from './types';
 import { grantEntries, matchesCondition, type PersonFacts } from './rules';
-import { singleValuedKinds } from './kinds';
+import { SUBSUMED_KINDS, singleValuedKinds } from './kinds';
 
 /** One grant offered by one rule, before deduplication and conflict resolution. */
 interface Candidate {
@@ -77,7 +77,11 @@ export function resolveEntitlements(facts: PersonFacts, policy: TargetPolicy, ta
       resolvedBy: winner.priority > topRival ? 'priority' : 'order',
     });
   }
-  entitlements.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
+  const subsumed = SUBSUMED_KINDS[targetKind] ?? {};
+  const kept = entitlements.filter(
+    (e) => !(e.kind in subsumed) || !entitlements.some((other) => other.kind === subsumed[e.kind] && other.name.toLowerCase() === e.name.toLowerCase()),
+  );
+  kept.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.name, b.name));
   conflicts.sort((a, b) => compareText(a.kind, b.kind));
-  return { entitlements, conflicts };
+  return { entitlements: kept, conflicts };
 }

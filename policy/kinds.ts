@@ -19,6 +19,14 @@ export const SINGLE_VALUED_KINDS: Readonly<Record<string, readonly string[]>> = 
   scim: [],
 };
 
+/**
+ * Kinds that duplicate another kind of the same name: HubSpot lists a user's primary team only as
+ * primaryTeam, never also as a secondary team, so a secondaryTeam equal to the primaryTeam is dropped.
+ */
+export const SUBSUMED_KINDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  hubspot: { secondaryTeam: 'primaryTeam' },
+};
+
 /** For a target whose kind is unknown to this table: the single-valued kinds of any known kind. */
 const ANY_SINGLE_VALUED = [...new Set(Object.values(SINGLE_VALUED_KINDS).flat())].sort();
 

@@ -120,6 +120,24 @@ test('the same grant from two rules appears once, privileged if either says so, 
   assert.deepEqual(state.targets[0]!.account!.entitlements, [{ kind: 'group', name: 'Agents', privileged: true, rule: 'high' }]);
 });
 
+test('HubSpot: a secondary team equal to the primary team is dropped (HubSpot lists it only once)', () => {
+  const p = policy({
+    targets: {
+      hubspot: {
+        scope: [{ id: 'hs' }],
+        rules: [
+          { id: 'primary', grant: { kind: 'primaryTeam', name: 'EMEA' } },
+          { id: 'secondary', grant: [{ kind: 'secondaryTeam', name: 'emea' }, { kind: 'secondaryTeam', name: 'Sales Leadership' }] },
+        ],
+      },
+    },
+  });
+  const state = computeDesiredState(person(), p, { hubspot: { kind: 'hubspot', gracePeriod: '1d' } }, NOW);
+  assert.deepEqual(grants(state.targets[0]!), ['primaryTeam:EMEA<-primary', 'secondaryTeam:Sales Leadership<-secondary']);
+  const asScim = computeDesiredState(person(), { ...p, targets: { desk: p.targets.hubspot! } }, { desk: { kind: 'scim', gracePeriod: '1d' } }, NOW);
+  assert.equal(asScim.targets[0]!.account!.entitlements.length, 3, 'other kinds keep both');
+});
+
 test('contractors and partners only get in through rules written for them', () => {
   const contractor = { employeeType: 'contractor', groups: ['sales', 'sales-emea', 'highspot-users'], endDate: '2027-03-31' };
   const state = desired(contractor);
