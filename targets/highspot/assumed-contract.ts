@@ -12,7 +12,10 @@
  * Verify against a Highspot tenant's authenticated API reference / SCIM settings page.
  */
 
-/** REST read side (version prefix included in the configured restBaseUrl, e.g. .../v1.0). */
+/**
+ * REST read side (version prefix included in the configured restBaseUrl, e.g. .../v1.0). Only v1.0
+ * is emulated: /v0.5 answers 404, so a misconfigured base URL fails loudly instead of half-working.
+ */
 export const HIGHSPOT_REST = {
   versionPrefix: '/v1.0',
   usersPath: '/users',

@@ -109,7 +109,7 @@ describe('SCIM connector against a versioned, hard-deleting SP with small pages'
     await adapter.ensureAccount(desiredAccount('u-race', { attributes: { title: 'Agent' } }));
     const conflictsBefore = (await emulator.state()).versionConflicts;
     // Latency makes both calls read the account's version before either writes.
-    await emulator.setFaults({ latencyMs: 100 });
+    await emulator.setFaults({ latencyMs: 250 });
     try {
       await Promise.all([
         adapter.ensureAccount(desiredAccount('u-race', { attributes: { title: 'Lead' } })),
