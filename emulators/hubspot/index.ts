@@ -40,6 +40,9 @@ export interface HubspotEmulatorStats {
   serverErrors: number;
   dropped: number;
   byStatus: Record<string, number>;
+  /** Epoch ms of the first and latest API request since the last reset (0 = none yet). */
+  firstRequestAt: number;
+  lastRequestAt: number;
 }
 
 export interface HubspotEmulator {
@@ -93,6 +96,8 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
 
     const stats = emulator.stats;
     stats.requests += 1;
+    stats.lastRequestAt = Date.now();
+    stats.firstRequestAt ||= stats.lastRequestAt;
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
       if (status === 429) stats.rateLimited += 1;
@@ -216,7 +221,7 @@ function nextFault(faults: FaultController, isWrite: boolean): FaultKind | null 
 }
 
 function emptyStats(): HubspotEmulatorStats {
-  return { requests: 0, rateLimited: 0, rateLimitedByLimiter: 0, serverErrors: 0, dropped: 0, byStatus: {} };
+  return { requests: 0, rateLimited: 0, rateLimitedByLimiter: 0, serverErrors: 0, dropped: 0, byStatus: {}, firstRequestAt: 0, lastRequestAt: 0 };
 }
 
 function errorBody(err: HubspotApiError): Record<string, unknown> {

@@ -3,7 +3,7 @@ import { nonRetryable } from '../../lib/errors';
 import type { HubspotConfig } from './config';
 import type { HubspotUsersApi } from './client';
 import { HubspotCatalog, type CatalogSnapshot } from './catalog';
-import { classifyHubspotError, httpStatus } from './errors';
+import { asHttpError, classifyHubspotError, type HubspotHttpError } from './errors';
 import { HUBSPOT_ENTITLEMENT_KINDS, catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
 
 /** The fields of the SDK's PublicUser idsync reads. */
@@ -103,7 +103,7 @@ export class HubspotAdapter implements TargetAdapter {
     const user = await this.lookup(match);
     if (!user) return [];
     this.refuseSuperAdmin(user, match.anchor, 'remove');
-    const deleted = await this.attempt('delete user', match.anchor, [404], () => this.api.usersApi.archive(user.id, 'USER_ID'));
+    const deleted = await this.attempt('delete user', match.anchor, isStatus(404), () => this.api.usersApi.archive(user.id, 'USER_ID'));
     if (!('value' in deleted)) return []; // deleted between our read and our write: the goal is reached
     return [this.change('remove', user.id, 'account', user.email, null)];
   }
@@ -145,7 +145,7 @@ export class HubspotAdapter implements TargetAdapter {
   /** idProperty=EMAIL lookup; if HubSpot matched case-sensitively, the lower-case form is tried too. */
   private async byEmail(email: string, identity: string): Promise<HubspotUser | null> {
     for (const candidate of [...new Set([email, email.toLowerCase()])]) {
-      const found = await this.attempt('read user by email', identity, [404], () => this.api.usersApi.getById(candidate, 'EMAIL'));
+      const found = await this.attempt('read user by email', identity, isStatus(404), () => this.api.usersApi.getById(candidate, 'EMAIL'));
       if ('value' in found && found.value.email.toLowerCase() === email.toLowerCase()) return found.value;
     }
     return null;
@@ -159,7 +159,7 @@ export class HubspotAdapter implements TargetAdapter {
       sendWelcomeEmail: this.config.sendWelcomeEmail,
       ...(desired.active ? {} : { roleId: (await this.suspendUpdate(desired.anchor)).roleId || undefined }),
     };
-    const created = await this.attempt('create user', desired.anchor, [409], () => this.api.usersApi.create(body));
+    const created = await this.attempt('create user', desired.anchor, isDuplicateEmail, () => this.api.usersApi.create(body));
     if ('value' in created) return { accountId: created.value.id, created: true, changes: [this.change('create', created.value.id, 'account', null, email)] };
     const user = await this.resolveConflict(email, desired.anchor);
     return { accountId: user.id, created: false, changes: [this.change('link', user.id, 'email', null, user.email)] };
@@ -238,13 +238,13 @@ export class HubspotAdapter implements TargetAdapter {
     return { action, target: this.name, accountId, subject, before, after };
   }
 
-  /** Like `call`, but the listed HTTP statuses come back as values (404 on lookup, 409 on create). */
-  private async attempt<T>(operation: string, identity: string, tolerated: number[], fn: () => Promise<T>): Promise<{ value: T } | { status: number }> {
+  /** Like `call`, but answers `expected` accepts come back as values (404 on lookup, duplicate on create). */
+  private async attempt<T>(operation: string, identity: string, expected: (err: HubspotHttpError) => boolean, fn: () => Promise<T>): Promise<{ value: T } | { status: number }> {
     try {
       return { value: await fn() };
     } catch (err) {
-      const status = httpStatus(err);
-      if (status !== undefined && tolerated.includes(status)) return { status };
+      const http = asHttpError(err);
+      if (http && expected(http)) return { status: http.code };
       throw classifyHubspotError(err, { target: this.name, identity, operation, tokenEnv: this.config.accessTokenEnv });
     }
   }
@@ -260,4 +260,11 @@ export class HubspotAdapter implements TargetAdapter {
 
 function access(user: Pick<HubspotUser, 'roleId' | 'primaryTeamId' | 'secondaryTeamIds'>): UserAccess {
   return { roleId: user.roleId || undefined, primaryTeamId: user.primaryTeamId || undefined, secondaryTeamIds: user.secondaryTeamIds ?? [] };
+}
+
+const isStatus = (status: number) => (err: HubspotHttpError) => err.code === status;
+
+/** HubSpot documents no duplicate answer: 409 is what we expect, a 400 saying "already exists" is treated alike. */
+function isDuplicateEmail(err: HubspotHttpError): boolean {
+  return err.code === 409 || (err.code === 400 && typeof err.body?.message === 'string' && /already exists/i.test(err.body.message));
 }

@@ -22,10 +22,6 @@ export function asHttpError(err: unknown): HubspotHttpError | undefined {
   return candidate && typeof candidate === 'object' && typeof candidate.code === 'number' && candidate.code >= 100 ? (candidate as HubspotHttpError) : undefined;
 }
 
-export function httpStatus(err: unknown): number | undefined {
-  return asHttpError(err)?.code;
-}
-
 export interface HubspotFailureContext extends FailureContext {
   target: string;
   /** What idsync was doing, e.g. "create user", "read user by email". */

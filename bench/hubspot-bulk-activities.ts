@@ -1,0 +1,28 @@
+import type { DesiredAccount, Entitlement, EntitlementMode, TargetAdapter } from '../targets/adapter';
+
+/**
+ * The two provisioning activities a joiner needs, over the real adapter. Each costs a known number
+ * of HubSpot requests (read + write: 2), which is what lets the bench turn the target's request
+ * limit into an activity rate for the task queue.
+ */
+export function createBulkActivities(adapters: ReadonlyMap<string, TargetAdapter>) {
+  const adapter = (target: string) => {
+    const found = adapters.get(target);
+    if (!found) throw new Error(`no adapter for target ${target}`);
+    return found;
+  };
+  return {
+    async ensureAccount(target: string, desired: DesiredAccount): Promise<{ accountId: string; created: boolean; changes: number }> {
+      const result = await adapter(target).ensureAccount(desired);
+      return { accountId: result.accountId, created: result.created, changes: result.changes.length };
+    },
+    async ensureEntitlements(target: string, accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<number> {
+      return (await adapter(target).ensureEntitlements(accountId, desired, mode)).length;
+    },
+  };
+}
+
+export type BulkActivities = ReturnType<typeof createBulkActivities>;
+
+/** HubSpot requests per activity when nothing fails: ensureAccount = lookup + create, ensureEntitlements = read + update. */
+export const REQUESTS_PER_ACTIVITY = 2;
