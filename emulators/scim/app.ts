@@ -138,6 +138,10 @@ function responseHeaders(store: ScimStore): RequestHandler {
           }
         }
       }
+      const list = body as { totalResults?: number; Resources?: unknown[] } | undefined;
+      if (store.switches.omitEmptyResources && list?.totalResults === 0) {
+        body = { ...list, Resources: undefined };
+      }
       const meta = (body as { meta?: { location?: string; version?: string } } | undefined)?.meta;
       if (req.method === 'POST' && res.statusCode === 201 && meta?.location) res.location(meta.location);
       if (store.switches.etag && meta?.version) res.setHeader('ETag', meta.version);
@@ -151,6 +155,13 @@ function responseHeaders(store: ScimStore): RequestHandler {
 export function createScimRouter(store: ScimStore, token: string): express.Router {
   const router = express.Router();
   router.use(bearerAuth(token), pagePolicy(store), versionCheck(store), responseHeaders(store));
+  if (store.switches.serviceProviderConfigPath === 'ServiceProviderConfigs') {
+    router.get('/ServiceProviderConfig', (_req, res) => void res.status(404).type('application/scim+json').send(scimErrorBody(404, 'Endpoint Not Found')));
+    router.get('/ServiceProviderConfigs', (req, _res, next) => {
+      req.url = '/ServiceProviderConfig';
+      next();
+    });
+  }
   if (!store.switches.patchSupported) {
     router.patch('*', (_req, res) => void res.status(501).type('application/scim+json').send(scimErrorBody(501, 'PATCH is not supported by this service provider')));
   }

@@ -45,6 +45,10 @@ export const scimSwitchesSchema = z.object({
   userNameMustBeEmail: z.boolean().default(false),
   /** Only SP-defined groups: POST/PUT/DELETE on /Groups are refused with 403; PATCH of members still works. */
   groupsReadOnly: z.boolean().default(false),
+  /** Salesforce-style SPs serve discovery at /ServiceProviderConfigs (plural) and 404 the RFC name. */
+  serviceProviderConfigPath: z.enum(['ServiceProviderConfig', 'ServiceProviderConfigs']).default('ServiceProviderConfig'),
+  /** Some SPs leave `Resources` out of an empty ListResponse (allowed when totalResults is 0). */
+  omitEmptyResources: z.boolean().default(false),
   /** Seconds sent in Retry-After with injected 429s. */
   retryAfterSeconds: z.number().int().nonnegative().default(1),
 });

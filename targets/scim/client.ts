@@ -58,10 +58,20 @@ export class ScimClient {
     return exchangeJson({ service: 'SCIM', method, url: `${this.baseUrl}${path}`, headers, body: init.body, contentType: MEDIA_TYPE, timeoutMs: this.options.timeoutMs });
   }
 
+  /** Discovery under the RFC name, else the plural some SPs (Salesforce) use. */
+  private async serviceProviderConfig(): Promise<unknown> {
+    try {
+      return (await this.send('GET', '/ServiceProviderConfig')).body;
+    } catch (err) {
+      if (!(err instanceof TargetHttpError && err.status === 404)) throw err;
+      return (await this.send('GET', '/ServiceProviderConfigs')).body;
+    }
+  }
+
   /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and no ETags. */
   providerFeatures(): Promise<ProviderFeatures> {
-    this.features ??= this.send('GET', '/ServiceProviderConfig')
-      .then(({ body }) => {
+    this.features ??= this.serviceProviderConfig()
+      .then((body) => {
         const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { maxResults?: number } };
         return { etag: config.etag?.supported === true, patch: config.patch?.supported !== false, maxResults: config.filter?.maxResults };
       })

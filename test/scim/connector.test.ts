@@ -180,11 +180,11 @@ describe('SCIM connector against a versioned, hard-deleting SP with small pages'
   });
 });
 
-describe('SCIM connector against a soft-deleting SP without ETags', () => {
+describe('SCIM connector against a soft-deleting SP without ETags that omits empty Resources', () => {
   let emulator: ScimEmulatorHandle;
   let adapter: TargetAdapter;
   before(async () => {
-    const started = await startEmulator({ deleteMode: 'soft', patchStatus: 204, etag: false, userNameMustBeEmail: true });
+    const started = await startEmulator({ deleteMode: 'soft', patchStatus: 204, etag: false, userNameMustBeEmail: true, omitEmptyResources: true });
     emulator = started.emulator;
     adapter = scimAdapter(emulator, started.token, { deleteMode: 'deactivate', userNameAttribute: 'email' });
   });
@@ -214,12 +214,12 @@ describe('SCIM connector against a soft-deleting SP without ETags', () => {
   });
 });
 
-describe('SCIM connector against an SP without PATCH', () => {
+describe('SCIM connector against an SP without PATCH, discovered at /ServiceProviderConfigs', () => {
   let emulator: ScimEmulatorHandle;
   let adapter: TargetAdapter;
   let call: ReturnType<typeof scimFetch>;
   before(async () => {
-    const started = await startEmulator({ patchSupported: false, etag: true });
+    const started = await startEmulator({ patchSupported: false, etag: true, serviceProviderConfigPath: 'ServiceProviderConfigs' });
     emulator = started.emulator;
     adapter = scimAdapter(emulator, started.token);
     call = scimFetch(emulator, started.token);
@@ -227,7 +227,8 @@ describe('SCIM connector against an SP without PATCH', () => {
   after(() => emulator.close());
 
   test('the SP refuses PATCH with 501 and says so in ServiceProviderConfig', async () => {
-    assert.equal((await call('GET', '/ServiceProviderConfig')).body!.patch.supported, false);
+    assert.equal((await call('GET', '/ServiceProviderConfig')).status, 404, 'only the plural name is served');
+    assert.equal((await call('GET', '/ServiceProviderConfigs')).body!.patch.supported, false);
     const patch = await call('PATCH', '/Users/any', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] });
     assert.equal(patch.status, 501);
   });

@@ -154,11 +154,11 @@ describe('SCIM emulator, strict SP (hard delete, ETag, small pages)', () => {
   });
 });
 
-describe('SCIM emulator, lenient SP (soft delete, PATCH 204, no ETag)', () => {
+describe('SCIM emulator, lenient SP (soft delete, PATCH 204, no ETag, no empty Resources)', () => {
   let emulator: ScimEmulatorHandle;
   let call: ReturnType<typeof scimFetch>;
   before(async () => {
-    const started = await startEmulator({ deleteMode: 'soft', patchStatus: 204, etag: false });
+    const started = await startEmulator({ deleteMode: 'soft', patchStatus: 204, etag: false, omitEmptyResources: true });
     emulator = started.emulator;
     call = scimFetch(emulator, started.token);
   });
@@ -181,6 +181,12 @@ describe('SCIM emulator, lenient SP (soft delete, PATCH 204, no ETag)', () => {
     assert.equal(res.status, 204);
     assert.equal(res.body, undefined);
     assert.equal((await call('GET', `/Users/${user.body!.id}`)).body!.title, 'Lead');
+  });
+
+  test('an empty ListResponse leaves Resources out when the switch is on', async () => {
+    const empty = await call('GET', `/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`);
+    assert.equal(empty.body!.totalResults, 0);
+    assert.equal('Resources' in empty.body!, false);
   });
 
   test('ServiceProviderConfig says ETags are not supported', async () => {
