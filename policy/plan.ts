@@ -110,8 +110,15 @@ function accountChanges(desired: DesiredTargetState, actual: AccountState): Plan
   return changes;
 }
 
-function entitlementChanges(desired: DesiredTargetState, current: readonly Entitlement[], mode: EntitlementMode): PlannedChange[] {
+/** Target settings that change what an adapter would do, so the plan can say the same. */
+export interface PlanOptions {
+  /** Grants the target never revokes, as "kind:name" (e.g. Salesforce `ignoreEntitlements`). */
+  ignoreEntitlements?: readonly string[];
+}
+
+function entitlementChanges(desired: DesiredTargetState, current: readonly Entitlement[], mode: EntitlementMode, options: PlanOptions): PlannedChange[] {
   const target = desired.target;
+  const ignored = new Set((options.ignoreEntitlements ?? []).map((e) => e.toLowerCase()));
   const single = new Set(singleValuedKinds(desired.targetKind));
   const held = new Map(current.map((e) => [entitlementKey(e), e]));
   const wanted = new Set(desired.account!.entitlements.map(entitlementKey));
@@ -136,7 +143,9 @@ function entitlementChanges(desired: DesiredTargetState, current: readonly Entit
     const key = entitlementKey(e);
     if (wanted.has(key) || replaced.has(key)) continue;
     const rule = e.rule ? { rule: e.rule } : {};
-    if (mode === 'overwrite') {
+    if (ignored.has(`${e.kind}:${e.name}`.toLowerCase())) {
+      changes.push({ action: 'keep', target, subject: subjectOf(e), before: e.name, ...rule, reason: 'listed in the target\'s ignoreEntitlements: never revoked' });
+    } else if (mode === 'overwrite') {
       changes.push({ action: 'revoke', target, subject: subjectOf(e), before: e.name, ...rule, reason: 'no policy rule grants it (overwrite mode)' });
     } else {
       changes.push({ action: 'keep', target, subject: subjectOf(e), before: e.name, ...rule, reason: 'not granted by policy; merge mode leaves it in place' });
@@ -150,7 +159,7 @@ function entitlementChanges(desired: DesiredTargetState, current: readonly Entit
  * updates, activation), then grants and revokes in kind/name order. Out of scope: suspend now and
  * remove after the grace period. Blocked by a data problem: nothing (the problem is reported instead).
  */
-export function planAccountChanges(desired: DesiredTargetState, actual: AccountState | null, mode: EntitlementMode): PlannedChange[] {
+export function planAccountChanges(desired: DesiredTargetState, actual: AccountState | null, mode: EntitlementMode, options: PlanOptions = {}): PlannedChange[] {
   if (!desired.inScope) return actual ? leaverChanges(desired, actual) : [];
   if (desired.blocked || !desired.account) return [];
   const account = desired.account;
@@ -163,9 +172,9 @@ export function planAccountChanges(desired: DesiredTargetState, actual: AccountS
       after: { username: account.username, email: account.email, givenName: account.givenName, familyName: account.familyName, active: account.active, attributes: account.attributes },
       reason: account.active ? desired.scopeReason : `${desired.scopeReason} (created inactive)`,
     };
-    return [create, ...entitlementChanges(desired, [], mode)];
+    return [create, ...entitlementChanges(desired, [], mode, options)];
   }
-  return [...accountChanges(desired, actual), ...entitlementChanges(desired, actual.entitlements, mode)];
+  return [...accountChanges(desired, actual), ...entitlementChanges(desired, actual.entitlements, mode, options)];
 }
 
 /** A person's plan across every target: what `idsync plan <person>` prints before anything is applied. */
@@ -190,6 +199,7 @@ export function planPerson(
   actual: Readonly<Record<string, AccountState | null | undefined>>,
   modes: Readonly<Record<string, EntitlementMode>>,
   label?: string,
+  options: Readonly<Record<string, PlanOptions>> = {},
 ): PersonPlan {
   return {
     anchor: desired.anchor,
@@ -197,7 +207,7 @@ export function planPerson(
     targets: desired.targets.map((t) => {
       const mode = modes[t.target] ?? 'overwrite';
       const account = actual[t.target] ?? null;
-      return { desired: t, mode, accountFound: account !== null, changes: planAccountChanges(t, account, mode) };
+      return { desired: t, mode, accountFound: account !== null, changes: planAccountChanges(t, account, mode, options[t.target]) };
     }),
     problems: desired.problems,
     ...(desired.activateAt ? { activateAt: desired.activateAt } : {}),

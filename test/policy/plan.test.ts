@@ -104,6 +104,14 @@ test('overwrite revokes what no rule grants; merge keeps it; single-valued kinds
   assert.equal(hasChanges(merge.filter((c) => c.action === 'keep')), false);
 });
 
+test('entitlements the target is told to ignore are kept, even in overwrite mode', () => {
+  const desired = salesforce();
+  const actual = { ...accountMatching(desired), entitlements: [...accountMatching(desired).entitlements, { kind: 'permissionSet', name: 'Break_Glass_Admin' }] };
+  assert.deepEqual(lines(planAccountChanges(desired, actual, 'overwrite')), ['revoke permissionSet:Break_Glass_Admin']);
+  const kept = planAccountChanges(desired, actual, 'overwrite', { ignoreEntitlements: ['permissionset:break_glass_admin'] });
+  assert.deepEqual(kept.map((c) => [c.action, c.subject, c.reason]), [['keep', 'permissionSet:Break_Glass_Admin', "listed in the target's ignoreEntitlements: never revoked"]]);
+});
+
 test('privileged grants are flagged for approval', () => {
   const desired = salesforce({ groups: ['salesforce-admins'] });
   const grants = planAccountChanges(desired, null, 'overwrite').filter((c) => c.action === 'grant');
