@@ -26,18 +26,27 @@ export function guidToBytes(guid: string): Buffer | null {
  */
 export function entryToBag(entry: Entry, binaryAttributes: string[] = []): AttributeBag {
   const bag: AttributeBag = new Map();
-  const binary = new Set(binaryAttributes.map((a) => a.toLowerCase()));
-  for (const [key, raw] of Object.entries(entry)) {
+  const binary = binaryAttributes.length > 0 ? new Set(binaryAttributes.map((a) => a.toLowerCase())) : null;
+  for (const key in entry) {
     if (key === 'dn' || key === '*' || key === '+') continue;
+    const raw = entry[key]!;
     const name = key.toLowerCase();
-    const list = Array.isArray(raw) ? raw : [raw];
-    const values = list.map((v) => {
-      if (!Buffer.isBuffer(v)) return String(v);
-      return binary.has(name) && name === 'objectguid' ? guidToString(v) : v.toString(binary.has(name) ? 'base64' : 'utf8');
-    });
-    if (values.length > 0) bag.set(name, [...(bag.get(name) ?? []), ...values]);
+    let values: string[];
+    if (typeof raw === 'string') values = [raw];
+    else if (Array.isArray(raw)) {
+      if (raw.length === 0) continue;
+      values = raw.map((v) => (typeof v === 'string' ? v : decodeBuffer(v, name, binary)));
+    } else values = [decodeBuffer(raw, name, binary)];
+    const existing = bag.get(name);
+    if (existing) existing.push(...values);
+    else bag.set(name, values);
   }
   return bag;
+}
+
+function decodeBuffer(value: Buffer, name: string, binary: Set<string> | null): string {
+  if (!binary?.has(name)) return value.toString('utf8');
+  return name === 'objectguid' ? guidToString(value) : value.toString('base64');
 }
 
 /**
@@ -45,6 +54,8 @@ export function entryToBag(entry: Entry, binaryAttributes: string[] = []): Attri
  * lower-cased (directory DN matching is case-insensitive for the attributes idsync deals with).
  */
 export function normalizeDn(dn: string): string {
+  // Fast path for the common, already-tidy spelling: full scans call this for every entry.
+  if (!/\s[,=]|[,=]\s|^\s|\s$/.test(dn)) return dn.toLowerCase();
   return dn
     .split(/(?<!\\),/)
     .map((rdn) => rdn.trim().replace(/\s*=\s*/, '=').toLowerCase())

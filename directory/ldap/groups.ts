@@ -13,6 +13,26 @@ interface GroupRef {
   name: string;
 }
 
+/** Synchronous twin of resolveGroupNames for in-memory indexes (no promise per person in a 100k scan). */
+export function resolveGroupNamesSync(memberDn: string, depth: number, parentsOf: (dn: string) => GroupRef[]): string[] {
+  let frontier = parentsOf(memberDn);
+  if (frontier.length === 0) return [];
+  const names = new Set<string>();
+  const visited = new Set<string>([normalizeDn(memberDn)]);
+  for (let level = 0; level <= depth && frontier.length > 0; level++) {
+    const next: GroupRef[] = [];
+    for (const group of frontier) {
+      const key = normalizeDn(group.dn);
+      if (visited.has(key)) continue;
+      visited.add(key);
+      names.add(group.name);
+      if (level < depth) next.push(...parentsOf(group.dn));
+    }
+    frontier = next;
+  }
+  return [...names].sort();
+}
+
 /** Walks parent links breadth-first, at most `depth` levels above the direct groups; cycles are harmless. */
 export async function resolveGroupNames(memberDn: string, depth: number, parentsOf: (dn: string) => Promise<GroupRef[]> | GroupRef[]): Promise<string[]> {
   const names = new Set<string>();
@@ -95,7 +115,8 @@ export class GroupIndex {
 
   private constructor(private readonly depth: number) {}
 
-  groupsOf(memberDn: string): Promise<string[]> {
-    return resolveGroupNames(memberDn, this.depth, (dn) => this.parentsByMember.get(normalizeDn(dn)) ?? []);
+  groupsOf(memberDn: string): string[] {
+    if (this.parentsByMember.size === 0) return [];
+    return resolveGroupNamesSync(memberDn, this.depth, (dn) => this.parentsByMember.get(normalizeDn(dn)) ?? []);
   }
 }

@@ -10,7 +10,7 @@ import { entryToBag, guidToBytes, guidToString, normalizeDn, rdnValue } from './
 import { GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 
-type GroupsOf = (dn: string) => Promise<string[]>;
+type GroupsOf = (dn: string) => Promise<string[]> | string[];
 
 /** DirectorySource over LDAP (OpenLDAP, Active Directory, OTDS's LDAP listener) with ldapts. */
 export class LdapDirectorySource implements DirectorySource {
@@ -54,7 +54,7 @@ export class LdapDirectorySource implements DirectorySource {
 
   private anchorOf(entry: Entry): string | undefined {
     const name = this.settings.anchorAttribute.toLowerCase();
-    const raw = Object.entries(entry).find(([key]) => key.toLowerCase() === name)?.[1];
+    const raw = entry[this.settings.anchorAttribute] ?? Object.entries(entry).find(([key]) => key.toLowerCase() === name)?.[1];
     const value = Array.isArray(raw) ? raw[0] : raw;
     if (value === undefined) return undefined;
     return (Buffer.isBuffer(value) ? guidToString(value) : String(value)) || undefined;
@@ -75,15 +75,20 @@ export class LdapDirectorySource implements DirectorySource {
     };
   }
 
+  /** Awaits only when something is not already in memory: a full scan mostly stays synchronous. */
   private async buildPerson(entry: Entry, groupsOf: GroupsOf | null, managers: ManagerResolver): Promise<Person | null> {
     const anchor = this.anchorOf(entry);
     if (!anchor) return null;
     const bag = entryToBag(entry, this.settings.binaryAnchor ? [this.settings.anchorAttribute] : []);
     const person = personFromBag(bag, { anchor, dn: entry.dn, fallbackUsername: rdnValue(entry.dn) }, this.settings.mapping, this.settings.disabled);
     managers.remember(entry.dn, anchor);
-    if (groupsOf) person.groups = await groupsOf(entry.dn);
+    if (groupsOf) {
+      const groups = groupsOf(entry.dn);
+      person.groups = Array.isArray(groups) ? groups : await groups;
+    }
     if (person.managerDn) {
-      const managerAnchor = await managers.resolve(person.managerDn);
+      const known = managers.known(person.managerDn);
+      const managerAnchor = known !== undefined ? known : await managers.resolve(person.managerDn);
       if (managerAnchor) person.managerAnchor = managerAnchor;
     }
     return person;
@@ -299,18 +304,23 @@ export class LdapDirectorySource implements DirectorySource {
 
 /** dn -> anchor for manager links: filled by every entry read, falling back to one base read per unknown manager. */
 class ManagerResolver {
-  private readonly known = new Map<string, string | null>();
+  private readonly anchors = new Map<string, string | null>();
   constructor(private readonly lookup: (dn: string) => Promise<string | null>) {}
 
   remember(dn: string, anchor: string): void {
-    this.known.set(normalizeDn(dn), anchor);
+    this.anchors.set(normalizeDn(dn), anchor);
+  }
+
+  /** undefined: not known yet (resolve() reads it). */
+  known(dn: string): string | null | undefined {
+    return this.anchors.get(normalizeDn(dn));
   }
 
   async resolve(dn: string): Promise<string | null> {
     const key = normalizeDn(dn);
-    if (this.known.has(key)) return this.known.get(key)!;
+    if (this.anchors.has(key)) return this.anchors.get(key)!;
     const anchor = await this.lookup(dn);
-    this.known.set(key, anchor);
+    this.anchors.set(key, anchor);
     return anchor;
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * Full scan of 100,000 people (bulk-loaded with slapadd) through idsync's LDAP source, as a ratio to
+ * `ldapsearch -E pr=1000/noprompt` over the same entries and attributes in the same run. Goal <= 2x.
+ *   node --import tsx bench/ldap-scan.ts [count]
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'ldapts';
+import { createDirectorySource } from '../directory';
+import { directoryConfigSchema } from '../directory/config';
+import { startSlapd, type LocalSlapd } from '../lib/local-services';
+
+const execFileAsync = promisify(execFile);
+const COUNT = Number(process.argv[2] ?? 100_000);
+const RUNS = 3;
+const SUFFIX = 'dc=example,dc=com';
+const DEPARTMENTS = ['Engineering', 'Finance', 'Sales', 'Marketing', 'Support', 'Legal', 'HR', 'Operations'];
+
+function ldif(count: number): string {
+  const out: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const u = `user${String(i).padStart(6, '0')}`;
+    out.push(
+      `dn: uid=${u},ou=people,${SUFFIX}\nobjectClass: inetOrgPerson\nuid: ${u}\ncn: User ${i}\ngivenName: User\nsn: N${i}\n` +
+        `mail: ${u}@example.com\nemployeeNumber: ${100000 + i}\ndepartmentNumber: ${DEPARTMENTS[i % 8]}\ntitle: Title ${i % 50}\n` +
+        (i > 1 ? `manager: uid=user${String(Math.floor(i / 10) + 1).padStart(6, '0')},ou=people,${SUFFIX}\n` : '') +
+        `telephoneNumber: +1 555 ${String(i).padStart(7, '0')}\n`,
+    );
+  }
+  return out.join('\n');
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function ldapsearchSeconds(slapd: LocalSlapd, outFile: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      'ldapsearch',
+      ['-x', '-LLL', '-H', slapd.url, '-D', slapd.bindDn, '-w', slapd.bindPassword, '-b', `ou=people,${SUFFIX}`, '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'entryCSN'],
+      { stdio: ['ignore', openSync(outFile, 'w'), 'inherit'] },
+    );
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ldapsearch exited ${code}`))));
+  });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** The floor ldapts itself sets: the same paged search with the source's attribute list, entries discarded. */
+async function rawLdaptsSeconds(slapd: LocalSlapd): Promise<number> {
+  const client = new Client({ url: slapd.url });
+  await client.bind(slapd.bindDn, slapd.bindPassword);
+  const started = process.hrtime.bigint();
+  const attributes = ['entryUUID', 'entryCSN', 'uid', 'mail', 'givenName', 'sn', 'displayName', 'employeeNumber', 'employeeType', 'departmentNumber', 'title', 'l', 'businessCategory', 'manager', 'telephoneNumber', 'pwdAccountLockedTime'];
+  for await (const _page of client.searchPaginated(`ou=people,${SUFFIX}`, { filter: '(objectClass=inetOrgPerson)', attributes, paged: { pageSize: 1000 } })) {
+    // discard
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await client.unbind();
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'idsync-bench-scan-'));
+  const password = randomBytes(12).toString('hex');
+  let slapd: LocalSlapd | undefined;
+  try {
+    slapd = await startSlapd({ dataDir: join(dir, 'ldap'), rootPassword: password });
+    await slapd.stop();
+    const file = join(dir, 'people.ldif');
+    writeFileSync(file, ldif(COUNT));
+    const loadStart = Date.now();
+    await execFileAsync('/usr/sbin/slapadd', ['-q', '-n1', '-F', join(dir, 'ldap', 'slapd.d'), '-l', file]);
+    console.log(`loaded ${COUNT} people with slapadd in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
+    slapd = await startSlapd({ dataDir: join(dir, 'ldap'), rootPassword: password });
+
+    process.env.IDSYNC_BENCH_LDAP_PASSWORD = password;
+    const config = directoryConfigSchema.parse({
+      kind: 'ldap',
+      url: slapd.url,
+      bindDn: slapd.bindDn,
+      bindPasswordEnv: 'IDSYNC_BENCH_LDAP_PASSWORD',
+      people: { baseDn: `ou=people,${SUFFIX}` },
+      groups: { baseDn: `ou=groups,${SUFFIX}` },
+      pageSize: 1000,
+      attributes: { extra: ['telephoneNumber'] },
+    });
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const raw: number[] = [];
+    let peakRss = 0;
+    for (let run = 0; run < RUNS; run++) {
+      theirs.push(await ldapsearchSeconds(slapd, join(dir, 'out.ldif')));
+      const source = createDirectorySource(config);
+      const started = process.hrtime.bigint();
+      let seen = 0;
+      let withManager = 0;
+      for await (const person of source.listPeople()) {
+        seen++;
+        if (person.managerAnchor) withManager++;
+        if (seen % 10_000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }
+      ours.push(Number(process.hrtime.bigint() - started) / 1e9);
+      await source.close();
+      raw.push(await rawLdaptsSeconds(slapd));
+      if (seen !== COUNT) throw new Error(`the source listed ${seen} people, expected ${COUNT}`);
+      if (withManager !== COUNT - 1) throw new Error(`${withManager} managers resolved, expected ${COUNT - 1}`);
+    }
+    const ratio = median(ours) / median(theirs);
+    console.log(`ldapsearch -E pr=1000/noprompt: ${theirs.map((s) => s.toFixed(2)).join(' / ')} s (median ${median(theirs).toFixed(2)} s)`);
+    console.log(`idsync LdapDirectorySource.listPeople (page 1000, managers resolved): ${ours.map((s) => s.toFixed(2)).join(' / ')} s (median ${median(ours).toFixed(2)} s), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`(for reference) bare ldapts searchPaginated, same attributes, no mapping: median ${median(raw).toFixed(2)} s = ${(median(raw) / median(theirs)).toFixed(2)}x ldapsearch`);
+    console.log(`ratio idsync / ldapsearch: ${ratio.toFixed(2)}x (goal <= 2x) ${ratio <= 2 ? 'MET' : 'NOT MET'}`);
+  } finally {
+    await slapd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
