@@ -51,12 +51,17 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
   const limit = opts.dailyApiLimit ?? 100_000;
   let used = 0;
   const apiUsage = () => ({ used, limit });
+  const activeUserId = (username: string) => store.find('User', (u) => u.IsActive === true && String(u.Username).toLowerCase() === username.toLowerCase())?.Id as string | undefined;
   const oauth = new OAuthServer({
     clients: opts.clients ?? DEFAULT_CLIENTS,
     tokenTtlMs: opts.tokenTtlMs ?? 2 * 60 * 60 * 1000,
     orgId: store.orgId,
     runAsUserId: toEighteen('0055e00000INTEG'),
-    userIdForUsername: (username) => store.find('User', (u) => u.IsActive === true && String(u.Username).toLowerCase() === username.toLowerCase())?.Id as string | undefined,
+    userIdForUsername: (username) => activeUserId(username),
+    checkPassword: (username, password) => {
+      const id = activeUserId(username);
+      return id && store.passwords.get(id) === password ? id : undefined;
+    },
     jwtVerifier: opts.jwtVerifier,
   });
   const rest = new RestApi(store, { queryBatchSize: opts.queryBatchSize ?? 2000, apiUsage });

@@ -1,8 +1,8 @@
 import { createHmac, createVerify, randomBytes } from 'node:crypto';
 
 /**
- * The OAuth token endpoint: client_credentials and JWT bearer grants, issuing opaque tokens that
- * expire after `tokenTtlMs`. Errors use the OAuth shape `{error, error_description}` with HTTP 400.
+ * The OAuth token endpoint: client_credentials, JWT bearer and username-password grants, issuing
+ * opaque tokens that expire after `tokenTtlMs` and no refresh tokens (none of these flows get one). Errors use the OAuth shape `{error, error_description}` with HTTP 400.
  */
 export interface EmulatorClient {
   clientId: string;
@@ -29,6 +29,8 @@ export interface OAuthOptions {
   runAsUserId: string;
   /** Resolves a JWT `sub` (username) to an active user id, or undefined. */
   userIdForUsername(username: string): string | undefined;
+  /** Username–password flow: the active user's id when the password (+ security token) is right. */
+  checkPassword(username: string, password: string): string | undefined;
   jwtVerifier?: JwtVerifier;
 }
 
@@ -74,6 +76,7 @@ export class OAuthServer {
     const grantType = form.get('grant_type');
     if (grantType === 'client_credentials') return this.clientCredentials(form, baseUrl);
     if (grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer') return this.jwtBearer(form, baseUrl);
+    if (grantType === 'password') return this.password(form, baseUrl);
     return oauthError('unsupported_grant_type', 'grant type not supported');
   }
 
@@ -82,6 +85,16 @@ export class OAuthServer {
     if (!client) return oauthError('invalid_client_id', 'client identifier invalid');
     if (client.clientSecret !== form.get('client_secret')) return oauthError('invalid_client', 'invalid client credentials');
     return this.issue(this.options.runAsUserId, baseUrl);
+  }
+
+  private password(form: URLSearchParams, baseUrl: string): TokenReply {
+    const client = this.options.clients.find((c) => c.clientId === form.get('client_id'));
+    if (!client) return oauthError('invalid_client_id', 'client identifier invalid');
+    if (client.clientSecret !== form.get('client_secret')) return oauthError('invalid_client', 'invalid client credentials');
+    const userId = this.options.checkPassword(form.get('username') ?? '', form.get('password') ?? '');
+    if (!userId) return oauthError('invalid_grant', 'authentication failure');
+    // Like Salesforce: the username-password flow issues no refresh token (neither do client credentials and JWT).
+    return this.issue(userId, baseUrl);
   }
 
   private jwtBearer(form: URLSearchParams, baseUrl: string): TokenReply {

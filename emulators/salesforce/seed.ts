@@ -27,6 +27,8 @@ const userSeed = z.object({
   IsActive: z.boolean().default(true),
   role: z.string().optional(),
   LastLoginDate: z.string().optional(),
+  /** Enables the username–password OAuth flow for this user (password + security token, concatenated). */
+  password: z.string().optional(),
   permissionSets: z.array(z.string()).default([]),
   groups: z.array(z.string()).default([]),
 });

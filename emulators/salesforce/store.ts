@@ -22,6 +22,8 @@ export class SalesforceStore implements RowSource {
   writes = 0;
   /** Not an API field: the permission-set license a permission set's permissions need (by id). */
   readonly requiredPermissionSetLicense = new Map<string, string>();
+  /** Not an API field: seeded passwords for the username–password flow, by user id. */
+  readonly passwords = new Map<string, string>();
   private readonly ids = new IdGenerator();
 
   constructor(seed: ParsedSalesforceSeed, readonly options: StoreOptions) {
@@ -223,6 +225,7 @@ export class SalesforceStore implements RowSource {
         ProfileId: profileId, UserRoleId: u.role ? roleIds.get(u.role) ?? null : null, FederationIdentifier: u.FederationIdentifier ?? null, IsActive: u.IsActive,
       });
       if (u.LastLoginDate) this.get('User', id).LastLoginDate = u.LastLoginDate;
+      if (u.password) this.passwords.set(id, u.password);
       for (const psName of u.permissionSets) {
         const ps = this.find('PermissionSet', (r) => r.Name === psName);
         if (!ps) throw new Error(`salesforce seed: user "${u.Username}" names unknown permission set "${psName}"`);

@@ -48,6 +48,20 @@ test('JWT bearer: a signed assertion for an active user gets a token; a forged o
   });
 });
 
+test('username-password flow: no refresh token; jsforce renews an expired session by logging in again', () =>
+  withEmulator({ seed: { users: [{ Username: 'admin@example.com', LastName: 'Admin', Email: 'admin@example.com', profile: 'Standard User', password: 'pw+token' }] } }, async (emu) => {
+    const conn = new Connection({ loginUrl: emu.url, version: '59.0', oauth2: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret } });
+    await conn.login('ADMIN@example.com', 'pw+token');
+    assert.equal(conn.userInfo?.id, idOf(emu, 'User', 'admin@example.com', 'Username'));
+    assert.equal(conn.refreshToken, undefined);
+    const grants = emu.oauth.grants;
+    emu.expireTokens();
+    assert.ok((await conn.query('SELECT Id FROM Profile')).totalSize > 0);
+    assert.equal(emu.oauth.grants, grants + 1, 'a second password grant');
+    const wrong = new Connection({ loginUrl: emu.url, version: '59.0', oauth2: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret } });
+    assert.equal((await failure(wrong.login('admin@example.com', 'nope'))).name, 'invalid_grant');
+  }));
+
 test('create 201, update 204, delete 204; User delete is 405; retrieve returns attributes', () =>
   withEmulator({}, async (emu) => {
     const conn = await jsforceConnection(emu);
