@@ -164,6 +164,15 @@ test('expired token: 401 INVALID_SESSION_ID, then the refresh function re-runs t
     assert.equal((await failure(bare.query('SELECT Id FROM User'))).errorCode, 'INVALID_SESSION_ID');
   }));
 
+test('tokens expire after tokenTtlMs and the connection renews itself', () =>
+  withEmulator({ tokenTtlMs: 300 }, async (emu) => {
+    const conn = await jsforceConnection(emu);
+    const grants = emu.oauth.grants;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok((await conn.query('SELECT Id FROM Profile')).totalSize > 0);
+    assert.equal(emu.oauth.grants, grants + 1, 'the expired token was replaced');
+  }));
+
 test('User rules: required fields, global case-insensitive username, alias, picklists, references, licenses', () =>
   withEmulator({ seed: { userLicenses: { Salesforce: 1 }, profiles: [{ name: 'Standard User', license: 'Salesforce' }], usernamesTakenElsewhere: ['taken@elsewhere.com'] } }, async (emu) => {
     const conn = await jsforceConnection(emu);
