@@ -19,7 +19,7 @@ const jwtAuth = z.object({
   privateKeyEnv: z.string().min(1),
   /** The pre-authorised Salesforce user the integration runs as (JWT `sub`). */
   username: z.string().min(1),
-  /** JWT `aud`; defaults to the loginUrl (https://login.salesforce.com, https://test.salesforce.com or the My Domain). */
+  /** JWT `aud`; by default login.salesforce.com (production, My Domain) or test.salesforce.com (sandboxes). */
   audience: z.string().url().optional(),
 });
 

@@ -38,6 +38,18 @@ export function signJwtAssertion(clientId: string, username: string, audience: s
 }
 
 /**
+ * JWT `aud` per Salesforce: https://login.salesforce.com for production orgs (also when logging in
+ * through a My Domain host), https://test.salesforce.com for sandboxes. Any other host (an emulator,
+ * an Experience Cloud site) is its own audience; `auth.audience` overrides all of this.
+ */
+export function defaultJwtAudience(loginUrl: string): string {
+  const host = new URL(loginUrl).hostname.toLowerCase();
+  if (host === 'test.salesforce.com' || host.endsWith('.sandbox.my.salesforce.com')) return 'https://test.salesforce.com';
+  if (host === 'login.salesforce.com' || host.endsWith('.my.salesforce.com')) return 'https://login.salesforce.com';
+  return loginUrl;
+}
+
+/**
  * A jsforce Connection that authenticates lazily with the configured grant and re-runs the same
  * grant when a call gets 401 (client-credentials and JWT issue no refresh token, so jsforce's
  * built-in refresher cannot work). Secrets are read from the environment here and kept in this
@@ -50,7 +62,7 @@ export function createSalesforceConnection(targetName: string, config: Salesforc
 
   const grant = (conn: Connection): Promise<TokenResponse> => {
     if (auth.flow === 'client_credentials') return conn.oauth2.requestToken({ grant_type: 'client_credentials' });
-    const assertion = signJwtAssertion(auth.clientId, auth.username, auth.audience ?? config.loginUrl, privateKey!);
+    const assertion = signJwtAssertion(auth.clientId, auth.username, auth.audience ?? defaultJwtAudience(config.loginUrl), privateKey!);
     return conn.oauth2.requestToken({ grant_type: JWT_GRANT, assertion });
   };
 

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { SalesforceSeed } from '../../emulators/salesforce';
 import type { AccountState } from '../../targets/adapter';
 import { SalesforceAdapter, salesforceConfigSchema } from '../../targets/salesforce';
+import { defaultJwtAudience } from '../../targets/salesforce/connection';
 import { adapterFor, failure, idOf, person, withEmulator } from './helpers';
 
 const SEED: SalesforceSeed = {
@@ -282,4 +283,8 @@ test('config: https login URL (plain http only on loopback), explicit defaults, 
   assert.deepEqual([parsed.apiVersion, parsed.suspendMode, parsed.httpRetries, parsed.groupSync.membership], ['62.0', 'freeze', 0, 'overwrite']);
   assert.equal(salesforceConfigSchema.safeParse({ ...base, loginUrl: 'http://127.0.0.1:4100' }).success, true);
   assert.throws(() => new SalesforceAdapter('sf-cfg', parsed, {}), /environment variable SF_SECRET is not set/);
+  assert.deepEqual(
+    ['https://acme.my.salesforce.com', 'https://acme--uat.sandbox.my.salesforce.com', 'https://test.salesforce.com', 'http://127.0.0.1:4100'].map(defaultJwtAudience),
+    ['https://login.salesforce.com', 'https://test.salesforce.com', 'https://test.salesforce.com', 'http://127.0.0.1:4100'],
+  );
 });
