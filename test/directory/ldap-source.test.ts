@@ -82,6 +82,18 @@ test('the configurable disabled rule marks employeeType=disabled, and another at
   assert.equal((await byTitle.findPerson({ username: 'bob' }))?.enabled, true);
 });
 
+test('the OpenLDAP preset treats a ppolicy lock (pwdAccountLockedTime) as disabled', async () => {
+  const presetOnly = open({ disabled: undefined });
+  const dn = await fx.addPerson('locked');
+  try {
+    assert.equal((await presetOnly.findPerson({ username: 'locked' }))?.enabled, true);
+    await fx.replace(dn, 'pwdAccountLockedTime', ['000001010000Z']);
+    assert.equal((await presetOnly.findPerson({ username: 'locked' }))?.enabled, false);
+  } finally {
+    await fx.remove(dn);
+  }
+});
+
 test('listPeople pages through everyone (page size 7) and agrees with listAnchors and the full scan groups', async () => {
   const people = await collect(source.listPeople());
   assert.equal(people.length, 23);
