@@ -94,7 +94,8 @@ export class ApprovalGate {
   }
 
   private async refuse(approver: string, reason: string): Promise<ApprovalAnswer> {
-    this.view.refused.push({ approver, reason, at: new Date().toISOString() });
+    // Bounded: a flood of bogus signals must not grow the workflow's state (every one is still audited).
+    this.view.refused = [...this.view.refused, { approver, reason, at: new Date().toISOString() }].slice(-20);
     await this.audit({ actor: approver || '(anonymous)', action: 'approval-refused', person: this.input.anchor, reason });
     return { accepted: false, state: this.view.state, message: reason };
   }

@@ -48,7 +48,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   const options = input.state?.options ?? input.options ?? {};
   const state: PersonLifecycleState = input.state ?? { anchor: input.anchor, options, seenEventIds: [], queue: [], pendingRemovals: [], recent: [] };
   const audit = directoryActivities(options).recordAudit;
-  let active: (NonNullable<PersonStatus['activeRun']> & { handle: ChildWorkflowHandle<() => Promise<RunResult>> | undefined }) | undefined;
+  let active: (NonNullable<PersonStatus['activeRun']> & { handle?: ChildWorkflowHandle<() => Promise<RunResult>>; supersedeSent?: boolean }) | undefined;
   let eventsThisRun = 0;
 
   const note = (outcome: EventOutcome) => {
@@ -80,11 +80,16 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
       note({ eventId: dropped.eventId, kind: dropped.kind, outcome: 'superseded-before-start', at: now, message: `replaced by ${event.kind} ${event.eventId}` });
     }
     state.queue = [...state.queue.filter((q) => !replaces(q)), event];
-    // A run waiting (approval, start date) for a person who has since changed stops waiting.
-    if (active?.handle && active.kind !== 'leaver' && event.kind !== 'sync') {
-      active.handle.signal(supersedeSignal, { byEventId: event.eventId, kind: event.kind }).catch(() => undefined);
-    }
+    supersedeActiveRun();
   });
+
+  /** A run waiting (approval, start date) for a person who has since changed stops waiting; sync events never interrupt. */
+  function supersedeActiveRun(): void {
+    const newer = state.queue.find((e) => e.kind !== 'sync');
+    if (!active?.handle || active.supersedeSent || active.kind === 'leaver' || !newer) return;
+    active.supersedeSent = true;
+    active.handle.signal(supersedeSignal, { byEventId: newer.eventId, kind: newer.kind }).catch(() => undefined);
+  }
 
   upsertSearchAttributes([{ key: SA.person, value: state.anchor }]);
 
@@ -106,7 +111,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   async function run(kind: IdentityEventKind, eventId: string, reason: string): Promise<void> {
     const workflowId = runWorkflowId(kind, state.anchor, eventId);
     const runInput: RunInput = { anchor: state.anchor, eventId, kind, reason, options };
-    active = { workflowId, kind, eventId, startedAt: new Date().toISOString(), handle: undefined };
+    active = { workflowId, kind, eventId, startedAt: new Date().toISOString() };
     setCurrentDetails(`running ${kind} ${eventId}`);
     let result: RunResult;
     try {
@@ -123,6 +128,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
         staticSummary: `${kind} for ${state.anchor}`,
         staticDetails: `Event ${eventId}: ${reason}`,
       });
+      supersedeActiveRun(); // an event that arrived while the child was starting
       result = await active.handle.result();
     } catch (err) {
       result = { eventId, kind, workflowId, outcome: 'failed', targets: [], scheduledRemovals: [], inScopeTargets: [], message: failureMessage(err) };
@@ -175,7 +181,9 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
           await targetActivities(r.target, options).removeAccount(r.target, { anchor: state.anchor, username: r.username, email: r.email }, `grace period over (leaver ${r.eventId})`);
           note({ eventId: r.eventId, kind: 'leaver', outcome: 'completed', at: new Date().toISOString(), message: `removed from ${r.target}` });
         } catch (err) {
-          note({ eventId: r.eventId, kind: 'leaver', outcome: 'failed', at: new Date().toISOString(), message: `removal from ${r.target} failed: ${failureMessage(err)}` });
+          const message = `removal from ${r.target} failed: ${failureMessage(err)}`;
+          note({ eventId: r.eventId, kind: 'leaver', outcome: 'failed', at: new Date().toISOString(), message });
+          await audit({ actor: 'idsync', action: 'remove-failed', person: state.anchor, target: r.target, reason: `${message}; the account stays suspended until the next reconciliation` });
         }
       }),
     );
@@ -188,7 +196,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
 
   for (;;) {
     if (state.queue.length === 0) {
-      if (workflowInfo().continueAsNewSuggested || eventsThisRun >= EVENTS_PER_RUN) {
+      if (workflowInfo().continueAsNewSuggested || eventsThisRun >= (options.eventsPerRun ?? EVENTS_PER_RUN)) {
         await condition(allHandlersFinished);
         if (state.queue.length === 0) return continueAsNew<typeof personLifecycleWorkflow>({ anchor: state.anchor, state });
       }

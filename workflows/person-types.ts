@@ -156,6 +156,8 @@ export interface PersonLifecycleOptions extends RunOptions {
   rememberedEvents?: number;
   /** Finish the entity workflow after this long with nothing queued or pending (ms). */
   idleFinishMs?: number;
+  /** Continue as new after this many events (the server may ask earlier). */
+  eventsPerRun?: number;
 }
 
 export interface EventOutcome {

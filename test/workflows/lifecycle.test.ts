@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { readAuditLog, verifyAuditLog } from '../../audit';
+import { personWorkflowId as personWorkflowIdOf } from '../../lib/names';
 import {
   addPerson,
   createFixture,
@@ -151,19 +152,48 @@ test('bad directory data fails that person in that target, naming person, field 
 test('two events in quick succession apply in order; a duplicated event starts nothing', async () => {
   const anchor = await addPerson(fx, 'quick.one', ['support']);
   const joiner = event(anchor, 'joiner');
-  const leaver = event(anchor, 'leaver', 'disabled');
-  await fx.ldap.replace(fx.ldap.personDn('quick.one'), 'employeeType', ['disabled']);
+  const mover = event(anchor, 'mover', 'groups changed: +staff');
+  await joinGroup(fx, 'quick.one', 'staff');
   await sendEvent(client, queues, joiner);
   await sendEvent(client, queues, joiner);
-  await sendEvent(client, queues, leaver);
-  await waitForOutcome(client, anchor, leaver.eventId, (o) => o.outcome === 'completed');
+  await sendEvent(client, queues, mover);
+  await waitForOutcome(client, anchor, mover.eventId);
   const status = await personStatus(client, anchor);
-  const order = status.recent.map((o) => `${o.eventId}:${o.outcome}`);
-  assert.deepEqual(order, [`${joiner.eventId}:duplicate`, `${joiner.eventId}:${status.recent[1]!.outcome}`, `${leaver.eventId}:completed`]);
+  assert.deepEqual(
+    status.recent.map((o) => `${o.eventId}:${o.outcome}`),
+    [`${joiner.eventId}:duplicate`, `${joiner.eventId}:completed`, `${mover.eventId}:completed`],
+  );
   const runs = await eventually('run list', async () => {
-    const ids: string[] = [];
-    for await (const wf of client.workflow.list({ query: `IdsyncPerson = '${anchor}' AND WorkflowType != 'personLifecycleWorkflow'` })) ids.push(wf.workflowId);
-    return ids.length >= 2 ? ids.sort() : undefined;
+    const found: { id: string; start: number }[] = [];
+    for await (const wf of client.workflow.list({ query: `IdsyncPerson = '${anchor}' AND WorkflowType != 'personLifecycleWorkflow'` })) {
+      found.push({ id: wf.workflowId, start: wf.startTime.getTime() });
+    }
+    return found.length >= 2 ? found.sort((a, b) => a.start - b.start).map((r) => r.id) : undefined;
   });
-  assert.deepEqual(runs, [`idsync-joiner-${anchor}-${joiner.eventId}`, `idsync-leaver-${anchor}-${leaver.eventId}`].sort());
+  assert.deepEqual(runs, [`idsync-joiner-${anchor}-${joiner.eventId}`, `idsync-mover-${anchor}-${mover.eventId}`], 'one run per distinct event, in order');
+  assert.equal((await scimAccount(fx.emulators, 'wiki', 'quick.one@example.com'))?.count, 1);
+});
+
+test('continue-as-new carries the small state: recent outcomes, remembered event ids, pending removals', async () => {
+  const anchor = await addPerson(fx, 'ca.new', ['staff', 'support']);
+  const shortRuns = { ...queues, options: { ...queues.options, eventsPerRun: 2 } };
+  const joiner = event(anchor, 'joiner');
+  await sendEvent(client, shortRuns, joiner);
+  const firstRunId = (await client.workflow.getHandle(personWorkflowIdOf(anchor)).describe()).runId;
+  await waitForOutcome(client, anchor, joiner.eventId);
+  await leaveGroup(fx, 'ca.new', 'support');
+  const mover = event(anchor, 'mover', 'groups changed: -support');
+  await sendEvent(client, shortRuns, mover);
+  await waitForOutcome(client, anchor, mover.eventId);
+  const newRunId = await eventually('continued as new', async () => {
+    const { runId } = await client.workflow.getHandle(personWorkflowIdOf(anchor)).describe();
+    return runId !== firstRunId ? runId : undefined;
+  });
+  assert.notEqual(newRunId, firstRunId);
+  await sendEvent(client, shortRuns, joiner);
+  const duplicate = await waitForOutcome(client, anchor, joiner.eventId, (o) => o.outcome === 'duplicate');
+  assert.ok(duplicate, 'an event id from the previous run is still remembered');
+  const status = await personStatus(client, anchor);
+  assert.deepEqual(status.pendingRemovals.map((r) => r.target), ['desk'], 'the pending removal survived continue-as-new');
+  assert.deepEqual(status.recent.map((o) => o.outcome), ['completed', 'completed', 'duplicate']);
 });
