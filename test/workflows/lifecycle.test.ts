@@ -197,3 +197,20 @@ test('continue-as-new carries the small state: recent outcomes, remembered event
   assert.deepEqual(status.pendingRemovals.map((r) => r.target), ['desk'], 'the pending removal survived continue-as-new');
   assert.deepEqual(status.recent.map((o) => o.outcome), ['completed', 'completed', 'duplicate']);
 });
+
+test('a target failing transiently is retried on its own and the other target is not held up', async () => {
+  const anchor = await addPerson(fx, 'flaky.target', ['support', 'staff']);
+  await fx.emulators.handles.desk.setFaults({ queue: ['serverError', 'serverError', 'serverError', 'rateLimit'] });
+  try {
+    const ev = event(anchor, 'joiner');
+    await sendEvent(client, queues, ev);
+    const outcome = await waitForOutcome(client, anchor, ev.eventId);
+    assert.equal(outcome.outcome, 'completed', outcome.message);
+    assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'flaky.target@example.com'))?.groups, ['Agents']);
+    assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'flaky.target@example.com'))?.groups, ['Readers']);
+    const report = await fx.emulators.handles.desk.setFaults({});
+    assert.ok(report.injected.serverError >= 3, 'the faults were really served');
+  } finally {
+    await fx.emulators.handles.desk.resetFaults();
+  }
+});

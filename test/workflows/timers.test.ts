@@ -20,8 +20,8 @@ const DAY = 24 * 3600 * 1000;
 
 before(async () => {
   fx = await createFixture('wf-timers');
-  // Start dates are read from carLicense here: inetOrgPerson has no start-date attribute of its own.
-  fx.config.directory = fx.ldap.config({ attributes: { startDate: 'carLicense' } } as never) as never;
+  // Start and leave dates are read from carLicense and roomNumber here: inetOrgPerson has no date attributes of its own.
+  fx.config.directory = fx.ldap.config({ attributes: { startDate: 'carLicense', endDate: 'roomNumber' } } as never) as never;
   fx.runtime = buildRuntime(fx.config, fx.env);
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testEnv.temporalTestServerPath() } } });
   await registerSearchAttributes(env.connection);
@@ -108,4 +108,20 @@ test('a future starter is pre-created inactive and activated on the start date b
   await env.sleep(3 * DAY);
   assert.equal((await waitForOutcome(env.client, anchor, ev.eventId)).outcome, 'completed');
   assert.equal((await scimAccount(fx.emulators, 'desk', 'fu.ture@example.com'))?.active, true);
+});
+
+test('a future leave date waits until then: the person workflow starts the leaver on the day, not before', async () => {
+  const leaveOn = new Date((await env.currentTimeMs()) + 2 * DAY).toISOString().slice(0, 10);
+  const { anchor, ev } = await join('le.ave', ['support'], { roomNumber: leaveOn });
+  await waitForOutcome(env.client, anchor, ev.eventId);
+  const status = await personStatus(env.client, anchor);
+  // A date-only leave date ends with that day (policy/dates.ts): the leave is due at the next midnight UTC.
+  assert.equal(status.pendingLeave?.dueAt, new Date(Date.parse(`${leaveOn}T00:00:00Z`) + DAY).toISOString());
+  await env.sleep(DAY);
+  assert.equal((await scimAccount(fx.emulators, 'desk', 'le.ave@example.com'))?.active, true, 'still active the day before');
+  await env.sleep(2 * DAY);
+  await eventually('suspended on the leave date', async () => ((await scimAccount(fx.emulators, 'desk', 'le.ave@example.com'))?.active === false ? true : undefined));
+  const after = await personStatus(env.client, anchor);
+  assert.equal(after.pendingLeave, undefined);
+  assert.deepEqual(after.pendingRemovals.map((r) => r.target), ['desk']);
 });
