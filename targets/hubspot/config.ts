@@ -18,6 +18,12 @@ function isHttpUrl(text: string): boolean {
 export const hubspotConfigSchema = z.object({
   kind: z.literal('hubspot'),
   ...commonTargetFields,
+  /**
+   * Professional/Enterprise portals allow 190 requests per rolling 10 s (Starter: 100). Each idsync
+   * activity makes at most 2 requests when nothing fails (a read, then a write), so 9 activities/s
+   * is 95 % of 19 req/s; Starter portals should set 4.5. The limit is shared by every app in the portal.
+   */
+  rateLimit: commonTargetFields.rateLimit.unwrap().default({ activitiesPerSecond: 9, maxConcurrent: 4 }),
   basePath: z
     .string()
     .refine(isHttpUrl, { message: 'expected an absolute http(s) URL such as https://api.hubapi.com' })
