@@ -153,8 +153,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
   }
 
   function rateLimitBody(policy: RateLimitFaultPolicy) {
-    const policyName = policy === 'SECONDLY' ? 'SECONDLY' : policy;
-    return { status: 'error', message: RATE_LIMIT_MESSAGES[policy], errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName, groupName: groupName(policy) };
+    return { status: 'error', message: RATE_LIMIT_MESSAGES[policy], errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: policy, groupName: groupName(policy) };
   }
 
   function handleAdmin(method: string, path: string, rawBody: string, res: ServerResponse): void {

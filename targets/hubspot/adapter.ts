@@ -61,9 +61,13 @@ export class HubspotAdapter implements TargetAdapter {
 
     const changes: Change[] = [];
     const update: AccessUpdate & { firstName?: string; lastName?: string } = {};
-    if (desired.givenName !== undefined && desired.givenName !== (existing.firstName ?? '')) update.firstName = desired.givenName;
-    if (desired.familyName !== undefined && desired.familyName !== (existing.lastName ?? '')) update.lastName = desired.familyName;
-    for (const [field, value] of Object.entries(update)) changes.push(this.change('update', existing.id, field, existing[field as 'firstName'], value));
+    const names = [['firstName', existing.firstName, desired.givenName], ['lastName', existing.lastName, desired.familyName]] as const;
+    for (const [field, current, wanted] of names) {
+      if (wanted === undefined || wanted === (current ?? '')) continue;
+      update[field] = wanted;
+      changes.push(this.change('update', existing.id, field, current, wanted));
+    }
+    if (!desired.active) this.refuseSuperAdmin(existing, identity, 'deactivate');
     const suspended = await this.isSuspended(existing);
     if (desired.active && suspended && this.config.suspendRoleName) {
       update.roleId = '';

@@ -55,8 +55,10 @@ const salesAccess = [
   { kind: 'primaryTeam', name: 'EMEA' },
 ];
 
-test('crash after write and a 5xx are retried by Temporal and end in exactly one provisioned account', async () => {
-  emulator.faults.set({ queue: ['dropAfterWrite', 'serverError'] });
+test('crash after write, a 5xx and a 429 are retried by Temporal and end in exactly one provisioned account', async () => {
+  // SECONDLY keeps the test short: the connector asks Temporal for a ~1 s retry delay instead of a 10 s window.
+  emulator.rateLimitFaultPolicy = 'SECONDLY';
+  emulator.faults.set({ queue: ['dropAfterWrite', 'serverError', 'rateLimit'] });
   const accountId = await client.workflow.execute(hubspotOnboardOneWorkflow, {
     taskQueue: orchestration,
     workflowId: uniqueId('hubspot-onboard'),
@@ -68,6 +70,7 @@ test('crash after write and a 5xx are retried by Temporal and end in exactly one
   assert.equal(emulator.store.roles.get(users[0]!.roleId!)?.name, 'Sales Rep');
   assert.equal(emulator.faults.injected.dropAfterWrite, 1);
   assert.equal(emulator.faults.injected.serverError, 1);
+  assert.equal(emulator.faults.injected.rateLimit, 1);
 });
 
 test('a revoked token fails the activity once, as PermissionDenied, without retries', async () => {

@@ -190,9 +190,10 @@ test('listAccounts pages through every user; listCatalog names roles and teams',
   assert.deepEqual(catalog.secondaryTeam, catalog.primaryTeam);
 });
 
-test('super admins are never suspended or removed', async () => {
+test('super admins are never suspended, deactivated or removed', async () => {
   const match = { anchor: 'anchor-owner', email: 'superadmin@example.com' };
   await failure(adapter.suspend(match), 'ValidationError', true);
+  await failure(adapter.ensureAccount(desiredAccount('anchor-owner', 'superadmin@example.com', { givenName: 'Super', familyName: 'Admin', active: false })), 'ValidationError', true);
   await failure(adapter.remove(match), 'ValidationError', true);
   assert.equal(usersWithEmail('superadmin@example.com'), 1);
 });
