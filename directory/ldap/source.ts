@@ -1,4 +1,4 @@
-import { EqualityFilter, GreaterThanEqualsFilter, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter } from 'ldapts';
+import { EqualityFilter, GreaterThanEqualsFilter, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter, type SearchOptions } from 'ldapts';
 import type { Person } from '../../lib/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
@@ -11,6 +11,7 @@ import { GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
+const BULK_DELTA = 200;
 
 /** DirectorySource over LDAP (OpenLDAP, Active Directory, OTDS's LDAP listener) with ldapts. */
 export class LdapDirectorySource implements DirectorySource {
@@ -218,6 +219,21 @@ export class LdapDirectorySource implements DirectorySource {
     return people;
   }
 
+  /**
+   * Per-person reverse lookups for a handful of changes; one pass over all groups when a delta is
+   * large (a bulk import, or a cursor older than the data, as after an offline slapadd).
+   */
+  private async groupResolverFor(client: Client, people: number): Promise<GroupsOf | null> {
+    const scope = this.groupScope;
+    if (!scope) return null;
+    if (people > BULK_DELTA) {
+      const index = await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize));
+      return index ? (dn) => index.groupsOf(dn) : null;
+    }
+    const lookup = new GroupLookup(client, this.settings, scope);
+    return (dn) => lookup.groupsOf(dn);
+  }
+
   async currentCursor(): Promise<string> {
     const attribute = this.settings.changeAttribute;
     return this.withClient(async (client) => {
@@ -254,19 +270,19 @@ export class LdapDirectorySource implements DirectorySource {
     const sinceFilter = new GreaterThanEqualsFilter({ attribute, value: since }).toString();
     return this.withClient(async (client) => {
       const scope = this.groupScope;
-      const lookup = scope ? new GroupLookup(client, this.settings, scope) : null;
       const managers = this.managerResolver(client);
       const changeValues: string[] = [];
       const entries = new Map<string, Entry>();
       const peopleRes = await this.ignoreMissingBase(() =>
-        client.search(this.config.people.baseDn, this.searchOptions(`(&${this.settings.peopleFilter}${sinceFilter})`)),
+        pagedSearch(client, this.config.people.baseDn, { ...this.searchOptions(`(&${this.settings.peopleFilter}${sinceFilter})`), paged: { pageSize: this.config.pageSize } }),
       );
       for (const entry of peopleRes?.searchEntries ?? []) entries.set(normalizeDn(entry.dn), entry);
       for (const entry of peopleRes?.searchEntries ?? []) changeValues.push(...(entryToBag(entry).get(attribute.toLowerCase()) ?? []));
       const changedGroups: string[] = [];
       if (scope) {
         const groupRes = await this.ignoreMissingBase(() =>
-          client.search(scope.baseDn, {
+          pagedSearch(client, scope.baseDn, {
+            paged: { pageSize: this.config.pageSize },
             scope: scope.scope,
             filter: `(&${this.settings.groupFilter}${sinceFilter})`,
             attributes: [this.settings.groupNameAttribute, attribute],
@@ -280,8 +296,9 @@ export class LdapDirectorySource implements DirectorySource {
         }
       }
       const changed: Person[] = [];
+      const groupsOf = await this.groupResolverFor(client, entries.size);
       for (const entry of entries.values()) {
-        const person = await this.buildPerson(entry, lookup ? (dn) => lookup.groupsOf(dn) : null, managers);
+        const person = await this.buildPerson(entry, groupsOf, managers);
         if (person) changed.push(person);
       }
       const next = maxChangeValue(attribute, changeValues, cursor.value);
@@ -300,6 +317,13 @@ export class LdapDirectorySource implements DirectorySource {
     this.connection = null;
     if (pending) await pending.then((c) => c.unbind()).catch(() => undefined);
   }
+}
+
+/** A paged search collected into one result: servers cap unpaged results (OpenLDAP: 500 for non-root binds). */
+async function pagedSearch(client: Client, base: string, options: SearchOptions): Promise<{ searchEntries: Entry[] }> {
+  const searchEntries: Entry[] = [];
+  for await (const page of client.searchPaginated(base, options)) searchEntries.push(...page.searchEntries);
+  return { searchEntries };
 }
 
 /** dn -> anchor for manager links: filled by every entry read, falling back to one base read per unknown manager. */
