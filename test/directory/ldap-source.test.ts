@@ -147,6 +147,21 @@ test('changesSince reports entry changes and group membership changes (with the 
   assert.notEqual(delta.cursor, later.cursor, 'the cursor advanced');
 });
 
+test('a refused bind is PermissionDenied and never echoes the password; StartTLS, when asked for, is not skipped', async () => {
+  process.env.IDSYNC_TEST_WRONG_LDAP_PASSWORD = 'definitely-wrong-pw';
+  const wrong = open({ bindPasswordEnv: 'IDSYNC_TEST_WRONG_LDAP_PASSWORD' });
+  await assert.rejects(wrong.findPerson({ username: 'alice' }), (err: Error & { type?: string }) => {
+    assert.equal(err.type, 'PermissionDenied');
+    assert.ok(!err.message.includes('definitely-wrong-pw'));
+    return true;
+  });
+  // This slapd has no TLS: a StartTLS config must fail instead of binding in clear text.
+  const tls = open({ tls: { startTls: true, rejectUnauthorized: true } });
+  await assert.rejects(tls.findPerson({ username: 'alice' }), (err: Error & { type?: string }) => err.type === 'DirectoryUnavailable');
+  const unset = open({ bindPasswordEnv: 'IDSYNC_TEST_NOT_SET_ANYWHERE' });
+  await assert.rejects(unset.findPerson({ username: 'alice' }), /IDSYNC_TEST_NOT_SET_ANYWHERE/);
+});
+
 test('a base DN that does not exist lists nobody instead of failing (the watcher guard judges that)', async () => {
   const missing = open({ people: { baseDn: `ou=nowhere,${fx.root}`, scope: 'sub' } });
   assert.deepEqual(await collect(missing.listPeople()), []);
