@@ -19,7 +19,7 @@ import { TASK_QUEUES } from '../lib/names';
 import { startHubspotEmulator, DEFAULT_HUBSPOT_SEED, type HubspotEmulator } from '../emulators/hubspot';
 import { hubspotTarget } from '../targets/hubspot';
 import type { DesiredAccount, TargetAdapter } from '../targets/adapter';
-import { createBulkActivities, REQUESTS_PER_ACTIVITY } from './hubspot-bulk-activities';
+import { createBulkActivities, REQUESTS_PER_ACTIVITY, type BulkActivities } from './hubspot-bulk-activities';
 import { hubspotBulkOnboardWorkflow } from './hubspot-bulk-workflow';
 
 const TARGET = 'hubspot';
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     const workflowConnection = await NativeConnection.connect({ address: temporalAddress });
     connections.push(workflowConnection);
     workers.push(await Worker.create({ connection: workflowConnection, taskQueue: orchestrationQueue, workflowsPath: require.resolve('./hubspot-bulk-workflow') }));
+    const perWorker = Array.from({ length: opts.workers }, () => 0);
     for (let i = 0; i < opts.workers; i += 1) {
       const connection = await NativeConnection.connect({ address: temporalAddress });
       connections.push(connection);
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
           connection,
           identity: `hubspot-bench-worker-${i + 1}`,
           taskQueue: TASK_QUEUES.target(TARGET),
-          activities,
+          activities: countingActivities(activities, () => (perWorker[i]! += 1)),
           maxTaskQueueActivitiesPerSecond: config.rateLimit.activitiesPerSecond,
           maxConcurrentActivityTaskExecutions: config.rateLimit.maxConcurrent,
         }),
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
     console.log(`  while requests flow  ${activeRate.toFixed(2)} req/s = ${pct(activeRate / allowedPerSecond)} of allowed over ${activeS.toFixed(1)} s (first to last request; excludes worker warm-up)`);
     console.log(`429 responses          ${stats.rateLimited} = ${pct(stats.requests ? stats.rateLimited / stats.requests : 0)} of requests (goal < 1 %)`);
     console.log(`peak rolling window    ${peakWindow} of ${emulator.limiter.max} requests in ${emulator.limiter.intervalMs} ms (sampled every 50 ms)`);
+    console.log(`activities per worker  ${perWorker.join(' / ')} (one server-side limit for all of them)`);
     console.log(`other failures         5xx ${stats.serverErrors}, dropped ${stats.dropped}`);
     if (provisioned !== opts.people) process.exitCode = 1;
   } finally {
@@ -200,6 +202,14 @@ async function main(): Promise<void> {
     await temporal?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The same activities, counting executions so the report shows every worker took part. */
+function countingActivities(activities: BulkActivities, count: () => void): BulkActivities {
+  return {
+    ensureAccount: (...args) => (count(), activities.ensureAccount(...args)),
+    ensureEntitlements: (...args) => (count(), activities.ensureEntitlements(...args)),
+  };
 }
 
 /** The most requests the emulator's rolling window held at any sample: how close the run came to a 429. */

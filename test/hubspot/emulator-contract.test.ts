@@ -6,7 +6,10 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@hubspot/api-client';
-import { startHubspotEmulator, type HubspotEmulator } from '../../emulators/hubspot';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { startHubspotEmulator, hubspotSeedSchema, type HubspotEmulator } from '../../emulators/hubspot';
 
 const TOKEN = 'pat-na1-contract';
 let emulator: HubspotEmulator;
@@ -233,3 +236,12 @@ test('the rolling window answers 429 TEN_SECONDLY_ROLLING with rate-limit header
 function sdkWithRetriesAt(basePath: string): Client['settings']['users'] {
   return new Client({ accessToken: TOKEN, basePath, numberOfApiCallRetries: 3 }).settings.users;
 }
+
+test('the demo catalog\'s hubspot section is a valid seed, and an unknown team in a seed user is rejected', () => {
+  const catalog = parseYaml(readFileSync(join(__dirname, '..', '..', 'config', 'demo-catalog.yaml'), 'utf8')) as { hubspot: unknown };
+  const seed = hubspotSeedSchema.parse(catalog.hubspot);
+  assert.equal(seed.tier, 'professional');
+  assert.ok(seed.roles.some((r) => r.name === 'No Access'));
+  assert.ok(seed.users.some((u) => u.superAdmin), 'a portal always has a super admin');
+  assert.equal(hubspotSeedSchema.safeParse({ teams: ['EMEA'], users: [{ email: 'a@example.com', primaryTeam: 'Mars' }] }).success, false);
+});
