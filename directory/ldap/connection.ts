@@ -33,6 +33,10 @@ export async function openLdapClient(config: LdapDirectoryConfig, env: NodeJS.Pr
     timeout: config.timeoutMs,
     connectTimeout: Math.min(config.timeoutMs, 10_000),
     tlsOptions: secure ? tlsOptions(config) : undefined,
+    // A transparently re-opened connection must not silently continue as anonymous (ACLs would
+    // hide people and look like mass deletions). ldapts does not replay binds after StartTLS, so
+    // that case reconnects through the source instead.
+    autoRebind: !config.tls.startTls,
   });
   try {
     if (config.tls.startTls && !secure) await client.startTLS(tlsOptions(config));

@@ -1,4 +1,5 @@
-import { EqualityFilter, GreaterThanEqualsFilter, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter, type SearchOptions } from 'ldapts';
+import { ApplicationFailure } from '@temporalio/common';
+import { EqualityFilter, GreaterThanEqualsFilter, InsufficientAccessError, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter, type SearchOptions } from 'ldapts';
 import type { Person } from '../../lib/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
@@ -46,11 +47,22 @@ export class LdapDirectorySource implements DirectorySource {
     try {
       return await work(client);
     } catch (err) {
-      if (err instanceof ResultCodeError) throw err;
-      this.connection = null;
-      await client.unbind().catch(() => undefined);
-      throw retryable('DirectoryUnavailable', `directory ${this.config.url} failed: ${(err as Error).message}`, { target: 'directory' });
+      throw await this.classify(err, client);
     }
+  }
+
+  /** LDAP result codes keep the connection; anything else (socket, parser) drops it so the next call reconnects. */
+  private async classify(err: unknown, client: Client): Promise<Error> {
+    if (err instanceof ApplicationFailure) return err;
+    const message = (err as Error).message;
+    if (err instanceof InsufficientAccessError) {
+      return nonRetryable('PermissionDenied', `the directory refused a read as ${this.config.bindDn ?? 'anonymous'}: ${message}`, { target: 'directory', field: 'directory.bindDn' });
+    }
+    if (!(err instanceof ResultCodeError)) {
+      if (this.connection) this.connection = null;
+      await client.unbind().catch(() => undefined);
+    }
+    return retryable('DirectoryUnavailable', `directory ${this.config.url} failed: ${message}`, { target: 'directory' });
   }
 
   private anchorOf(entry: Entry): string | undefined {
@@ -151,10 +163,10 @@ export class LdapDirectorySource implements DirectorySource {
   async *listPeople(): AsyncIterable<Person> {
     const client = await this.withClient(async (c) => c);
     const scope = this.groupScope;
-    const index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
-    const managers = this.managerResolver(client);
-    const pages = client.searchPaginated(this.config.people.baseDn, { ...this.searchOptions(this.settings.peopleFilter), paged: { pageSize: this.config.pageSize } });
     try {
+      const index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
+      const managers = this.managerResolver(client);
+      const pages = client.searchPaginated(this.config.people.baseDn, { ...this.searchOptions(this.settings.peopleFilter), paged: { pageSize: this.config.pageSize } });
       for await (const page of pages) {
         for (const entry of page.searchEntries) {
           const person = await this.buildPerson(entry, index ? (dn) => index.groupsOf(dn) : null, managers);
@@ -162,7 +174,7 @@ export class LdapDirectorySource implements DirectorySource {
         }
       }
     } catch (err) {
-      if (!(err instanceof NoSuchObjectError)) throw err;
+      if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, client);
     }
   }
 
@@ -181,7 +193,7 @@ export class LdapDirectorySource implements DirectorySource {
         }
       }
     } catch (err) {
-      if (!(err instanceof NoSuchObjectError)) throw err;
+      if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, client);
     }
   }
 
