@@ -161,6 +161,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
         note({ eventId: event.eventId, kind: event.kind, outcome: 'deferred', at: new Date().toISOString(), message: `leave date ${state.pendingLeave.dueAt}` });
         return;
       }
+      state.pendingLeave = undefined; // leaving now: a leave scheduled for later has nothing left to do
     }
     await run(event.kind, event.eventId, event.reason);
   }
