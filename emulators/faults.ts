@@ -57,8 +57,12 @@ export class FaultController {
 
   /** Decides the fault (if any) for the next request. `isWrite` enables dropAfterWrite. */
   next(isWrite: boolean): FaultKind | null {
-    const queued = this.settings.queue.shift();
-    if (queued && (queued !== 'dropAfterWrite' || isWrite)) return this.count(queued);
+    // A queued dropAfterWrite waits for the next write instead of being consumed by a read.
+    const queued = this.settings.queue[0];
+    if (queued && (queued !== 'dropAfterWrite' || isWrite)) {
+      this.settings.queue.shift();
+      return this.count(queued);
+    }
     const s = this.settings;
     if (s.dropRate && this.random() < s.dropRate) return this.count('drop');
     if (s.serverErrorRate && this.random() < s.serverErrorRate) return this.count('serverError');

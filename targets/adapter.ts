@@ -91,7 +91,8 @@ export interface TargetAdapter {
   ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult>;
   /**
    * Make the account's entitlements equal `desired` (overwrite) or a superset of it (merge: grants
-   * only, nothing revoked). Only kinds in `managedKinds` are touched; others are left alone.
+   * only, nothing revoked). Every kind in `entitlementKinds` is managed, except grants the target's
+   * config tells idsync to ignore.
    */
   ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]>;
   /** Cut access now, keep the account for the grace period (Salesforce freeze/deactivate, HubSpot strip permissions, SCIM active=false). */

@@ -1,4 +1,4 @@
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
@@ -21,6 +21,15 @@ export interface RunningWorkers {
   done: Promise<void>;
 }
 
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const quietBundler = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+
+/** Bundled once per process (webpack takes seconds); webpack's progress chatter is not for operators. */
+function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundler });
+  return bundle;
+}
+
 export async function startWorkers(
   runtime: Runtime,
   opts: { connection: NativeConnection; namespace: string; client: Client; roles?: readonly WorkerRole[]; identity?: string },
@@ -28,12 +37,10 @@ export async function startWorkers(
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const provisioning = createProvisioningActivities(runtime);
   const workers: Worker[] = [];
-  const common = { connection: opts.connection, namespace: opts.namespace, identity: opts.identity };
+  const common = { connection: opts.connection, namespace: opts.namespace, ...(opts.identity ? { identity: opts.identity } : {}) };
 
   if (roles.has('orchestration')) {
-    workers.push(
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowsPath: require.resolve('../workflows') }),
-    );
+    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await workflowBundle() }));
   }
   if (roles.has('directory')) {
     workers.push(

@@ -68,7 +68,7 @@ export const salesforceConfigSchema = z.object({
   /** User fields read into AccountState.attributes (same keys policy maps into DesiredAccount.attributes). */
   attributeFields: z
     .array(fieldName)
-    .default(['Alias', 'TimeZoneSidKey', 'LocaleSidKey', 'EmailEncodingKey', 'LanguageLocaleKey', 'Title', 'Department', 'Division', 'CompanyName', 'EmployeeNumber']),
+    .default(['Alias', 'CommunityNickname', 'TimeZoneSidKey', 'LocaleSidKey', 'EmailEncodingKey', 'LanguageLocaleKey', 'Title', 'Department', 'Division', 'CompanyName', 'EmployeeNumber']),
   /** Grants idsync never revokes, as "kind:name" (e.g. "permissionSet:Break_Glass_Admin"). */
   ignoreEntitlements: z.array(z.string().regex(/^[A-Za-z]+:.+$/)).default([]),
   /**
