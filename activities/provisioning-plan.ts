@@ -58,7 +58,7 @@ function absentPerson(anchor: string, config: IdsyncConfig, names: string[]): De
 }
 
 /** Builds the plan for one person. Retryable failures (directory or target down) propagate; per-target data problems become plan lines. */
-export async function buildPersonPlan(runtime: Runtime, anchor: string, now: Date): Promise<PersonPlan> {
+export async function buildPersonPlan(runtime: Runtime, anchor: string, now: Date, opts: { tolerateUnreachable?: boolean } = {}): Promise<PersonPlan> {
   const { config } = runtime;
   const person = await runtime.directory.getPerson(anchor);
   const names = enabledTargetNames(config);
@@ -76,9 +76,12 @@ export async function buildPersonPlan(runtime: Runtime, anchor: string, now: Dat
         try {
           found = await adapter.findAccount({ anchor, username: wanted.account?.username ?? person?.username, email: wanted.account?.email ?? person?.email });
         } catch (err) {
-          if (!(err instanceof ApplicationFailure) || !err.nonRetryable) throw err;
-          const field = (err.details?.[0] as { field?: string } | undefined)?.field ?? 'account';
-          problem ??= { target, field, message: `person ${anchor}: ${err.message}` };
+          const permanent = err instanceof ApplicationFailure && err.nonRetryable;
+          // A target that stays unreachable must not hold up planning (and so provisioning) of the others.
+          if (!permanent && !opts.tolerateUnreachable) throw err;
+          const field = permanent ? ((err.details?.[0] as { field?: string } | undefined)?.field ?? 'account') : 'connection';
+          const message = permanent ? `person ${anchor}: ${err.message}` : `target ${target} unreachable while planning for ${anchor}: ${(err as Error).message}`;
+          problem ??= { target, field, message };
           problems.push(problem);
         }
       }

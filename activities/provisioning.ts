@@ -14,6 +14,9 @@ import { mayApprove } from '../policy/approvals';
 import type { PolicyConfig } from '../policy/config';
 import type { PersonPlan } from '../workflows/person-types';
 
+/** Planning attempts before a target that keeps failing is planned as unreachable (the others proceed). */
+const UNREACHABLE_AFTER_ATTEMPTS = 5;
+
 export interface ApproverCheck {
   authorized: boolean;
   /** Why, in words fit for the audit log and the CLI. */
@@ -77,7 +80,15 @@ export function createProvisioningActivities(runtime: Runtime, deps: Provisionin
      * `asOf` is the workflow's (deterministic) time, so start and leave dates are judged on its clock.
      */
     async planPerson(anchor: string, asOf?: string): Promise<PersonPlan> {
-      return buildPersonPlan(runtime, anchor, asOf ? new Date(asOf) : clock());
+      // After a few attempts, plan around a target that is down instead of failing every target with it.
+      const attempt = (() => {
+        try {
+          return Context.current().info.attempt;
+        } catch {
+          return 1;
+        }
+      })();
+      return buildPersonPlan(runtime, anchor, asOf ? new Date(asOf) : clock(), { tolerateUnreachable: attempt >= UNREACHABLE_AFTER_ATTEMPTS });
     },
 
     /** A workflow decision (plan, approval, cancellation) written to the audit log, once per activity. */

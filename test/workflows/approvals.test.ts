@@ -104,3 +104,13 @@ test('a leaver supersedes a pending approval', async () => {
   assert.equal(account?.active, false);
   assert.deepEqual(account?.groups.includes('Admins'), false);
 });
+
+test('an approve signal from an approver group member is checked and applied', async () => {
+  const { anchor, ev, run } = await privilegedJoiner('priv.four');
+  await run.signal(approveSignal, { approver: 'appr.member', comment: 'on call this week' });
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.four@example.com'))?.groups, ['Admins', 'Agents']);
+  const approval = (await readAuditLog(fx.auditPath)).find((r) => r.person === anchor && r.action === 'approve');
+  assert.equal(approval?.actor, 'appr.member');
+  assert.match(approval?.reason ?? '', /approver group access-approvers/);
+});

@@ -214,3 +214,19 @@ test('a target failing transiently is retried on its own and the other target is
     await fx.emulators.handles.desk.resetFaults();
   }
 });
+
+test('a target that stays down is planned as unreachable after a few attempts; the other target is provisioned', async () => {
+  const anchor = await addPerson(fx, 'down.target', ['support', 'staff']);
+  await fx.emulators.handles.wiki.setFaults({ serverErrorRate: 1 });
+  try {
+    const ev = event(anchor, 'joiner');
+    await sendEvent(client, queues, ev);
+    const outcome = await waitForOutcome(client, anchor, ev.eventId, undefined, 180_000);
+    assert.equal(outcome.outcome, 'partial');
+    assert.match(outcome.message!, /wiki unreachable/);
+    assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'down.target@example.com'))?.groups, ['Agents']);
+  } finally {
+    await fx.emulators.handles.wiki.resetFaults();
+  }
+  assert.equal(await scimAccount(fx.emulators, 'wiki', 'down.target@example.com'), undefined);
+});
