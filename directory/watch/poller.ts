@@ -240,10 +240,12 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
   const cursorMoved = nextCursor !== state.cursor;
   const changed = work.updates.size > 0 || cursorMoved || pending !== state.pending || deferred !== state.deferred || Object.keys(scans).length > 0;
   if (!changed) return outcome(state, deps, 0, nowIso);
-  for (const [anchor, entry] of work.updates) state.people[anchor] = entry;
+  const people = work.updates.size > 0 ? { ...state.people } : state.people;
+  for (const [anchor, entry] of work.updates) people[anchor] = entry;
   const next = deps.store.save(
     {
       ...state,
+      people,
       ...scans,
       deferred,
       pending,
@@ -263,13 +265,14 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
   const pending = state.pending;
   if (!pending || (decision.batchId && decision.batchId !== pending.id)) return outcome(state, deps, 0, nowIso);
   if (approve) await deps.deliver(pending.held.map((h) => h.event));
+  const people = { ...state.people };
   for (const held of pending.held) {
     const anchor = held.event.anchor;
-    const previous = state.people[anchor];
-    if (approve) state.people[anchor] = releasedEntry(previous, held);
+    const previous = people[anchor];
+    if (approve) people[anchor] = releasedEntry(previous, held);
     // Rejected removals stay "present" until they really come back; rejected disables are simply recorded.
-    else if (held.fp === null) state.people[anchor] = { ...previous!, hold: 'kept' };
-    else state.people[anchor] = { fp: held.fp, enabled: false, v: previous?.v ?? 0, groups: held.groups };
+    else if (held.fp === null) people[anchor] = { ...previous!, hold: 'kept' };
+    else people[anchor] = { fp: held.fp, enabled: false, v: previous?.v ?? 0, groups: held.groups };
   }
   await deps.audit.append({
     actor: decision.operator,
@@ -280,6 +283,6 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
     after: { released: approve ? pending.held.map((h) => h.event.anchor) : [] },
     key: `${pending.id}-${approve ? 'approve' : 'reject'}`,
   });
-  const next = deps.store.save({ ...state, pending: null }, state.generation);
+  const next = deps.store.save({ ...state, people, pending: null }, state.generation);
   return outcome(next, deps, approve ? pending.held.length : 0, nowIso);
 }
