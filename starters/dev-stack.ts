@@ -17,7 +17,7 @@ import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
 import { connectClient, connectWorker } from '../lib/temporal-connection';
 import type { IdsyncConfig } from '../lib/config';
 import { buildRuntime, closeRuntime } from '../workers/runtime';
-import { startWorkers } from '../workers/workers';
+import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startWatching } from './watch';
 import { demoDirectoryLdif } from './demo-directory';
 import { loadOrCreateDemoSecrets } from './demo-secrets';
@@ -148,6 +148,7 @@ async function runWithConfig(path: string): Promise<void> {
   await workersStopped;
 }
 
+installQuietTemporalLogging();
 const configPath = flag(process.argv.slice(2), 'config') ?? process.env.IDSYNC_CONFIG;
 (configPath ? runWithConfig(configPath) : runEmbedded()).catch((err) => {
   console.error(`idsync: ${(err as Error).message}`);

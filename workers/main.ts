@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { connectClient, connectWorker } from '../lib/temporal-connection';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
 import { buildRuntime, closeRuntime } from './runtime';
-import { ALL_ROLES, startWorkers, type WorkerRole } from './workers';
+import { ALL_ROLES, installQuietTemporalLogging, startWorkers, type WorkerRole } from './workers';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     process.exit(EXIT.usage);
   }
   const config = loadConfigOrExit(configPath);
+  installQuietTemporalLogging();
   const runtime = buildRuntime(config);
   const client = await connectClient(config);
   const { connection, namespace } = await connectWorker(config);

@@ -1,4 +1,4 @@
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
@@ -19,6 +19,15 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
   /** Resolves when every worker has stopped; rejects if one crashed. */
   done: Promise<void>;
+}
+
+/**
+ * Worker-state chatter at INFO is noise for operators; warnings (failed activity attempts) and errors
+ * stay. IDSYNC_LOG_LEVEL=DEBUG|INFO brings the rest back. Must run before the first connection.
+ */
+export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env): void {
+  const level = (env.IDSYNC_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  TemporalRuntime.install({ logger: new DefaultLogger(level) });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
