@@ -4,9 +4,12 @@
  * Worker instances. The queue's server-side rate limit comes from the target's rateLimit config:
  *   activitiesPerSecond = allowed requests/s x headroom / requests per activity
  * so the limit holds however many workers poll, and the emulator (not the client) counts requests
- * and 429s.
+ * and 429s. Temporal splits that limit evenly over the queue's partitions (4 by default); runs with
+ * one partition (--temporal pointing at a server started with matching.numTaskqueue*Partitions=1)
+ * measured the same within noise. Run it on an otherwise idle machine: CPU contention delays
+ * activities unevenly, and the clustered requests that follow overshoot the rolling window.
  *
- *   node --import tsx bench/hubspot-bulk.ts [--people 2000] [--workers 2] [--headroom 0.95] [--batch 100]
+ *   node --import tsx bench/hubspot-bulk.ts [--people 2000] [--workers 2] [--headroom 0.95] [--batch 100] [--temporal host:port]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,28 +52,6 @@ function options() {
   return { people, workers, headroom, batch, temporalAddress: values.temporal };
 }
 
-/**
- * Temporal splits a queue's maxTaskQueueActivitiesPerSecond evenly over its partitions (4 by
- * default), each with its own burst, so a partition whose backlog runs dry wastes its share and
- * refilled bursts overshoot HubSpot's rolling window. One partition makes the limit one token bucket
- * (measured: 94 % of the allowed rate with 0.2 % 429s, against 89 % / 0.6 % with four). The option
- * takes effect once lib/local-services.ts passes `dynamicConfig` through (requested from the lead);
- * until then it is ignored and the bench says so.
- */
-const SINGLE_PARTITION = { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 };
-
-function devServerOptions(logFile: string): Parameters<typeof startTemporalDevServer>[0] {
-  const options: Parameters<typeof startTemporalDevServer>[0] & { dynamicConfig?: Record<string, number> } = { headless: true, logFile, dynamicConfig: SINGLE_PARTITION };
-  return options;
-}
-
-function partitionsNote(temporal: TemporalDevServer | undefined): string {
-  if (!temporal) return 'task queue partitions: as configured on the given server';
-  return temporal.process.spawnargs.some((arg) => arg.startsWith('matching.numTaskqueueReadPartitions'))
-    ? 'task queue partitions: 1 (dev server dynamic config)'
-    : 'task queue partitions: server default (4); the queue rate limit is split over them (see bench/hubspot-bulk.ts)';
-}
-
 function person(i: number): DesiredAccount {
   const id = String(i).padStart(5, '0');
   return {
@@ -103,7 +84,7 @@ async function main(): Promise<void> {
   try {
     const token = 'pat-na1-bench';
     [temporal, emulator] = await Promise.all([
-      opts.temporalAddress ? undefined : startTemporalDevServer(devServerOptions(join(scratch, 'temporal.log'))),
+      opts.temporalAddress ? undefined : startTemporalDevServer({ headless: true, logFile: join(scratch, 'temporal.log') }),
       startHubspotEmulator({ tier: 'professional', tokens: [token], seed: { ...DEFAULT_HUBSPOT_SEED, users: [] } }),
     ]);
     const temporalAddress = opts.temporalAddress ?? temporal!.address;
@@ -151,7 +132,6 @@ async function main(): Promise<void> {
       `hubspot bench: ${opts.people} people, ${opts.workers} activity workers, limit ${emulator.limiter.max} req / ${emulator.limiter.intervalMs} ms ` +
         `-> queue rate ${config.rateLimit.activitiesPerSecond.toFixed(3)} activities/s (${REQUESTS_PER_ACTIVITY} req each, headroom ${opts.headroom})`,
     );
-    console.log(partitionsNote(temporal));
     emulator.resetStats();
     const sampler = startWindowSampler(emulator.limiter);
     const started = Date.now();
