@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TASK_QUEUES } from '../lib/names';
 import type { DirectoryActivities } from '../activities/directory';
 import type { BatchDecision, PendingSummary, PollOutcome } from '../directory/watch/types';
@@ -42,6 +43,7 @@ export const approveBatchSignal = defineSignal<[BatchDecision]>('approveBatch');
 export const rejectBatchSignal = defineSignal<[BatchDecision]>('rejectBatch');
 export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
 
+const GUARD_STATE = defineSearchAttributeKey('IdsyncGuardState', SearchAttributeType.KEYWORD);
 const GUARD_AWAITING = 'awaiting-approval';
 const GUARD_CLEAR = 'clear';
 
@@ -82,7 +84,7 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
     status.pendingBatch = outcome.pending;
     const wanted = outcome.pending ? GUARD_AWAITING : GUARD_CLEAR;
     if (wanted !== guardState) {
-      upsertSearchAttributes({ IdsyncGuardState: [wanted] });
+      upsertSearchAttributes([{ key: GUARD_STATE, value: wanted }]);
       guardState = wanted;
     }
   };
