@@ -113,3 +113,21 @@ test('an empty base DN holds everyone; rejecting discards the batch, and the peo
   const events = await h.waitForEvents(everyone[0]!.anchor, 1);
   assert.equal(events[0]!.kind, 'leaver', 'a kept person who really leaves later is a leaver as usual');
 });
+
+test('a leaver seen while a batch is pending waits for the decision, then is judged on its own', async () => {
+  const { fx, h, watcher, everyone } = await setup('guard-deferred', 10);
+  for (const p of everyone.slice(0, 6)) await fx.remove(p.dn);
+  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+  assert.equal(held.leavers, 6);
+  const late = everyone[8]!;
+  await fx.replace(late.dn, 'employeeType', ['disabled']);
+  await pollsPass(watcher, 1500);
+  assert.deepEqual(await h.events(late.anchor), [], 'not sent while the operator decides');
+  assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch?.leavers, 6, 'and not slipped into the batch being reviewed');
+
+  await watcher.signal(approveBatchSignal, { operator: 'ops@example.com', comment: 'expected' });
+  const lateEvents = await h.waitForEvents(late.anchor, 1);
+  assert.deepEqual(lateEvents.map((e) => [e.kind, e.reason]), [['leaver', 'account disabled']]);
+  for (const p of everyone.slice(0, 6)) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
+  assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch, null);
+});
