@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../lib/duration';
+import { TASK_QUEUES } from '../lib/names';
 
 /** Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. */
 const durationMs = z.union([
@@ -131,8 +132,8 @@ export const watcherSettingsSchema = z.object({
   fullScanInterval: durationMs.default(300_000),
   /** Cursor + snapshot live here (atomic generation files), never in workflow history. */
   stateDir: z.string().min(1).default('.idsync/watcher'),
-  orchestrationTaskQueue: z.string().min(1).default('idsync-orchestration'),
-  directoryTaskQueue: z.string().min(1).default('idsync-directory'),
+  orchestrationTaskQueue: z.string().min(1).default(TASK_QUEUES.orchestration),
+  directoryTaskQueue: z.string().min(1).default(TASK_QUEUES.directory),
   /** First baseline: record everyone silently (default) or start a joiner per enabled person. */
   baseline: z.enum(['silent', 'joiners']).default('silent'),
   pollsPerRun: z.number().int().min(1).default(200),
