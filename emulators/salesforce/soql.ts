@@ -57,7 +57,7 @@ function tokenize(soql: string): Token[] {
     const two = soql.slice(i, i + 2);
     if (two === '!=' || two === '<=' || two === '>=' || two === '<>') { tokens.push({ type: 'punct', text: two === '<>' ? '!=' : two }); i += 2; continue; }
     if ('(),=<>'.includes(c)) { tokens.push({ type: 'punct', text: c }); i++; continue; }
-    const number = /^-?\d[\dA-Za-z:.+\-]*/.exec(soql.slice(i));
+    const number = /^-?\d[\dA-Za-z:.+-]*/.exec(soql.slice(i));
     if (number) {
       const text = number[0];
       tokens.push(/^-?\d+(\.\d+)?$/.test(text) ? { type: 'number', text } : { type: 'string', text });
