@@ -45,7 +45,7 @@ const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, er
 async function startWorkerProcess(spec: object, crashAfterSignals = 0): Promise<{ child: ChildProcess; exited: Promise<string> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', require.resolve('./support/watcher-worker-process')], {
     env: { ...process.env, IDSYNC_WATCHER_SPEC: JSON.stringify(spec), IDSYNC_CRASH_AFTER_SIGNALS: String(crashAfterSignals) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.add(child);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => (children.delete(child), resolve(signal ?? String(code)))));

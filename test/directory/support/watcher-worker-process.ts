@@ -45,6 +45,9 @@ async function main(): Promise<void> {
     activities: createDirectoryActivities(runtime, { client: crashAfter > 0 ? crashingAfter(client, crashAfter) : client }),
   });
   const running = worker.run();
+  // The test holds our stdin open; if it dies (even by SIGKILL) the pipe closes and so do we.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
   process.stdout.write('worker-ready\n');
   process.once('SIGTERM', () => worker.shutdown());
   await running;
