@@ -6,6 +6,8 @@ import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify
 import type { WatcherStateStore } from './state-store';
 import type { BatchDecision, HeldEvent, PollOutcome, SnapshotEntry, WatcherState } from './types';
 
+const PRESENCE_DUTY_FACTOR = 5;
+
 export interface PollerDeps {
   source: DirectorySource;
   store: WatcherStateStore;
@@ -188,9 +190,14 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
       }
       scans.deferred = [];
     }
-    if (due(state.lastPresenceScanAt, settings.presenceScanInterval, now)) {
+    // A scan that takes long (100k people: ~2 s) is spaced out so it never takes more than a
+    // fifth of the watcher's time; small directories get the configured interval.
+    const presenceInterval = Math.max(settings.presenceScanInterval, PRESENCE_DUTY_FACTOR * (state.lastPresenceScanMs ?? 0));
+    if (due(state.lastPresenceScanAt, presenceInterval, now)) {
+      const started = Date.now();
       seen = await readAnchors(source);
       scans.lastPresenceScanAt = nowIso;
+      scans.lastPresenceScanMs = Date.now() - started;
     }
   }
   if (seen) {

@@ -36,6 +36,8 @@ export interface WatcherState {
   cursorAdvancedAt: string | null;
   lastPollAt: string | null;
   lastPresenceScanAt: string | null;
+  /** How long the last presence scan took; big directories are scanned less often. */
+  lastPresenceScanMs?: number;
   lastFullScanAt: string | null;
   people: Record<string, SnapshotEntry>;
   pending: PendingBatch | null;
