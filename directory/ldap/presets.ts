@@ -12,6 +12,8 @@ export interface LdapPreset {
   groupNameAttribute: string;
   memberAttribute: string;
   changeAttribute: ChangeAttribute;
+  /** Attribute holding the entry's own DN, for reading many entries by DN in one search. */
+  dnAttribute: string;
   mapping: Omit<ResolvedMapping, 'extra'>;
   disabled: DisabledRule[];
 }
@@ -42,6 +44,7 @@ export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
     groupNameAttribute: 'cn',
     memberAttribute: 'member',
     changeAttribute: 'entryCSN',
+    dnAttribute: 'entryDN',
     mapping: OPENLDAP_MAPPING,
     disabled: [{ attribute: 'pwdAccountLockedTime', present: true, expired: false }],
   },
@@ -53,6 +56,7 @@ export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
     groupNameAttribute: 'cn',
     memberAttribute: 'member',
     changeAttribute: 'uSNChanged',
+    dnAttribute: 'distinguishedName',
     mapping: {
       anchor: 'objectGUID',
       username: 'sAMAccountName',
@@ -84,6 +88,7 @@ export const LDAP_PRESETS: Record<LdapDirectoryConfig['preset'], LdapPreset> = {
     groupNameAttribute: 'cn',
     memberAttribute: 'oTMember',
     changeAttribute: 'modifyTimestamp',
+    dnAttribute: 'entryDN',
     mapping: { ...OPENLDAP_MAPPING, username: 'cn', department: 'oTDepartment', businessUnit: 'oTCompany' },
     disabled: [{ attribute: 'ds-pwp-account-disabled', values: ['true'], present: false, expired: false }],
   },

@@ -7,12 +7,13 @@ import type { DirectoryChanges, DirectorySource } from '../source';
 import { mappedAttributeNames, personFromBag } from '../mapping';
 import { openLdapClient } from './connection';
 import { compareChangeValues, cursorAt, cursorValueAt, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
-import { entryToBag, guidToBytes, guidToString, normalizeDn, rdnValue } from './entry';
+import { entryToBag, guidToBytes, guidToString, isUnder, normalizeDn, rdnValue } from './entry';
 import { GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
 const BULK_DELTA = 200;
+const DN_BATCH = 100;
 
 /** DirectorySource over LDAP (OpenLDAP, Active Directory, OTDS's LDAP listener) with ldapts. */
 export class LdapDirectorySource implements DirectorySource {
@@ -215,20 +216,45 @@ export class LdapDirectorySource implements DirectorySource {
   }
 
   /** People entries below a group, following member groups down `depth` levels. */
-  private async expandMembers(client: Client, groupDn: string, depth: number, seen = new Set<string>()): Promise<Entry[]> {
-    if (seen.has(normalizeDn(groupDn))) return [];
-    seen.add(normalizeDn(groupDn));
-    const group = await this.ignoreMissingBase(() =>
-      client.search(groupDn, { scope: 'base', filter: this.settings.groupFilter, attributes: [this.settings.memberAttribute] }),
-    );
-    const members = group?.searchEntries[0] ? (entryToBag(group.searchEntries[0]).get(this.settings.memberAttribute.toLowerCase()) ?? []) : [];
-    const people: Entry[] = [];
-    for (const memberDn of members) {
-      const asPerson = await this.ignoreMissingBase(() => client.search(memberDn, { ...this.searchOptions(this.settings.peopleFilter), scope: 'base' }));
-      if (asPerson?.searchEntries[0]) people.push(asPerson.searchEntries[0]);
-      else if (depth > 0) people.push(...(await this.expandMembers(client, memberDn, depth - 1, seen)));
+  private async expandMembers(client: Client, groupDn: string, depth: number): Promise<Entry[]> {
+    const scope = this.groupScope!;
+    const seen = new Set<string>();
+    const people = new Map<string, Entry>();
+    let frontier = [groupDn];
+    for (let level = 0; level <= depth && frontier.length > 0; level++) {
+      const groupDns = frontier.filter((dn) => !seen.has(normalizeDn(dn)));
+      for (const dn of groupDns) seen.add(normalizeDn(dn));
+      const groups = await this.readByDn(client, scope.baseDn, scope.scope, groupDns, this.settings.groupFilter, [this.settings.memberAttribute]);
+      const memberDns = groups.flatMap((g) => entryToBag(g).get(this.settings.memberAttribute.toLowerCase()) ?? []);
+      const persons = await this.readByDn(client, this.config.people.baseDn, this.config.people.scope, memberDns, this.settings.peopleFilter, this.personAttributes);
+      for (const entry of persons) people.set(normalizeDn(entry.dn), entry);
+      frontier = memberDns.filter((dn) => !people.has(normalizeDn(dn)));
     }
-    return people;
+    return [...people.values()];
+  }
+
+  /**
+   * Reads many entries by DN with one OR-filter search per hundred DNs instead of one base search
+   * each (a change to a 10,000-member group costs 100 searches). DNs the server spells differently
+   * than the member values fall back to a base search each, so nobody is lost to spelling.
+   */
+  private async readByDn(client: Client, base: string, scope: 'one' | 'sub', dns: string[], filter: string, attributes: string[]): Promise<Entry[]> {
+    const found: Entry[] = [];
+    const wanted = new Set(dns.map(normalizeDn));
+    const options = { scope, attributes, explicitBufferAttributes: this.settings.binaryAnchor ? [this.settings.anchorAttribute] : [], paged: { pageSize: this.config.pageSize } };
+    for (let i = 0; i < dns.length; i += DN_BATCH) {
+      const clauses = dns.slice(i, i + DN_BATCH).map((dn) => new EqualityFilter({ attribute: this.settings.dnAttribute, value: dn }));
+      const res = await this.ignoreMissingBase(() => pagedSearch(client, base, { ...options, filter: `(&${filter}${new OrFilter({ filters: clauses }).toString()})` }));
+      for (const entry of res?.searchEntries ?? []) {
+        if (wanted.delete(normalizeDn(entry.dn))) found.push(entry);
+      }
+    }
+    for (const dn of dns) {
+      if (!wanted.has(normalizeDn(dn)) || !isUnder(dn, base)) continue;
+      const res = await this.ignoreMissingBase(() => client.search(dn, { ...options, scope: 'base', filter }));
+      if (res?.searchEntries[0]) found.push(res.searchEntries[0]);
+    }
+    return found;
   }
 
   /**

@@ -121,6 +121,20 @@ test('injection-shaped values match literally and never widen a search', async (
   }
 });
 
+test('a large group is read in batches (more than one hundred members) without losing anyone', async () => {
+  const dns: string[] = [];
+  for (let i = 0; i < 130; i++) dns.push(await fx.addPerson(`crowd${String(i).padStart(3, '0')}`));
+  const crowd = await fx.addGroup('crowd', dns);
+  try {
+    const anchors = await source.groupMemberAnchors('crowd');
+    assert.equal(anchors.length, 130);
+    assert.equal(new Set(anchors).size, 130);
+  } finally {
+    await fx.remove(crowd);
+    for (const dn of dns) await fx.remove(dn);
+  }
+});
+
 test('groupMemberAnchors resolves nested groups to people anchors', async () => {
   const company = await source.groupMemberAnchors('company');
   const alice = await source.findPerson({ username: 'alice' });
