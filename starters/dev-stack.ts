@@ -21,6 +21,7 @@ import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startWatching } from './watch';
 import { demoDirectoryLdif } from './demo-directory';
 import { loadOrCreateDemoSecrets } from './demo-secrets';
+import { resyncEveryone } from './demo-resync';
 import { demoEmulatorPorts, startDemoEmulators, type RunningEmulator } from '../emulators/demo';
 
 const execFileAsync = promisify(execFile);
@@ -98,8 +99,12 @@ async function runEmbedded(): Promise<void> {
   const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts());
   stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
 
-  const { workersStopped, watch } = await runIdsync(config, stoppers);
+  const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
   printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl });
+  if (!seeded) {
+    const count = await resyncEveryone(client, runtime.directory, new Date());
+    console.log(`idsync: restart: asked ${count} person workflows to converge the fresh emulators again`);
+  }
   await workersStopped;
 }
 
@@ -119,7 +124,7 @@ async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
   });
   const watch = await startWatching(config, client);
   stoppers.push({ name: 'watcher', stop: watch.stop });
-  return { workersStopped: workers.done, watch };
+  return { workersStopped: workers.done, watch, client, runtime };
 }
 
 function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string }) {

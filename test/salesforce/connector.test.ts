@@ -233,7 +233,7 @@ test('listAccounts pages through every user with grants; listCatalog; lastActivi
       const seen = listed.find((a) => a.username === 'seen@example.com')!;
       assert.equal(seen.lastActivityAt, '2026-01-02T03:04:05.000Z');
       assert.deepEqual(sortedEntitlements(seen), ['permissionSet:Sales_Ops', 'profile:Standard User', 'publicGroup:All Sales']);
-      assert.deepEqual(Object.keys(seen.attributes).sort(), ['Alias', 'CompanyName', 'Department', 'Division', 'EmailEncodingKey', 'EmployeeNumber', 'LanguageLocaleKey', 'LocaleSidKey', 'Title', 'TimeZoneSidKey'].sort());
+      assert.deepEqual(Object.keys(seen.attributes).sort(), ['Alias', 'CommunityNickname', 'CompanyName', 'Department', 'Division', 'EmailEncodingKey', 'EmployeeNumber', 'LanguageLocaleKey', 'LocaleSidKey', 'Title', 'TimeZoneSidKey'].sort());
       const catalog = await adapter.listCatalog();
       assert.deepEqual(catalog.permissionSet, ['Break_Glass', 'Sales_Einstein', 'Sales_Ops'], 'profile-owned permission sets are not offered');
       assert.deepEqual(catalog.publicGroup, ['All Sales', 'Sales EMEA']);

@@ -1,0 +1,32 @@
+import type { Client } from '@temporalio/client';
+import type { DirectorySource } from '../directory/source';
+import type { IdentityEvent } from '../lib/person';
+import { SIGNALS, TASK_QUEUES, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
+
+/**
+ * The demo's emulators keep their accounts in memory, while Temporal's history, the directory and the
+ * watcher's state survive a restart. On a restart every person gets a `sync` event, so the person
+ * workflows converge the fresh emulators to policy again (the same path `idsync sync` takes).
+ */
+export async function resyncEveryone(client: Client, directory: DirectorySource, startedAt: Date): Promise<number> {
+  let count = 0;
+  for await (const person of directory.listPeople()) {
+    const event: IdentityEvent = {
+      eventId: `demo-restart-${startedAt.getTime()}`,
+      kind: 'sync',
+      anchor: person.anchor,
+      source: 'reconcile',
+      observedAt: startedAt.toISOString(),
+      reason: 'demo restarted: the emulators start empty, so every target is converged again',
+    };
+    await client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
+      workflowId: personWorkflowId(person.anchor),
+      taskQueue: TASK_QUEUES.orchestration,
+      args: [{ anchor: person.anchor }],
+      signal: SIGNALS.identityEvent,
+      signalArgs: [event],
+    });
+    count++;
+  }
+  return count;
+}
