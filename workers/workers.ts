@@ -27,7 +27,14 @@ export interface RunningWorkers {
  */
 export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env): void {
   const level = (env.IDSYNC_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
-  TemporalRuntime.install({ logger: new DefaultLogger(level) });
+  const base = new DefaultLogger(level);
+  // Each role's worker polls only what it registers; the SDK warns about the other half every start.
+  const expected = /^No (workflows|activities|Nexus services) registered/;
+  TemporalRuntime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      if (!expected.test(entry.message)) base.log(entry.level, entry.message, entry.meta);
+    }),
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
