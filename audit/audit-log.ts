@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditRecordInput, AuditSink } from '../lib/runtime';
 import { canonicalJson } from './canonical-json';
@@ -31,8 +31,9 @@ interface ChainTip {
 
 /**
  * Append-only, hash-chained JSON-lines audit log. Appends are serialised per file path within the
- * process (every instance for the same path shares one queue), so concurrent activities never
- * interleave lines or fork the chain. The file lives outside Temporal, so it outlives history retention.
+ * process (every instance for the same path shares one queue) and across processes on the host by a
+ * lock file, so concurrent activities never interleave lines or fork the chain. The file lives
+ * outside Temporal, so it outlives history retention.
  */
 export class FileAuditLog implements AuditSink {
   private static queues = new Map<string, Promise<unknown>>();
@@ -51,12 +52,21 @@ export class FileAuditLog implements AuditSink {
   }
 
   private async appendNow(input: AuditRecordInput): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const release = await acquireLock(`${this.path}.lock`);
+    try {
+      await this.appendLocked(input);
+    } finally {
+      await release();
+    }
+  }
+
+  private async appendLocked(input: AuditRecordInput): Promise<void> {
     const tip = await this.currentTip();
     if (input.key && tip.keys.has(input.key)) return;
     const body: Omit<AuditRecord, 'hash'> = { ...stripUndefined(input), seq: tip.seq + 1, at: this.clock().toISOString(), prevHash: tip.hash };
     const record: AuditRecord = { ...body, hash: recordHash(body) };
     const line = `${canonicalJson(record)}\n`;
-    mkdirSync(dirname(this.path), { recursive: true });
     const handle = await open(this.path, 'a');
     try {
       await handle.write(line);
@@ -75,6 +85,32 @@ export class FileAuditLog implements AuditSink {
     if (this.tip && this.tip.size === size) return this.tip;
     this.tip = await readTip(this.path, size);
     return this.tip;
+  }
+}
+
+/** A lock older than this belongs to a process that died while appending (an append takes milliseconds). */
+const STALE_LOCK_MS = 10_000;
+const LOCK_WAIT_MS = 30_000;
+
+/**
+ * Exclusive-create lock file, so worker processes on one host sharing the log keep one linear chain:
+ * under the lock each append re-reads the tip if the file grew since its own last write.
+ */
+async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.write(String(process.pid));
+      await handle.close();
+      return () => unlink(lockPath).catch(() => undefined);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > STALE_LOCK_MS) await unlink(lockPath).catch(() => undefined);
+    else if (Date.now() > deadline) throw new Error(`audit log ${lockPath} stayed locked for ${LOCK_WAIT_MS / 1000}s`);
+    else await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
   }
 }
 

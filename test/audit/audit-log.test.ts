@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { FileAuditLog, verifyAuditLog, readAuditLog, recordHash } from '../../audit';
 import { testEnv } from '../support/env';
 
@@ -69,4 +71,14 @@ test('verify catches a re-hashed edit (the link to the next line breaks) and gar
   const garbage = await writeSampleLog();
   rewriteLines(garbage, (lines) => [...lines.slice(0, 3), 'not json', ...lines.slice(3)]);
   assert.equal((await verifyAuditLog(garbage)).brokenLine, 4);
+});
+
+test('several processes appending to one log keep one intact chain', async () => {
+  const path = join(testEnv.scratchDir('audit'), 'audit.log');
+  const run = promisify(execFile);
+  const startAt = String(Date.now() + 4000);
+  await Promise.all(['w1', 'w2', 'w3'].map((label) => run(process.execPath, ['--import', 'tsx', join(__dirname, 'append-process.ts'), path, label, '150', startAt])));
+  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 450 });
+  const records = await readAuditLog(path);
+  assert.deepEqual(new Set(records.map((r) => r.actor)), new Set(['w1', 'w2', 'w3']));
 });
