@@ -16,7 +16,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { IdentityEvent, IdentityEventKind } from '../lib/person';
-import { identityEventSignal, personStatusQuery, supersedeSignal } from './person-messages';
+import { identityEventSignal, personStatusQuery, runWorkflowId, supersedeSignal } from './person-messages';
 import { directoryActivities, failureMessage, SA, targetActivities } from './person-activities';
 import type { EventOutcome, PersonLifecycleOptions, PersonLifecycleState, PersonStatus, RunInput, RunResult } from './person-types';
 
@@ -39,10 +39,6 @@ const RECENT_OUTCOMES = 20;
 const DEFAULT_IDLE_FINISH_MS = 30 * 24 * 3600 * 1000;
 /** Continue as new after this many events even if the server does not ask yet, so replays stay short. */
 const EVENTS_PER_RUN = 200;
-
-export function runWorkflowId(kind: IdentityEventKind, anchor: string, eventId: string): string {
-  return `idsync-${kind}-${anchor}-${eventId}`;
-}
 
 export async function personLifecycleWorkflow(input: PersonLifecycleInput): Promise<PersonStatus> {
   const options = input.state?.options ?? input.options ?? {};

@@ -21,3 +21,8 @@ export const rejectSignal = defineSignal<[ApprovalDecisionInput]>('reject');
 export const decideApprovalUpdate = defineUpdate<ApprovalAnswer, [ApprovalDecisionInput & { decision: 'approve' | 'reject' }]>('decideApproval');
 /** Sent by the person workflow when a newer event makes this run's wait (approval, start date) pointless. */
 export const supersedeSignal = defineSignal<[{ byEventId: string; kind: string }]>('supersede');
+
+/** Run workflow id: only the anchor and the event id, never personal data. */
+export function runWorkflowId(kind: string, anchor: string, eventId: string): string {
+  return `idsync-${kind}-${anchor}-${eventId}`;
+}

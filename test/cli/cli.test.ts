@@ -13,8 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { PROJECT_ROOT } from '../../lib/local-services';
-import { runStatusQuery } from '../../workflows/person-messages';
-import { runWorkflowId } from '../../workflows/person-lifecycle';
+import { runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, TEST_POLICY, uniqueQueues, waitForOutcome, type Fixture } from '../workflows/support/harness';
 
 const run = promisify(execFile);

@@ -18,8 +18,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { historyToStoredJson } from './history-files';
 import { personWorkflowId } from '../../lib/names';
-import { decideApprovalUpdate, runStatusQuery } from '../../workflows/person-messages';
-import { runWorkflowId } from '../../workflows/person-lifecycle';
+import { decideApprovalUpdate, runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import { addPerson, createFixture, event, eventually, joinGroup, sendEvent, startWorkers, uniqueQueues, waitForOutcome } from '../workflows/support/harness';
 
 let client: Client;

@@ -9,8 +9,7 @@ import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/clien
 import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { readAuditLog } from '../../audit';
-import { approveSignal, decideApprovalUpdate, runStatusQuery } from '../../workflows/person-messages';
-import { runWorkflowId } from '../../workflows/person-lifecycle';
+import { approveSignal, decideApprovalUpdate, runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import type { IdentityEvent } from '../../lib/person';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
 

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { testEnv } from '../support/env';
 import { readAuditLog } from '../../audit';
-import { runStatusQuery } from '../../workflows/person-messages';
-import { runWorkflowId } from '../../workflows/person-lifecycle';
+import { runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import { addPerson, buildRuntime, registerSearchAttributes, createFixture, event, eventually, personStatus, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
 
 let env: TestWorkflowEnvironment;
