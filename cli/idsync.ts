@@ -3,6 +3,7 @@
  * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
  */
 import { ConfigError, loadConfigFile, type IdsyncConfig } from '../lib/config';
+import { embeddedDemoConfigPath } from '../starters/demo-home';
 import { EXIT } from '../lib/startup';
 import { connectClient } from '../lib/temporal-connection';
 import { createDirectorySource } from '../directory';
@@ -26,7 +27,7 @@ Commands:
 <person> is a directory anchor, username or email. <run> is a run workflow id (idsync-joiner-...).
 
 Options:
-  --config <file>   Configuration file (default: $IDSYNC_CONFIG)
+  --config <file>   Configuration file (default: $IDSYNC_CONFIG, else the embedded demo's in .idsync/)
   --json            Machine-readable output
   --help            This text
 
@@ -65,8 +66,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
 }
 
 function loadConfig(options: Parsed['options']): IdsyncConfig {
-  const path = (options.get('config') as string | undefined) ?? process.env.IDSYNC_CONFIG;
-  if (!path) throw new UsageError('no configuration: give --config <file> or set IDSYNC_CONFIG');
+  const path = (options.get('config') as string | undefined) ?? process.env.IDSYNC_CONFIG ?? embeddedDemoConfigPath();
+  if (!path) throw new UsageError('no configuration: give --config <file> or set IDSYNC_CONFIG (or start the embedded demo with npm start)');
   return loadConfigFile(path);
 }
 

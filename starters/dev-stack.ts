@@ -22,10 +22,11 @@ import { startWatching } from './watch';
 import { demoDirectoryLdif } from './demo-directory';
 import { loadOrCreateDemoSecrets } from './demo-secrets';
 import { resyncEveryone } from './demo-resync';
+import { demoHome } from './demo-home';
 import { demoEmulatorPorts, startDemoEmulators, type RunningEmulator } from '../emulators/demo';
 
 const execFileAsync = promisify(execFile);
-const HOME = process.env.IDSYNC_HOME ?? join(PROJECT_ROOT, '.idsync');
+const HOME = demoHome();
 const PORTS = {
   temporal: Number(process.env.IDSYNC_TEMPORAL_PORT ?? 7233),
   ui: Number(process.env.IDSYNC_UI_PORT ?? 8233),
