@@ -19,6 +19,10 @@ function tlsOption(settings: ReturnType<typeof temporalConnectionSettings>): Tls
   };
 }
 
+function unreachable(address: string, err: Error): Error {
+  return new Error(`cannot reach Temporal at ${address} (${err.message}); is the server running (npm start for the embedded one)?`);
+}
+
 /** Client connection (starters, CLI) from config + TEMPORAL_* environment. */
 export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
   const settings = temporalConnectionSettings(config, env);
@@ -27,6 +31,8 @@ export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv
     address: settings.address,
     tls: tls === false ? undefined : tls === true ? {} : tls,
     apiKey: settings.apiKey,
+  }).catch((err: Error) => {
+    throw unreachable(settings.address, err);
   });
   return new Client({ connection, namespace: settings.namespace });
 }
@@ -39,6 +45,8 @@ export async function connectWorker(config: IdsyncConfig, env: NodeJS.ProcessEnv
     address: settings.address,
     tls: tls === false ? undefined : tls === true ? {} : tls,
     apiKey: settings.apiKey,
+  }).catch((err: Error) => {
+    throw unreachable(settings.address, err);
   });
   return { connection, namespace: settings.namespace };
 }
