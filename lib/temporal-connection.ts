@@ -23,30 +23,30 @@ function unreachable(address: string, err: Error): Error {
   return new Error(`cannot reach Temporal at ${address} (${err.message}); is the server running (npm start for the embedded one)?`);
 }
 
-/** Client connection (starters, CLI) from config + TEMPORAL_* environment. */
-export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+/** Address, TLS and API key shared by client and worker connections. */
+function connectionOptions(config: IdsyncConfig, env: NodeJS.ProcessEnv) {
   const settings = temporalConnectionSettings(config, env);
   const tls = tlsOption(settings);
-  const connection = await Connection.connect({
-    address: settings.address,
-    tls: tls === false ? undefined : tls === true ? {} : tls,
-    apiKey: settings.apiKey,
-  }).catch((err: Error) => {
-    throw unreachable(settings.address, err);
+  return {
+    namespace: settings.namespace,
+    options: { address: settings.address, tls: tls === false ? undefined : tls === true ? {} : tls, apiKey: settings.apiKey },
+  };
+}
+
+/** Client connection (starters, CLI) from config + TEMPORAL_* environment. */
+export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const { namespace, options } = connectionOptions(config, env);
+  const connection = await Connection.connect(options).catch((err: Error) => {
+    throw unreachable(options.address, err);
   });
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({ connection, namespace });
 }
 
 /** Worker connection from config + TEMPORAL_* environment. */
 export async function connectWorker(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ connection: NativeConnection; namespace: string }> {
-  const settings = temporalConnectionSettings(config, env);
-  const tls = tlsOption(settings);
-  const connection = await NativeConnection.connect({
-    address: settings.address,
-    tls: tls === false ? undefined : tls === true ? {} : tls,
-    apiKey: settings.apiKey,
-  }).catch((err: Error) => {
-    throw unreachable(settings.address, err);
+  const { namespace, options } = connectionOptions(config, env);
+  const connection = await NativeConnection.connect(options).catch((err: Error) => {
+    throw unreachable(options.address, err);
   });
-  return { connection, namespace: settings.namespace };
+  return { connection, namespace };
 }
