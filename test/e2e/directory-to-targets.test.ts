@@ -1,6 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AccountState } from '../../targets/adapter';
+import { WATCHER_WORKFLOW_ID } from '../../lib/names';
+import { historyToStoredJson } from '../histories/history-files';
 import { startE2E, runsOf, waitFor, describeWorkflows, type E2E } from './support';
 
 // One person's whole life, from LDAP writes to target state, through the watcher, the person workflow
@@ -113,4 +117,11 @@ test('joiner, mover (groups), mover (department), leaver (disabled), rehire, lea
   await completedRuns(anchor, 'leaver', 2);
   assert.equal((await account('highspot', anchor))?.active, false);
   await assertRunCounts(anchor, { joiner: 1, mover: 2, leaver: 2, rehire: 1 });
+
+  // The watcher's history from this real run is what test/replay-watcher.test.ts replays.
+  if (process.env.IDSYNC_RECORD_HISTORIES === '1') {
+    const history = await e2e.client.workflow.getHandle(WATCHER_WORKFLOW_ID).fetchHistory();
+    mkdirSync(join(__dirname, '../histories/watcher'), { recursive: true });
+    writeFileSync(join(__dirname, '../histories/watcher/directory-watcher.json'), historyToStoredJson(history));
+  }
 });
