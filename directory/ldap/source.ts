@@ -19,6 +19,8 @@ const DN_BATCH = 100;
 export class LdapDirectorySource implements DirectorySource {
   private readonly settings: EffectiveLdapSettings;
   private readonly personAttributes: string[];
+  /** A full scan only builds Persons, which never carry the change attribute: one value less to parse per entry. */
+  private readonly scanAttributes: string[];
   private connection: Promise<Client> | null = null;
 
   constructor(
@@ -26,11 +28,10 @@ export class LdapDirectorySource implements DirectorySource {
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.settings = effectiveSettings(config);
-    this.personAttributes = [
-      this.settings.anchorAttribute,
-      this.settings.changeAttribute,
-      ...mappedAttributeNames(this.settings.mapping, this.settings.disabled),
-    ].filter((name, i, all) => all.findIndex((n) => n.toLowerCase() === name.toLowerCase()) === i);
+    const mapped = mappedAttributeNames(this.settings.mapping, this.settings.disabled);
+    const distinct = (names: string[]) => names.filter((name, i, all) => all.findIndex((n) => n.toLowerCase() === name.toLowerCase()) === i);
+    this.personAttributes = distinct([this.settings.anchorAttribute, this.settings.changeAttribute, ...mapped]);
+    this.scanAttributes = distinct([this.settings.anchorAttribute, ...mapped]);
   }
 
   private get groupScope(): GroupScope | null {
@@ -167,7 +168,11 @@ export class LdapDirectorySource implements DirectorySource {
     try {
       const index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
       const managers = this.managerResolver(client);
-      const pages = client.searchPaginated(this.config.people.baseDn, { ...this.searchOptions(this.settings.peopleFilter), paged: { pageSize: this.config.pageSize } });
+      const pages = client.searchPaginated(this.config.people.baseDn, {
+        ...this.searchOptions(this.settings.peopleFilter),
+        attributes: this.scanAttributes,
+        paged: { pageSize: this.config.pageSize },
+      });
       for await (const page of pages) {
         for (const entry of page.searchEntries) {
           const person = await this.buildPerson(entry, index ? (dn) => index.groupsOf(dn) : null, managers);
