@@ -21,6 +21,7 @@ import { startHighspotEmulator, type HighspotEmulatorHandle } from '../../emulat
 import { startScimEmulator, type ScimEmulatorHandle } from '../../emulators/scim';
 import { createLdapFixture, type LdapFixture } from '../directory/support/ldap-fixture';
 import { testEnv } from '../support/env';
+import { pollUntil } from '../support/poll';
 
 export interface E2E {
   ldap: LdapFixture;
@@ -124,19 +125,9 @@ export async function runsOf(client: Client, anchor: string, kind: string): Prom
   return runs;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Waits for a truthy probe, polling through errors (the watcher may not answer queries yet). */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  return pollUntil(what, probe, { timeoutMs, intervalMs: 250, retryErrors: true, accept: Boolean }) as Promise<T>;
 }
 
 /** What ran in the namespace, for a failing test's output: type, id, status, and the failure if any. */

@@ -15,6 +15,7 @@ import type { IdentityEvent, Person } from '../../../lib/person';
 import type { AuditRecordInput, Runtime } from '../../../lib/runtime';
 import { testEnv } from '../../support/env';
 import { recordedEventsQuery } from './recording-workflows';
+import { pollUntil } from '../../support/poll';
 
 /** Lets a test repoint the directory (e.g. at an empty base DN) under a running watcher. */
 export class SwitchableSource implements DirectorySource {
@@ -70,14 +71,8 @@ export async function recordedEvents(client: Client, anchor: string): Promise<Id
   }
 }
 
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  return pollUntil(what, probe, { timeoutMs });
 }
 
 /** Ends every workflow still running on a test's task queue (recording person workflows never finish). */

@@ -191,14 +191,8 @@ export async function waitForOutcome(client: Client, anchor: string, eventId: st
 }
 
 /** Polls until `check` returns a value (not undefined). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return pollUntil(what, check, { timeoutMs });
 }
 
 /** SCIM user of a person in one emulator, with the group names it belongs to. */
@@ -248,6 +242,7 @@ export { uniqueId };
 
 // Worker state chatter drowns test output; warnings and errors still show.
 import { Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
+import { pollUntil } from '../../support/poll';
 try {
   TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
 } catch {
