@@ -147,6 +147,8 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 export interface LocalSlapd {
   url: string;
   port: number;
+  /** ldaps://127.0.0.1:<ldapsPort>, when TLS with an ldaps port was asked for. */
+  ldapsUrl?: string;
   dataDir: string;
   suffix: string;
   bindDn: string;
@@ -154,13 +156,31 @@ export interface LocalSlapd {
   stop(): Promise<void>;
 }
 
-/** Starts (creating on first use) a private slapd under dataDir via scripts/slapd.sh. */
-export async function startSlapd(opts: { dataDir: string; port?: number; suffix?: string; rootPassword: string }): Promise<LocalSlapd> {
+/**
+ * Starts (creating on first use) a private slapd under dataDir via scripts/slapd.sh. With `tls`, the plain
+ * listener also offers StartTLS and `ldapsPort` adds an LDAPS listener; the files must be PEM, readable by
+ * this user (slapd runs as it).
+ */
+export async function startSlapd(opts: {
+  dataDir: string;
+  port?: number;
+  suffix?: string;
+  rootPassword: string;
+  tls?: { certFile: string; keyFile: string; caFile?: string; ldapsPort?: number };
+}): Promise<LocalSlapd> {
   const port = opts.port ?? (await freePort());
   const suffix = opts.suffix ?? 'dc=example,dc=com';
   mkdirSync(opts.dataDir, { recursive: true });
   const script = join(PROJECT_ROOT, 'scripts', 'slapd.sh');
-  const env = { ...process.env, LDAP_SUFFIX: suffix, LDAP_ROOTPW: opts.rootPassword };
+  const env: NodeJS.ProcessEnv = { ...process.env, LDAP_SUFFIX: suffix, LDAP_ROOTPW: opts.rootPassword };
+  // Only the option decides about TLS, never variables that happen to be set in the caller's shell.
+  for (const name of ['LDAP_TLS_CERT', 'LDAP_TLS_KEY', 'LDAP_TLS_CA', 'LDAP_TLS_PORT']) delete env[name];
+  const tls = opts.tls;
+  if (tls) {
+    Object.assign(env, { LDAP_TLS_CERT: tls.certFile, LDAP_TLS_KEY: tls.keyFile });
+    if (tls.caFile) env.LDAP_TLS_CA = tls.caFile;
+    if (tls.ldapsPort !== undefined) env.LDAP_TLS_PORT = String(tls.ldapsPort);
+  }
   try {
     await execFileAsync('bash', [script, 'start', opts.dataDir, String(port)], { env });
   } catch (err) {
@@ -170,6 +190,7 @@ export async function startSlapd(opts: { dataDir: string; port?: number; suffix?
   return {
     url: `ldap://127.0.0.1:${port}`,
     port,
+    ldapsUrl: tls?.ldapsPort !== undefined ? `ldaps://127.0.0.1:${tls.ldapsPort}` : undefined,
     dataDir: opts.dataDir,
     suffix,
     bindDn: `cn=admin,${suffix}`,

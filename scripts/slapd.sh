@@ -3,6 +3,10 @@
 #   scripts/slapd.sh start DATA_DIR PORT    create the database on first use, start slapd, wait until it answers
 #   scripts/slapd.sh stop DATA_DIR          stop the slapd whose pid file is in DATA_DIR
 # Env: LDAP_SUFFIX (dc=example,dc=com), LDAP_ROOTDN (cn=admin,<suffix>), LDAP_ROOTPW (required on first start).
+# Optional TLS at start: LDAP_TLS_CERT + LDAP_TLS_KEY (PEM files readable by the invoking user, whom slapd runs as)
+# enable StartTLS on the plain listener; LDAP_TLS_CA becomes olcTLSCACertificateFile; LDAP_TLS_PORT adds an
+# ldaps://127.0.0.1:PORT/ listener. They are written into cn=config at every start, so a data dir created without
+# TLS gains it; without them the config is left as it is.
 # memberof keeps memberOf readable for humans; idsync itself reads membership from groups' member attribute.
 # ppolicy provides pwdAccountLockedTime, OpenLDAP's usual way to mark an account disabled.
 # The small idsyncPerson auxiliary class carries HR start/end dates (employeeStartDate, employeeEndDate).
@@ -138,6 +142,31 @@ LDIF
   rm -f "$dir/config.ldif"   # it holds the root password hash
 }
 
+# Rewrites the TLS settings in cn=config offline (slapd is not running yet). Debian's slapd uses GnuTLS, which
+# refuses to start when a configured file is unreadable, so the files are checked first for a clear message.
+configure_tls() {
+  local dir="$1" file
+  for file in "$LDAP_TLS_CERT" "$LDAP_TLS_KEY" ${LDAP_TLS_CA:+"$LDAP_TLS_CA"}; do
+    [ -r "$file" ] || die "TLS file $file is missing or not readable"
+  done
+  {
+    printf 'dn: cn=config\nchangetype: modify\n'
+    printf 'replace: olcTLSCertificateFile\nolcTLSCertificateFile: %s\n-\n' "$(realpath "$LDAP_TLS_CERT")"
+    printf 'replace: olcTLSCertificateKeyFile\nolcTLSCertificateKeyFile: %s\n-\n' "$(realpath "$LDAP_TLS_KEY")"
+    # An empty replace removes a CA left over from an earlier start.
+    printf 'replace: olcTLSCACertificateFile\n'
+    [ -z "${LDAP_TLS_CA:-}" ] || printf 'olcTLSCACertificateFile: %s\n' "$(realpath "$LDAP_TLS_CA")"
+    printf -- '-\n'
+  } >"$dir/tls.ldif"
+  slapmodify -n0 -F "$dir/slapd.d" -l "$dir/tls.ldif" >>"$dir/init.log" 2>&1 || { cat "$dir/init.log" >&2; die "slapmodify (TLS settings) failed"; }
+}
+
+# True once the listener answers a rootDSE read. The ldaps probe only proves liveness, so it does not verify the
+# certificate (clients verify it themselves).
+answers() {
+  LDAPTLS_REQCERT=never ldapsearch -x -LLL -o nettimeout=1 -H "$1" -b "" -s base namingContexts >/dev/null 2>&1
+}
+
 start() {
   local dir="$1" port="$2" suffix="${LDAP_SUFFIX:-dc=example,dc=com}"
   local rootdn="${LDAP_ROOTDN:-cn=admin,$suffix}"
@@ -148,13 +177,24 @@ start() {
     [ -n "${LDAP_ROOTPW:-}" ] || die "LDAP_ROOTPW must be set to create a new directory database"
     init_db "$dir" "$suffix" "$rootdn" "$LDAP_ROOTPW"
   fi
+  local urls=("ldap://127.0.0.1:$port/")
+  if [ -n "${LDAP_TLS_CERT:-}" ] || [ -n "${LDAP_TLS_KEY:-}" ]; then
+    [ -n "${LDAP_TLS_CERT:-}" ] && [ -n "${LDAP_TLS_KEY:-}" ] || die "LDAP_TLS_CERT and LDAP_TLS_KEY must be set together"
+    configure_tls "$dir"
+    [ -z "${LDAP_TLS_PORT:-}" ] || urls+=("ldaps://127.0.0.1:$LDAP_TLS_PORT/")
+  elif [ -n "${LDAP_TLS_PORT:-}" ]; then
+    die "LDAP_TLS_PORT needs LDAP_TLS_CERT and LDAP_TLS_KEY"
+  fi
   rm -f "$dir/slapd.pid"
-  slapd -h "ldap://127.0.0.1:$port/" -F "$dir/slapd.d" || die "slapd failed to start (is port $port free?)"
+  slapd -h "${urls[*]}" -F "$dir/slapd.d" || die "slapd failed to start on ${urls[*]} (port in use? TLS files unusable?)"
+  local url pending
   for _ in $(seq 1 200); do
-    if ldapsearch -x -LLL -o nettimeout=1 -H "ldap://127.0.0.1:$port" -b "" -s base namingContexts >/dev/null 2>&1; then exit 0; fi
+    pending=""
+    for url in "${urls[@]}"; do answers "$url" || pending="$url"; done
+    [ -n "$pending" ] || exit 0
     sleep 0.1
   done
-  stop "$dir"; die "slapd did not answer on 127.0.0.1:$port within 20 s"
+  stop "$dir"; die "slapd did not answer on $pending within 20 s"
 }
 
 case "${1:-}" in
