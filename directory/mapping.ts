@@ -14,12 +14,6 @@ export type MappedField = (typeof MAPPED_FIELDS)[number];
 export type ResolvedMapping = Required<Omit<AttributeMapping, MappedField | 'manager'>> &
   Partial<Record<MappedField | 'manager', string>> & { username: string };
 
-export function first(bag: AttributeBag, attribute: string | undefined): string | undefined {
-  if (!attribute) return undefined;
-  const values = bag.get(attribute.toLowerCase());
-  return values && values.length > 0 ? values[0] : undefined;
-}
-
 // AD FILETIME: 100 ns ticks since 1601-01-01; 0 and 2^63-1 both mean "never".
 const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000;
 const FILETIME_NEVER = '9223372036854775807';
@@ -41,55 +35,104 @@ export function toIsoDate(raw: string | undefined): string | undefined {
   return text;
 }
 
-function ruleMatches(rule: DisabledRule, bag: AttributeBag, now: number): boolean {
-  const values = bag.get(rule.attribute.toLowerCase()) ?? [];
+/** A disabled rule with its attribute and values lower-cased once, not once per person. */
+interface CompiledRule {
+  rule: DisabledRule;
+  attribute: string;
+  wanted: Set<string>;
+  bitmask: bigint | null;
+}
+
+function compileRule(rule: DisabledRule): CompiledRule {
+  return {
+    rule,
+    attribute: rule.attribute.toLowerCase(),
+    wanted: new Set((rule.values ?? []).map((v) => v.toLowerCase())),
+    bitmask: rule.bitmask !== undefined ? BigInt(rule.bitmask) : null,
+  };
+}
+
+function ruleMatches(compiled: CompiledRule, bag: AttributeBag, now: number): boolean {
+  const values = bag.get(compiled.attribute) ?? [];
   if (values.length === 0) return false;
+  const { rule } = compiled;
   if (rule.present) return true;
-  if (rule.bitmask !== undefined) {
-    return values.some((v) => /^-?\d+$/.test(v) && (BigInt(v) & BigInt(rule.bitmask!)) !== 0n);
+  if (compiled.bitmask !== null) {
+    const mask = compiled.bitmask;
+    return values.some((v) => /^-?\d+$/.test(v) && (BigInt(v) & mask) !== 0n);
   }
   if (rule.expired) {
     const iso = toIsoDate(values[0]);
     return iso !== undefined && Date.parse(iso) <= now;
   }
-  const wanted = (rule.values ?? []).map((v) => v.toLowerCase());
-  return values.some((v) => wanted.includes(v.toLowerCase()));
+  return values.some((v) => compiled.wanted.has(v.toLowerCase()));
 }
 
 export function isDisabled(rules: DisabledRule[], bag: AttributeBag, now = Date.now()): boolean {
-  return rules.some((rule) => ruleMatches(rule, bag, now));
+  return rules.some((rule) => ruleMatches(compileRule(rule), bag, now));
+}
+
+export interface PersonIds {
+  anchor: string;
+  dn: string;
+  /** Used only when the username attribute is missing; a function so a full scan does not compute it for everyone. */
+  fallbackUsername: string | (() => string);
+}
+
+/**
+ * Turns attribute bags into Persons for one mapping. Everything that depends only on the mapping
+ * (lower-cased names, rule values) is worked out once: a full scan maps every person in the directory.
+ */
+export class PersonMapper {
+  private readonly username: string;
+  private readonly fields: { field: Exclude<MappedField, 'username'>; attribute: string; isDate: boolean }[] = [];
+  private readonly manager: string | undefined;
+  private readonly extra: { name: string; attribute: string }[];
+  private readonly rules: CompiledRule[];
+
+  constructor(mapping: ResolvedMapping, disabledRules: DisabledRule[]) {
+    this.username = mapping.username.toLowerCase();
+    for (const field of MAPPED_FIELDS) {
+      const attribute = mapping[field];
+      if (field === 'username' || !attribute) continue;
+      this.fields.push({ field, attribute: attribute.toLowerCase(), isDate: field === 'startDate' || field === 'endDate' });
+    }
+    this.manager = mapping.manager?.toLowerCase();
+    this.extra = mapping.extra.map((name) => ({ name, attribute: name.toLowerCase() }));
+    this.rules = disabledRules.map(compileRule);
+  }
+
+  map(bag: AttributeBag, ids: PersonIds): Person {
+    const now = this.rules.length > 0 ? Date.now() : 0;
+    const username = bag.get(this.username)?.[0];
+    const person: Person = {
+      anchor: ids.anchor,
+      dn: ids.dn,
+      username: username ?? (typeof ids.fallbackUsername === 'function' ? ids.fallbackUsername() : ids.fallbackUsername),
+      enabled: !this.rules.some((rule) => ruleMatches(rule, bag, now)),
+      groups: [],
+      extra: {},
+    };
+    for (const { field, attribute, isDate } of this.fields) {
+      const value = bag.get(attribute)?.[0];
+      if (value === undefined || value === '') continue;
+      const mapped = isDate ? toIsoDate(value) : value;
+      if (mapped !== undefined) person[field] = mapped;
+    }
+    const managerDn = this.manager ? bag.get(this.manager)?.[0] : undefined;
+    if (managerDn) person.managerDn = managerDn;
+    for (const { name, attribute } of this.extra) {
+      const values = bag.get(attribute);
+      if (!values || values.length === 0) continue;
+      person.extra[name] = values.length === 1 ? values[0]! : [...values];
+    }
+    return person;
+  }
 }
 
 /** Person fields that come straight from attributes (no groups, no manager anchor yet). */
-export function personFromBag(
-  bag: AttributeBag,
-  ids: { anchor: string; dn: string; fallbackUsername: string },
-  mapping: ResolvedMapping,
-  disabledRules: DisabledRule[],
-): Person {
-  const person: Person = {
-    anchor: ids.anchor,
-    dn: ids.dn,
-    username: first(bag, mapping.username) ?? ids.fallbackUsername,
-    enabled: !isDisabled(disabledRules, bag),
-    groups: [],
-    extra: {},
-  };
-  for (const field of MAPPED_FIELDS) {
-    if (field === 'username') continue;
-    const value = first(bag, mapping[field]);
-    if (value === undefined || value === '') continue;
-    person[field] = field === 'startDate' || field === 'endDate' ? toIsoDate(value) : value;
-    if (person[field] === undefined) delete person[field];
-  }
-  const managerDn = first(bag, mapping.manager);
-  if (managerDn) person.managerDn = managerDn;
-  for (const attribute of mapping.extra) {
-    const values = bag.get(attribute.toLowerCase());
-    if (!values || values.length === 0) continue;
-    person.extra[attribute] = values.length === 1 ? values[0]! : [...values];
-  }
-  return person;
+export function personFromBag(bag: AttributeBag, ids: PersonIds, mapping: ResolvedMapping, disabledRules: DisabledRule[]): Person {
+  return new PersonMapper(mapping, disabledRules).map(bag, ids);
 }
 
 /** Attribute names a mapping needs from the directory (deduplicated, original spelling). */
