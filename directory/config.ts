@@ -90,6 +90,12 @@ export const ldapDirectorySchema = z.object({
   changeLookback: durationMs.default(5000),
   pageSize: z.number().int().min(1).max(10_000).default(500),
   timeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * How full scans (listing everyone, presence checks) read entries. 'stream' (default) uses idsync's
+   * streaming decoder on a connection of its own, about twice as fast as ldapts at 100,000 people;
+   * 'ldapts' reads them through ldapts like every other search.
+   */
+  scanReader: z.enum(['stream', 'ldapts']).default('stream'),
 });
 export type LdapDirectoryConfig = z.infer<typeof ldapDirectorySchema>;
 

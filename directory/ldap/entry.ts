@@ -45,8 +45,12 @@ export function entryToBag(entry: Entry, binaryAttributes: string[] = []): Attri
 }
 
 function decodeBuffer(value: Buffer, name: string, binary: Set<string> | null): string {
-  if (!binary?.has(name)) return value.toString('utf8');
-  return name === 'objectguid' ? guidToString(value) : value.toString('base64');
+  return binary?.has(name) ? decodeBinaryValue(value, name) : value.toString('utf8');
+}
+
+/** Text for a value of an attribute read as binary: objectGUID as GUID text, anything else base64. */
+export function decodeBinaryValue(value: Buffer, lowerCasedName: string): string {
+  return lowerCasedName === 'objectguid' ? guidToString(value) : value.toString('base64');
 }
 
 /**

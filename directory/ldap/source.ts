@@ -4,12 +4,13 @@ import type { Person } from '../../lib/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';
-import { mappedAttributeNames, personFromBag } from '../mapping';
+import { mappedAttributeNames, PersonMapper, type AttributeBag } from '../mapping';
 import { openLdapClient } from './connection';
 import { compareChangeValues, cursorAt, cursorValueAt, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
-import { entryToBag, guidToBytes, guidToString, isUnder, normalizeDn, rdnValue } from './entry';
+import { entryToBag, guidToBytes, isUnder, normalizeDn, rdnValue } from './entry';
 import { GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
+import { ScanConnection, type ScanRequest } from './scan/scan-connection';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
 const BULK_DELTA = 200;
@@ -21,6 +22,8 @@ export class LdapDirectorySource implements DirectorySource {
   private readonly personAttributes: string[];
   /** A full scan only builds Persons, which never carry the change attribute: one value less to parse per entry. */
   private readonly scanAttributes: string[];
+  private readonly mapper: PersonMapper;
+  private readonly binaryAttributes: string[];
   private connection: Promise<Client> | null = null;
 
   constructor(
@@ -32,6 +35,8 @@ export class LdapDirectorySource implements DirectorySource {
     const distinct = (names: string[]) => names.filter((name, i, all) => all.findIndex((n) => n.toLowerCase() === name.toLowerCase()) === i);
     this.personAttributes = distinct([this.settings.anchorAttribute, this.settings.changeAttribute, ...mapped]);
     this.scanAttributes = distinct([this.settings.anchorAttribute, ...mapped]);
+    this.mapper = new PersonMapper(this.settings.mapping, this.settings.disabled);
+    this.binaryAttributes = this.settings.binaryAnchor ? [this.settings.anchorAttribute] : [];
   }
 
   private get groupScope(): GroupScope | null {
@@ -54,25 +59,30 @@ export class LdapDirectorySource implements DirectorySource {
   }
 
   /** LDAP result codes keep the connection; anything else (socket, parser) drops it so the next call reconnects. */
-  private async classify(err: unknown, client: Client): Promise<Error> {
+  private async classify(err: unknown, client: Client | null): Promise<Error> {
     if (err instanceof ApplicationFailure) return err;
     const message = (err as Error).message;
     if (err instanceof InsufficientAccessError) {
       return nonRetryable('PermissionDenied', `the directory refused a read as ${this.config.bindDn ?? 'anonymous'}: ${message}`, { target: 'directory', field: 'directory.bindDn' });
     }
-    if (!(err instanceof ResultCodeError)) {
+    if (!(err instanceof ResultCodeError) && client) {
       if (this.connection) this.connection = null;
       await client.unbind().catch(() => undefined);
     }
     return retryable('DirectoryUnavailable', `directory ${this.config.url} failed: ${message}`, { target: 'directory' });
   }
 
+  /** Both readers (ldapts entries and the scan's bags) derive anchors here, so a person's anchor never depends on the path. */
+  private anchorIn(bag: AttributeBag): string | undefined {
+    return bag.get(this.settings.anchorAttribute.toLowerCase())?.[0] || undefined;
+  }
+
+  private bagOf(entry: Entry): AttributeBag {
+    return entryToBag(entry, this.binaryAttributes);
+  }
+
   private anchorOf(entry: Entry): string | undefined {
-    const name = this.settings.anchorAttribute.toLowerCase();
-    const raw = entry[this.settings.anchorAttribute] ?? Object.entries(entry).find(([key]) => key.toLowerCase() === name)?.[1];
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined) return undefined;
-    return (Buffer.isBuffer(value) ? guidToString(value) : String(value)) || undefined;
+    return this.anchorIn(this.bagOf(entry));
   }
 
   private anchorFilter(anchor: string): Filter {
@@ -86,19 +96,18 @@ export class LdapDirectorySource implements DirectorySource {
       scope: this.config.people.scope,
       filter,
       attributes: this.personAttributes,
-      explicitBufferAttributes: this.settings.binaryAnchor ? [this.settings.anchorAttribute] : [],
+      explicitBufferAttributes: this.binaryAttributes,
     };
   }
 
   /** Awaits only when something is not already in memory: a full scan mostly stays synchronous. */
-  private async buildPerson(entry: Entry, groupsOf: GroupsOf | null, managers: ManagerResolver): Promise<Person | null> {
-    const anchor = this.anchorOf(entry);
+  private async buildPerson(dn: string, bag: AttributeBag, groupsOf: GroupsOf | null, managers: ManagerResolver): Promise<Person | null> {
+    const anchor = this.anchorIn(bag);
     if (!anchor) return null;
-    const bag = entryToBag(entry, this.settings.binaryAnchor ? [this.settings.anchorAttribute] : []);
-    const person = personFromBag(bag, { anchor, dn: entry.dn, fallbackUsername: rdnValue(entry.dn) }, this.settings.mapping, this.settings.disabled);
-    managers.remember(entry.dn, anchor);
+    const person = this.mapper.map(bag, { anchor, dn, fallbackUsername: () => rdnValue(dn) });
+    managers.remember(dn, anchor);
     if (groupsOf) {
-      const groups = groupsOf(entry.dn);
+      const groups = groupsOf(dn);
       person.groups = Array.isArray(groups) ? groups : await groups;
     }
     if (person.managerDn) {
@@ -128,7 +137,7 @@ export class LdapDirectorySource implements DirectorySource {
       const res = await this.ignoreMissingBase(() => client.search(this.config.people.baseDn, this.searchOptions(filter)));
       const people: Person[] = [];
       for (const entry of res?.searchEntries ?? []) {
-        const person = await this.buildPerson(entry, lookup ? (dn) => lookup.groupsOf(dn) : null, managers);
+        const person = await this.buildPerson(entry.dn, this.bagOf(entry), lookup ? (dn) => lookup.groupsOf(dn) : null, managers);
         if (person) people.push(person);
       }
       return people;
@@ -165,39 +174,69 @@ export class LdapDirectorySource implements DirectorySource {
   async *listPeople(): AsyncIterable<Person> {
     const client = await this.withClient(async (c) => c);
     const scope = this.groupScope;
+    let index: GroupIndex | null;
     try {
-      const index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
-      const managers = this.managerResolver(client);
-      const pages = client.searchPaginated(this.config.people.baseDn, {
-        ...this.searchOptions(this.settings.peopleFilter),
-        attributes: this.scanAttributes,
-        paged: { pageSize: this.config.pageSize },
-      });
-      for await (const page of pages) {
-        for (const entry of page.searchEntries) {
-          const person = await this.buildPerson(entry, index ? (dn) => index.groupsOf(dn) : null, managers);
-          if (person) yield person;
-        }
-      }
+      index = scope ? await this.ignoreMissingBase(() => GroupIndex.load(client, this.settings, scope, this.config.pageSize)) : null;
     } catch (err) {
-      if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, client);
+      throw await this.classify(err, client);
+    }
+    const groupsOf = index ? (dn: string) => index.groupsOf(dn) : null;
+    const managers = this.managerResolver(client);
+    for await (const page of this.scanPeople(this.scanAttributes)) {
+      for (const { dn, attributes } of page) {
+        const person = await this.buildPerson(dn, attributes, groupsOf, managers);
+        if (person) yield person;
+      }
     }
   }
 
   async *listAnchors(): AsyncIterable<string> {
+    for await (const page of this.scanPeople([this.settings.anchorAttribute])) {
+      for (const { attributes } of page) {
+        const anchor = this.anchorIn(attributes);
+        if (anchor) yield anchor;
+      }
+    }
+  }
+
+  /**
+   * Every person entry, a page at a time, as attribute bags. The default reader streams the
+   * pages through its own connection (scan/); `scanReader: ldapts` reads them like any other search.
+   */
+  private async *scanPeople(attributes: string[]): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
+    const request: ScanRequest = {
+      baseDn: this.config.people.baseDn,
+      scope: this.config.people.scope,
+      filter: this.settings.peopleFilter,
+      attributes,
+      binaryAttributes: this.binaryAttributes,
+      pageSize: this.config.pageSize,
+    };
+    if (this.config.scanReader === 'ldapts') {
+      yield* this.scanWithLdapts(request);
+      return;
+    }
+    const connection = await ScanConnection.open(this.config, this.env);
+    try {
+      yield* connection.pages(request);
+    } catch (err) {
+      if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, null);
+    } finally {
+      await connection.close();
+    }
+  }
+
+  private async *scanWithLdapts(request: ScanRequest): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
     const client = await this.withClient(async (c) => c);
-    const pages = client.searchPaginated(this.config.people.baseDn, {
-      ...this.searchOptions(this.settings.peopleFilter),
-      attributes: [this.settings.anchorAttribute],
-      paged: { pageSize: Math.max(this.config.pageSize, 1000) },
+    const pages = client.searchPaginated(request.baseDn, {
+      scope: request.scope,
+      filter: request.filter,
+      attributes: request.attributes,
+      explicitBufferAttributes: request.binaryAttributes,
+      paged: { pageSize: request.pageSize },
     });
     try {
-      for await (const page of pages) {
-        for (const entry of page.searchEntries) {
-          const anchor = this.anchorOf(entry);
-          if (anchor) yield anchor;
-        }
-      }
+      for await (const page of pages) yield page.searchEntries.map((entry) => ({ dn: entry.dn, attributes: this.bagOf(entry) }));
     } catch (err) {
       if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, client);
     }
@@ -246,7 +285,7 @@ export class LdapDirectorySource implements DirectorySource {
   private async readByDn(client: Client, base: string, scope: 'one' | 'sub', dns: string[], filter: string, attributes: string[]): Promise<Entry[]> {
     const found: Entry[] = [];
     const wanted = new Set(dns.map(normalizeDn));
-    const options = { scope, attributes, explicitBufferAttributes: this.settings.binaryAnchor ? [this.settings.anchorAttribute] : [], paged: { pageSize: this.config.pageSize } };
+    const options = { scope, attributes, explicitBufferAttributes: this.binaryAttributes, paged: { pageSize: this.config.pageSize } };
     for (let i = 0; i < dns.length; i += DN_BATCH) {
       const clauses = dns.slice(i, i + DN_BATCH).map((dn) => new EqualityFilter({ attribute: this.settings.dnAttribute, value: dn }));
       const res = await this.ignoreMissingBase(() => pagedSearch(client, base, { ...options, filter: `(&${filter}${new OrFilter({ filters: clauses }).toString()})` }));
@@ -341,7 +380,7 @@ export class LdapDirectorySource implements DirectorySource {
       const changed: Person[] = [];
       const groupsOf = await this.groupResolverFor(client, entries.size);
       for (const entry of entries.values()) {
-        const person = await this.buildPerson(entry, groupsOf, managers);
+        const person = await this.buildPerson(entry.dn, this.bagOf(entry), groupsOf, managers);
         if (person) changed.push(person);
       }
       const next = maxChangeValue(attribute, changeValues, cursor.value);

@@ -1,0 +1,256 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import {
+  BindRequest,
+  ExtendedRequest,
+  FilterParser,
+  InvalidCredentialsError,
+  MessageParser,
+  PagedResultsControl,
+  SearchRequest,
+  StatusCodeParser,
+  UnbindRequest,
+  type Message,
+  type MessageResponse,
+} from 'ldapts';
+import { nonRetryable, retryable } from '../../../lib/errors';
+import type { LdapDirectoryConfig } from '../../config';
+import { bindPassword, parseLdapUrl, tlsConnectOptions } from '../connection';
+import { AttributeNameCache, LdapMessageSplitter, SEARCH_RESULT_ENTRY_TAG, decodeSearchEntry, type DecodedEntry, type MessageFrame } from './ber-entries';
+
+const START_TLS_OID = '1.3.6.1.4.1.1466.20037';
+
+export interface ScanRequest {
+  baseDn: string;
+  scope: 'one' | 'sub';
+  /** Trusted filter text (configuration, or built with ldapts' filter classes). */
+  filter: string;
+  attributes: string[];
+  /** Attributes whose values are bytes (AD objectGUID), decoded as entryToBag would. */
+  binaryAttributes: string[];
+  pageSize: number;
+}
+
+interface SearchPage {
+  entries: DecodedEntry[];
+  /** Empty when the server has no more pages. */
+  cookie: Buffer;
+}
+
+interface PendingOperation {
+  resolve(response: MessageResponse): void;
+  reject(error: Error): void;
+  /** Set for searches: where this operation's entries are collected. */
+  entries?: DecodedEntry[];
+}
+
+/**
+ * A connection used only for full scans: binds like the ldapts client (same TLS settings, same
+ * credentials) and runs paged searches whose entries are decoded by ber-entries.ts. Requests are
+ * encoded and non-entry responses decoded by ldapts, so result codes surface as the same ldapts
+ * error classes the rest of the source already classifies.
+ */
+export class ScanConnection {
+  private readonly splitter = new LdapMessageSplitter((frame) => this.onFrame(frame));
+  private readonly responses = new MessageParser();
+  private readonly names = new AttributeNameCache();
+  private readonly pending = new Map<number, PendingOperation>();
+  private binary: ReadonlySet<string> | null = null;
+  private lastMessageId = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private failure: Error | null = null;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+
+  private constructor(
+    private socket: Socket,
+    private readonly config: LdapDirectoryConfig,
+  ) {
+    this.responses.on('message', (message) => this.settle(message));
+    this.responses.on('error', (err) => this.fail(err));
+    this.watch(socket);
+  }
+
+  /** Connects (LDAPS or StartTLS when configured) and binds; errors never carry the password. */
+  static async open(config: LdapDirectoryConfig, env: NodeJS.ProcessEnv): Promise<ScanConnection> {
+    const password = bindPassword(config, env);
+    const target = parseLdapUrl(config.url);
+    let connection: ScanConnection | null = null;
+    try {
+      connection = new ScanConnection(await connectSocket(config, target), config);
+      if (config.tls.startTls && !target.secure) await connection.startTls(target.host);
+      if (config.bindDn) await connection.bind(config.bindDn, password ?? '');
+      return connection;
+    } catch (err) {
+      connection?.destroy();
+      if (err instanceof InvalidCredentialsError) {
+        throw nonRetryable('PermissionDenied', `directory bind as ${config.bindDn} was refused (invalid credentials)`, { target: 'directory', field: 'directory.bindDn' });
+      }
+      throw retryable('DirectoryUnavailable', `cannot reach or bind to the directory at ${config.url}: ${(err as Error).message}`, { target: 'directory' });
+    }
+  }
+
+  /**
+   * Pages of entries, in server order. The next page is requested as soon as the previous one is
+   * complete, so the server works while the caller maps; at most two pages are held in memory.
+   */
+  async *pages(request: ScanRequest): AsyncGenerator<DecodedEntry[]> {
+    this.binary = request.binaryAttributes.length > 0 ? new Set(request.binaryAttributes.map((a) => a.toLowerCase())) : null;
+    const filter = FilterParser.parseString(request.filter);
+    const ask = (cookie: Buffer) => {
+      const page = this.searchPage(request, filter, cookie);
+      page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      return page;
+    };
+    let next: Promise<SearchPage> | null = ask(Buffer.alloc(0));
+    while (next) {
+      const page: SearchPage = await next;
+      next = page.cookie.length > 0 ? ask(page.cookie) : null;
+      yield page.entries;
+    }
+  }
+
+  private async searchPage(request: ScanRequest, filter: ReturnType<typeof FilterParser.parseString>, cookie: Buffer): Promise<SearchPage> {
+    const entries: DecodedEntry[] = [];
+    const messageId = this.nextMessageId();
+    const message = new SearchRequest({
+      messageId,
+      baseDN: request.baseDn,
+      scope: request.scope,
+      filter,
+      attributes: request.attributes,
+      timeLimit: Math.ceil(this.config.timeoutMs / 1000),
+      controls: [new PagedResultsControl({ value: { size: request.pageSize, cookie } })],
+    });
+    const response = await this.send(message, entries);
+    if (response.status !== 0) throw StatusCodeParser.parse(response);
+    const paging = response.controls?.find((control): control is PagedResultsControl => control instanceof PagedResultsControl);
+    return { entries, cookie: paging?.value?.cookie ?? Buffer.alloc(0) };
+  }
+
+  /** Unbinds politely when idle; a scan abandoned mid-page just drops the socket. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    if (this.pending.size === 0 && !this.socket.destroyed) {
+      await new Promise<void>((resolve) => this.socket.write(new UnbindRequest({ messageId: this.nextMessageId() }).write(), () => resolve()));
+    }
+    this.destroy();
+  }
+
+  private destroy(): void {
+    this.fail(new Error('the scan connection was closed'));
+  }
+
+  private async startTls(host: string): Promise<void> {
+    const response = await this.send(new ExtendedRequest({ messageId: this.nextMessageId(), oid: START_TLS_OID }));
+    if (response.status !== 0) throw StatusCodeParser.parse(response);
+    const plain = this.socket;
+    plain.removeListener('data', this.onData);
+    const secure = connectTls({ ...tlsConnectOptions(this.config, host), socket: plain });
+    this.socket = secure;
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.watch(secure);
+  }
+
+  private async bind(dn: string, password: string): Promise<void> {
+    const response = await this.send(new BindRequest({ messageId: this.nextMessageId(), dn, password }));
+    if (response.status !== 0) throw StatusCodeParser.parse(response);
+  }
+
+  private send(message: Message, entries?: DecodedEntry[]): Promise<MessageResponse> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.messageId, { resolve, reject, entries });
+      this.armIdleTimer();
+      this.socket.write(message.write());
+    });
+  }
+
+  private nextMessageId(): number {
+    this.lastMessageId = this.lastMessageId >= 0x7fffffff ? 1 : this.lastMessageId + 1;
+    return this.lastMessageId;
+  }
+
+  private watch(socket: Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error(`the directory at ${this.config.url} closed the connection`)));
+  }
+
+  private receive(chunk: Buffer): void {
+    this.armIdleTimer();
+    try {
+      this.splitter.push(chunk);
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private onFrame(frame: MessageFrame): void {
+    const operation = this.pending.get(frame.messageId);
+    if (frame.operationTag === SEARCH_RESULT_ENTRY_TAG && operation?.entries) {
+      operation.entries.push(decodeSearchEntry(frame, this.binary, this.names));
+      return;
+    }
+    if (frame.operationTag === SEARCH_RESULT_ENTRY_TAG) return; // an entry of an abandoned search
+    this.responses.read(frame.buffer.subarray(frame.start, frame.end), new Map());
+  }
+
+  private settle(response: MessageResponse): void {
+    if (response.messageId === 0) {
+      // Unsolicited notification (RFC 4511 4.4), e.g. the server is going away.
+      this.fail(new Error(`the directory at ${this.config.url} ended the session: ${response.errorMessage || `result code ${response.status}`}`));
+      return;
+    }
+    const operation = this.pending.get(response.messageId);
+    if (!operation) return;
+    this.pending.delete(response.messageId);
+    if (this.pending.size === 0) this.clearIdleTimer();
+    operation.resolve(response);
+  }
+
+  /** Fails every pending operation and closes the socket; the first failure is the one reported. */
+  private fail(error: Error): void {
+    if (!this.failure) this.failure = error;
+    this.clearIdleTimer();
+    const operations = [...this.pending.values()];
+    this.pending.clear();
+    for (const operation of operations) operation.reject(this.failure);
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /** The server must keep talking while something is pending; silence for timeoutMs ends the scan. */
+  private armIdleTimer(): void {
+    this.clearIdleTimer();
+    if (this.pending.size === 0) return;
+    this.idleTimer = setTimeout(() => this.fail(new Error(`the directory at ${this.config.url} sent nothing for ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}
+
+async function connectSocket(config: LdapDirectoryConfig, target: { host: string; port: number; secure: boolean }): Promise<Socket> {
+  const socket = target.secure ? connectTls({ ...tlsConnectOptions(config, target.host), host: target.host, port: target.port }) : connectTcp({ host: target.host, port: target.port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('Connection timeout'));
+    }, Math.min(config.timeoutMs, 10_000));
+    socket.once(target.secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+  return socket;
+}
