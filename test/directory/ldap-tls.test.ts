@@ -1,7 +1,8 @@
 /**
  * LDAPS and StartTLS against a real TLS-enabled slapd of this file's own (the run's shared slapd has no TLS).
- * Every case reads through both paths a source has: listPeople (the full scan) and findPerson (a lookup),
- * each from a fresh source so each opens, and verifies, its own connection.
+ * Every case reads through each connection a source opens: listAnchors (the streaming scan reader's
+ * own connection alone), listPeople (ldapts for groups and managers, plus the scan reader) and
+ * findPerson (ldapts), each from a fresh source so each opens, and verifies, its own connections.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,7 +80,14 @@ async function listUsernames(source: DirectorySource): Promise<string[]> {
   return names.sort();
 }
 
+async function countAnchors(source: DirectorySource): Promise<number> {
+  let count = 0;
+  for await (const anchor of source.listAnchors!()) if (anchor) count++;
+  return count;
+}
+
 async function assertReads(cfg: LdapDirectoryConfig): Promise<void> {
+  assert.equal(await countAnchors(open(cfg)), PEOPLE.length);
   assert.deepEqual(await listUsernames(open(cfg)), PEOPLE);
   const ada = await open(cfg).findPerson({ username: 'ada' });
   assert.equal(ada?.email, 'ada@example.com');
@@ -88,6 +96,7 @@ async function assertReads(cfg: LdapDirectoryConfig): Promise<void> {
 /** Both read paths fail as DirectoryUnavailable, naming the URL and the reason, never the password. */
 async function assertRefused(cfg: LdapDirectoryConfig, reason: RegExp): Promise<void> {
   const reads: Array<[string, (s: DirectorySource) => Promise<unknown>]> = [
+    ['listAnchors', countAnchors],
     ['listPeople', listUsernames],
     ['findPerson', (s) => s.findPerson({ username: 'ada' })],
   ];
