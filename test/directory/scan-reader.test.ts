@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attribute, Change } from 'ldapts';
+import { Attribute, Change, Control } from 'ldapts';
 import { createDirectorySource } from '../../directory';
 import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
@@ -18,6 +18,8 @@ let fx: LdapFixture;
 const sources: DirectorySource[] = [];
 const proxies: FaultyProxy[] = [];
 const PEOPLE = 60;
+/** ManageDsaIT: treat the referral object as an entry (to create and delete it), not as a pointer. */
+const manageDsaIt = new Control('2.16.840.1.113730.3.4.2');
 
 function open(overrides: Partial<LdapDirectoryConfig> = {}): DirectorySource {
   const source = createDirectorySource(fx.config({ attributes: { extra: ['telephoneNumber', 'jpegPhoto', 'description'] }, ...overrides }), process.env);
@@ -35,6 +37,9 @@ const byAnchor = (people: Person[]) => [...people].sort((a, b) => a.anchor.local
 
 before(async () => {
   fx = await createLdapFixture('scanreader');
+  // A referral object inside the people subtree, created first so slapd answers it (a SearchResultReference)
+  // before the people, in the first page: a reader that took it for the end of the page would stop there.
+  await fx.client.add(`ou=elsewhere,${fx.peopleDn}`, { objectClass: ['referral', 'extensibleObject'], ou: 'elsewhere', ref: 'ldap://ldap.elsewhere.example/ou=people,dc=elsewhere' }, manageDsaIt);
   const boss = await fx.addPerson('boss', { departmentNumber: 'Exec', description: 'Geschäftsführerin 👩‍💼' });
   const members: string[] = [];
   for (let i = 0; i < PEOPLE; i++) {
@@ -57,10 +62,11 @@ before(async () => {
 after(async () => {
   await Promise.all(sources.map((s) => s.close()));
   await Promise.all(proxies.map((p) => p.close()));
+  await fx.client.del(`ou=elsewhere,${fx.peopleDn}`, manageDsaIt).catch(() => undefined);
   await fx.close();
 });
 
-test('the streaming reader lists exactly the people and anchors the ldapts reader lists, over many small pages', async () => {
+test('the streaming reader lists exactly the people and anchors the ldapts reader lists, over many small pages and past a referral', async () => {
   const streamed = byAnchor(await collect(open({ pageSize: 4 }).listPeople()));
   const viaLdapts = byAnchor(await collect(open({ pageSize: 4, scanReader: 'ldapts' }).listPeople()));
   assert.equal(streamed.length, PEOPLE + 1);

@@ -7,6 +7,7 @@ import {
   InvalidCredentialsError,
   MessageParser,
   PagedResultsControl,
+  SearchReference,
   SearchRequest,
   StatusCodeParser,
   UnbindRequest,
@@ -205,7 +206,8 @@ export class ScanConnection {
       return;
     }
     const operation = this.pending.get(response.messageId);
-    if (!operation) return;
+    // Continuation references (AD answers subtree searches with them) are not followed, as on the ldapts path.
+    if (!operation || response instanceof SearchReference) return;
     this.pending.delete(response.messageId);
     if (this.pending.size === 0) this.clearIdleTimer();
     operation.resolve(response);
