@@ -89,9 +89,8 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
     }
   };
 
-  let pollIntervalMs = 2000;
-  let pollsPerRun = 200;
-  for (let polls = 0; polls < pollsPerRun; polls++) {
+  /** Until none is left, including decisions that arrive while earlier ones are being applied. */
+  const applyDecisions = async () => {
     while (decisions.length > 0) {
       const decision = decisions.shift()!;
       const batchId = decision.batchId ?? status.pendingBatch?.batchId;
@@ -100,6 +99,12 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
       status.decisions.push({ batchId, approved: decision.approve, operator: decision.operator, at: outcome.lastPollAt });
       record(outcome);
     }
+  };
+
+  let pollIntervalMs = 2000;
+  let pollsPerRun = 200;
+  for (let polls = 0; polls < pollsPerRun; polls++) {
+    await applyDecisions();
     const outcome = await activities.pollDirectoryWatcher({ generation });
     record(outcome);
     pollIntervalMs = outcome.pollIntervalMs;
@@ -107,13 +112,10 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
     await condition(() => decisions.length > 0, pollIntervalMs);
     if (workflowInfo().continueAsNewSuggested) break;
   }
-  if (decisions.length > 0) {
-    // Decisions that arrived at the very end are applied before handing over to the next run.
-    for (const decision of decisions.splice(0)) {
-      const batchId = decision.batchId ?? status.pendingBatch?.batchId;
-      if (batchId) record(await activities.decideDirectoryWatcherBatch({ ...decision, batchId, generation }));
-    }
-  }
+  // Decisions that arrived at the very end are applied here, not handed to the next run, which
+  // starts with an empty list. One that arrives in the same moment as the hand-over makes the server
+  // refuse the continue-as-new and replay this code with it, so it lands in this loop too.
+  await applyDecisions();
   await continueAsNew<typeof directoryWatcherWorkflow>({
     generation,
     activityTaskQueue: input.activityTaskQueue,
