@@ -57,8 +57,8 @@ export interface WatcherHarness {
   close(): Promise<void>;
 }
 
-export async function connectClient(): Promise<{ connection: Connection; client: Client }> {
-  const connection = await Connection.connect({ address: testEnv.temporalAddress() });
+export async function connectClient(address = testEnv.temporalAddress()): Promise<{ connection: Connection; client: Client }> {
+  const connection = await Connection.connect({ address });
   return { connection, client: new Client({ connection }) };
 }
 
@@ -83,15 +83,15 @@ export async function terminateQueue(client: Client, taskQueue: string): Promise
 }
 
 /** Starts an in-process worker (watcher workflow + activities + recording person workflow). */
-export async function startHarness(opts: { taskQueue: string; directory: LdapDirectoryConfig; watcher: WatcherConfig; worker?: boolean }): Promise<WatcherHarness> {
-  const { connection, client } = await connectClient();
+export async function startHarness(opts: { taskQueue: string; directory: LdapDirectoryConfig; watcher: WatcherConfig; worker?: boolean; temporalAddress?: string }): Promise<WatcherHarness> {
+  const { connection, client } = await connectClient(opts.temporalAddress);
   const source = new SwitchableSource(createDirectorySource(opts.directory, process.env));
   const { runtime, audit } = buildRuntime(opts.directory, { ...opts.watcher, orchestrationTaskQueue: opts.taskQueue }, source);
   let worker: Worker | null = null;
   let running: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
   if (opts.worker !== false) {
-    nativeConnection = await NativeConnection.connect({ address: testEnv.temporalAddress() });
+    nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress ?? testEnv.temporalAddress() });
     worker = await Worker.create({
       connection: nativeConnection,
       taskQueue: opts.taskQueue,
