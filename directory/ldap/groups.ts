@@ -1,4 +1,4 @@
-import { EqualityFilter, type Client, type Entry } from 'ldapts';
+import { EqualityFilter, NoSuchObjectError, type Client, type Entry } from 'ldapts';
 import { entryToBag, normalizeDn, rdnValue } from './entry';
 import type { EffectiveLdapSettings } from './presets';
 
@@ -54,6 +54,39 @@ export async function resolveGroupNames(memberDn: string, depth: number, parents
   return [...names].sort();
 }
 
+const RANGE_OPTION = /;range=(\d+)-(\d+|\*)$/;
+
+/**
+ * Every value of a multi-valued attribute (a group's members) of an entry already read.
+ * Active Directory returns at most MaxValRange values (1,500 by default) per read, under a ranged
+ * name such as `member;range=0-1499`; the rest are read range by range until one ends in `*`.
+ * Without this, a large group would read as empty and every member would seem to leave it.
+ */
+export async function allValues(client: Client, entry: Entry, attribute: string): Promise<string[]> {
+  const name = attribute.toLowerCase();
+  let bag = entryToBag(entry);
+  const values = [...(bag.get(name) ?? [])];
+  for (let expectedStart = 0; ; ) {
+    const ranged = [...bag.keys()].find((key) => key.startsWith(`${name};range=`) && RANGE_OPTION.test(key));
+    if (!ranged && expectedStart === 0) return values;
+    // Half a member list would read as people leaving the group: fail the read (it is retried) instead.
+    if (!ranged) throw new Error(`${entry.dn}: the directory stopped answering ${attribute} ranges at value ${expectedStart}`);
+    const [, start, end] = RANGE_OPTION.exec(ranged)!;
+    // A server that answers a range other than the one asked for would otherwise loop or skip members.
+    if (Number(start) !== expectedStart) throw new Error(`${entry.dn}: asked for ${attribute} from value ${expectedStart}, the directory answered ${ranged}`);
+    values.push(...bag.get(ranged)!);
+    if (end === '*') return values;
+    expectedStart = Number(end) + 1;
+    const vanished = () => new Error(`${entry.dn} vanished while its ${attribute} values were being read`);
+    // Not a NoSuchObjectError: callers read that as "the group base is missing", i.e. no groups at all.
+    const res = await client
+      .search(entry.dn, { scope: 'base', filter: '(objectClass=*)', attributes: [`${attribute};range=${expectedStart}-*`] })
+      .catch((err: unknown) => Promise.reject(err instanceof NoSuchObjectError ? vanished() : err));
+    if (!res.searchEntries[0]) throw vanished();
+    bag = entryToBag(res.searchEntries[0]);
+  }
+}
+
 function groupRef(entry: Entry, settings: EffectiveLdapSettings): GroupRef {
   const bag = entryToBag(entry);
   return { dn: entry.dn, name: bag.get(settings.groupNameAttribute.toLowerCase())?.[0] ?? rdnValue(entry.dn) };
@@ -102,7 +135,7 @@ export class GroupIndex {
     for await (const page of pages) {
       for (const entry of page.searchEntries) {
         const ref = groupRef(entry, settings);
-        for (const member of entryToBag(entry).get(settings.memberAttribute.toLowerCase()) ?? []) {
+        for (const member of await allValues(client, entry, settings.memberAttribute)) {
           const key = normalizeDn(member);
           const list = index.parentsByMember.get(key);
           if (list) list.push(ref);

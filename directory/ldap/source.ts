@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { EqualityFilter, GreaterThanEqualsFilter, InsufficientAccessError, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter, type SearchOptions } from 'ldapts';
+import { EqualityFilter, GreaterThanEqualsFilter, InsufficientAccessError, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter } from 'ldapts';
 import type { Person } from '../../lib/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
@@ -8,9 +8,10 @@ import { mappedAttributeNames, PersonMapper, type AttributeBag } from '../mappin
 import { openLdapClient } from './connection';
 import { compareChangeValues, cursorAt, cursorValueAt, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
 import { entryToBag, guidToBytes, isUnder, normalizeDn, rdnValue } from './entry';
-import { GroupIndex, GroupLookup, type GroupScope } from './groups';
+import { allValues, GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 import { ScanConnection, type ScanRequest } from './scan/scan-connection';
+import { ManagerResolver, pagedSearch } from './lookups';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
 const BULK_DELTA = 200;
@@ -269,7 +270,8 @@ export class LdapDirectorySource implements DirectorySource {
       const groupDns = frontier.filter((dn) => !seen.has(normalizeDn(dn)));
       for (const dn of groupDns) seen.add(normalizeDn(dn));
       const groups = await this.readByDn(client, scope.baseDn, scope.scope, groupDns, this.settings.groupFilter, [this.settings.memberAttribute]);
-      const memberDns = groups.flatMap((g) => entryToBag(g).get(this.settings.memberAttribute.toLowerCase()) ?? []);
+      const memberDns: string[] = [];
+      for (const group of groups) memberDns.push(...(await allValues(client, group, this.settings.memberAttribute)));
       const persons = await this.readByDn(client, this.config.people.baseDn, this.config.people.scope, memberDns, this.settings.peopleFilter, this.personAttributes);
       for (const entry of persons) people.set(normalizeDn(entry.dn), entry);
       frontier = memberDns.filter((dn) => !people.has(normalizeDn(dn)));
@@ -398,35 +400,5 @@ export class LdapDirectorySource implements DirectorySource {
     const pending = this.connection;
     this.connection = null;
     if (pending) await pending.then((c) => c.unbind()).catch(() => undefined);
-  }
-}
-
-/** A paged search collected into one result: servers cap unpaged results (OpenLDAP: 500 for non-root binds). */
-async function pagedSearch(client: Client, base: string, options: SearchOptions): Promise<{ searchEntries: Entry[] }> {
-  const searchEntries: Entry[] = [];
-  for await (const page of client.searchPaginated(base, options)) searchEntries.push(...page.searchEntries);
-  return { searchEntries };
-}
-
-/** dn -> anchor for manager links: filled by every entry read, falling back to one base read per unknown manager. */
-class ManagerResolver {
-  private readonly anchors = new Map<string, string | null>();
-  constructor(private readonly lookup: (dn: string) => Promise<string | null>) {}
-
-  remember(dn: string, anchor: string): void {
-    this.anchors.set(normalizeDn(dn), anchor);
-  }
-
-  /** undefined: not known yet (resolve() reads it). */
-  known(dn: string): string | null | undefined {
-    return this.anchors.get(normalizeDn(dn));
-  }
-
-  async resolve(dn: string): Promise<string | null> {
-    const key = normalizeDn(dn);
-    if (this.anchors.has(key)) return this.anchors.get(key)!;
-    const anchor = await this.lookup(dn);
-    this.anchors.set(key, anchor);
-    return anchor;
   }
 }

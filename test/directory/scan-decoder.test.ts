@@ -5,15 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerWriter, MessageParser, SearchEntry, type MessageResponse } from 'ldapts';
+import { MessageParser, SearchEntry, type MessageResponse } from 'ldapts';
 import { entryToBag, guidToString } from '../../directory/ldap/entry';
+import { encodeSearchEntry, type RawEntry } from './support/encode-entry';
 import { AttributeNameCache, LdapFrameError, LdapMessageSplitter, SEARCH_RESULT_ENTRY_TAG, decodeSearchEntry, type MessageFrame } from '../../directory/ldap/scan/ber-entries';
-
-interface RawEntry {
-  messageId: number;
-  dn: string;
-  attributes: { type: string; values: Buffer[] }[];
-}
 
 /** A deterministic generator, so a failure names a seed that reproduces it. */
 function random(seed: number): () => number {
@@ -24,32 +19,11 @@ function random(seed: number): () => number {
   };
 }
 
-function encodeEntry(entry: RawEntry): Buffer {
-  const writer = new BerWriter();
-  writer.startSequence();
-  writer.writeInt(entry.messageId);
-  writer.startSequence(SEARCH_RESULT_ENTRY_TAG);
-  writer.writeString(entry.dn);
-  writer.startSequence();
-  for (const attribute of entry.attributes) {
-    writer.startSequence();
-    writer.writeString(attribute.type);
-    writer.startSequence(0x31);
-    for (const value of attribute.values) writer.writeBuffer(value, 0x04);
-    writer.endSequence();
-    writer.endSequence();
-  }
-  writer.endSequence();
-  writer.endSequence();
-  writer.endSequence();
-  return writer.buffer;
-}
-
 const TYPES = ['uid', 'mail', 'cn', 'displayName', 'objectGUID', 'description', 'title;lang-de', 'MAIL', 'jpegPhoto', 'ümlautAttr'];
 
 function randomEntry(next: () => number, messageId: number): RawEntry {
   const text = (length: number) => Array.from({ length }, () => 'aé€𝄞zZ0 ,='.charAt(Math.floor(next() * 11))).join('');
-  const attributes: RawEntry['attributes'] = [];
+  const attributes: { type: string; values: Buffer[] }[] = [];
   const count = Math.floor(next() * 7);
   for (let i = 0; i < count; i++) {
     const type = TYPES[Math.floor(next() * TYPES.length)]!;
@@ -97,7 +71,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
   test(`random entries decode exactly as ldapts + entryToBag decode them (seed ${seed})`, () => {
     const next = random(seed);
     const entries = Array.from({ length: 40 }, (_, i) => randomEntry(next, i + 1));
-    const encoded = entries.map(encodeEntry);
+    const encoded = entries.map(encodeSearchEntry);
     const stream = Buffer.concat(encoded);
     const binary = ['objectGUID'];
     const chunkers = [() => stream.length, () => 1 + Math.floor(next() * 7), () => 1 + Math.floor(next() * 65_536)];
@@ -119,7 +93,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
 
 test('an objectGUID read as binary becomes GUID text, as the ldapts path gives it', () => {
   const guid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-  const bytes = encodeEntry({ messageId: 7, dn: 'CN=A,DC=corp', attributes: [{ type: 'objectGUID', values: [guid] }] });
+  const bytes = encodeSearchEntry({ messageId: 7, dn: 'CN=A,DC=corp', attributes: [{ type: 'objectGUID', values: [guid] }] });
   const [frame] = framesOf(bytes, () => bytes.length);
   const decoded = decodeSearchEntry(frame!, new Set(['objectguid']), new AttributeNameCache());
   assert.deepEqual(decoded.attributes.get('objectguid'), [guidToString(guid)]);
@@ -127,7 +101,7 @@ test('an objectGUID read as binary becomes GUID text, as the ldapts path gives i
 });
 
 test('malformed or hostile bytes are refused with a clear error instead of being read past', () => {
-  const good = encodeEntry({ messageId: 3, dn: 'uid=a,dc=x', attributes: [{ type: 'uid', values: [Buffer.from('a')] }] });
+  const good = encodeSearchEntry({ messageId: 3, dn: 'uid=a,dc=x', attributes: [{ type: 'uid', values: [Buffer.from('a')] }] });
   const refuse = (bytes: Buffer, pattern: RegExp) =>
     assert.throws(() => {
       for (const frame of framesOf(bytes, () => bytes.length)) decodeSearchEntry(frame, null, new AttributeNameCache());
@@ -147,8 +121,8 @@ test('malformed or hostile bytes are refused with a clear error instead of being
 });
 
 test('a message split anywhere, even inside its length octets, comes out whole and once', () => {
-  const big = encodeEntry({ messageId: 9, dn: 'uid=big,dc=x', attributes: [{ type: 'jpegPhoto', values: [Buffer.alloc(300_000, 1)] }] });
-  const small = encodeEntry({ messageId: 10, dn: 'uid=s,dc=x', attributes: [] });
+  const big = encodeSearchEntry({ messageId: 9, dn: 'uid=big,dc=x', attributes: [{ type: 'jpegPhoto', values: [Buffer.alloc(300_000, 1)] }] });
+  const small = encodeSearchEntry({ messageId: 10, dn: 'uid=s,dc=x', attributes: [] });
   const stream = Buffer.concat([big, small, small]);
   for (const cut of [1, 2, 3, 4, 5, 100, big.length - 1, big.length, big.length + 1]) {
     const frames: number[] = [];

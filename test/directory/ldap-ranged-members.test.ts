@@ -1,0 +1,76 @@
+/**
+ * Groups larger than Active Directory's MaxValRange: AD hands their members out range by range
+ * (`member;range=0-1499`, ...). Read naively such a group looks empty, and every member would
+ * seem to leave it. A proxy in front of the real slapd ranges `member` the way AD does (15 values
+ * per read here), and the source must see exactly what it sees when it reads slapd directly.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDirectorySource } from '../../directory';
+import type { DirectorySource } from '../../directory/source';
+import type { LdapDirectoryConfig } from '../../directory/config';
+import type { Person } from '../../lib/person';
+import { testEnv } from '../support/env';
+import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
+import { startAdRangeProxy, type AdRangeProxy } from './support/ad-range-proxy';
+
+let fx: LdapFixture;
+let proxy: AdRangeProxy;
+const sources: DirectorySource[] = [];
+const MEMBERS = 40;
+
+function open(overrides: Partial<LdapDirectoryConfig> = {}): DirectorySource {
+  const source = createDirectorySource(fx.config(overrides), process.env);
+  sources.push(source);
+  return source;
+}
+
+async function everyone(source: DirectorySource): Promise<Map<string, Person>> {
+  const people = new Map<string, Person>();
+  for await (const person of source.listPeople()) people.set(person.username, person);
+  return people;
+}
+
+before(async () => {
+  fx = await createLdapFixture('ranged');
+  const members: string[] = [];
+  for (let i = 0; i < MEMBERS; i++) members.push(await fx.addPerson(`m${String(i).padStart(2, '0')}`));
+  const big = await fx.addGroup('big', members);
+  await fx.addGroup('outer', [big]);
+  await fx.addGroup('small', members.slice(0, 3));
+  proxy = await startAdRangeProxy(testEnv.ldap().url, 15);
+});
+
+after(async () => {
+  await Promise.all(sources.map((s) => s.close()));
+  await proxy.close();
+  await fx.close();
+});
+
+test('a full scan through AD-style ranges gives every member of a large group, nested groups included', async () => {
+  const direct = await everyone(open());
+  const before = proxy.rangedReads();
+  const ranged = await everyone(open({ url: proxy.url }));
+  assert.ok(proxy.rangedReads() > before, 'the proxy really ranged the member lists');
+  assert.equal(ranged.size, MEMBERS);
+  assert.deepEqual(ranged.get('m39')!.groups, ['big', 'outer']);
+  assert.deepEqual(ranged.get('m01')!.groups, ['big', 'outer', 'small']);
+  assert.deepEqual([...ranged.values()], [...direct.values()]);
+});
+
+test('group member lookups and a changed group re-read every member through ranges', async () => {
+  const source = open({ url: proxy.url });
+  const anchors = await source.groupMemberAnchors('big');
+  assert.equal(anchors.length, MEMBERS);
+  assert.deepEqual(anchors, await open().groupMemberAnchors('big'));
+
+  const cursor = await source.currentCursor!();
+  const newcomer = await fx.addPerson('late');
+  await fx.addValues(fx.groupDn('big'), 'member', [newcomer]);
+  const changes = await source.changesSince(cursor);
+  // The look-back window may also catch the fixture's own recent group writes; 'big' is the one that matters.
+  assert.ok(changes.changedGroups?.includes('big'), `changed groups: ${changes.changedGroups?.join(', ')}`);
+  const changedNames = new Set(changes.changed.map((p) => p.username));
+  assert.equal(changedNames.size, MEMBERS + 1, 'everyone in the changed group is re-read, not only the first range');
+  assert.ok(changes.changed.filter((p) => p.username !== 'late').every((p) => p.groups.includes('big')));
+});
