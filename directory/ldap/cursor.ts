@@ -9,16 +9,35 @@ export interface LdapCursor {
   attribute: ChangeAttribute;
   value: string;
   settled: boolean;
+  /**
+   * Active Directory: the domain controller whose USNs these are (rootDSE dsServiceName). Every DC
+   * numbers its own changes, so behind a load-balanced name a cursor from one DC means nothing on another.
+   */
+  server?: string;
 }
 
 export function encodeCursor(cursor: LdapCursor): string {
-  return `${cursor.attribute}|${cursor.value}${cursor.settled ? '|settled' : ''}`;
+  const parts: string[] = [cursor.attribute, cursor.value];
+  if (cursor.settled) parts.push('settled');
+  if (cursor.server) parts.push(`server=${encodeURIComponent(cursor.server)}`);
+  return parts.join('|');
 }
 
 export function decodeCursor(text: string, expected: ChangeAttribute): LdapCursor | null {
-  const [attribute, value, flag] = text.split('|');
+  const [attribute, value, ...flags] = text.split('|');
   if (attribute !== expected || value === undefined) return null;
-  return { attribute, value, settled: flag === 'settled' };
+  const cursor: LdapCursor = { attribute, value, settled: flags.includes('settled') };
+  const server = flags.find((flag) => flag.startsWith('server='));
+  if (server) cursor.server = decodeURIComponent(server.slice('server='.length));
+  return cursor;
+}
+
+/**
+ * Whether a cursor can be searched from on the directory server answering now. A cursor that names
+ * no server (other tracking modes, or written before servers were recorded) is taken as it is.
+ */
+export function cursorHoldsOn(cursor: LdapCursor, currentServer: string | undefined): boolean {
+  return !cursor.server || !currentServer || cursor.server.toLowerCase() === currentServer.toLowerCase();
 }
 
 /** Builds a cursor, marking it settled once its value lies further back than the look-back window. */

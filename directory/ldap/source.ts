@@ -6,7 +6,8 @@ import type { LdapDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';
 import { mappedAttributeNames, PersonMapper, type AttributeBag } from '../mapping';
 import { openLdapClient } from './connection';
-import { compareChangeValues, cursorAt, cursorValueAt, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
+import { compareChangeValues, cursorAt, cursorHoldsOn, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
+import { readHighWaterMark, readRootDse } from './high-water';
 import { entryToBag, guidToBytes, isUnder, normalizeDn, rdnValue } from './entry';
 import { allValues, GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
@@ -319,31 +320,21 @@ export class LdapDirectorySource implements DirectorySource {
   }
 
   async currentCursor(): Promise<string> {
-    const attribute = this.settings.changeAttribute;
-    return this.withClient(async (client) => {
-      const root = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['namingContexts', 'highestCommittedUSN', 'currentTime'] });
-      const rootBag = root.searchEntries[0] ? entryToBag(root.searchEntries[0]) : new Map<string, string[]>();
-      const at = (value: string) => encodeCursor(cursorAt(attribute, value, this.config.changeLookback));
-      if (attribute === 'uSNChanged') return at(rootBag.get('highestcommittedusn')?.[0] ?? '0');
-      if (attribute === 'entryCSN') {
-        const context = (rootBag.get('namingcontexts') ?? [])
-          .filter((nc) => normalizeDn(this.config.people.baseDn).endsWith(normalizeDn(nc)))
-          .sort((a, b) => b.length - a.length)[0];
-        if (context) {
-          const res = await client.search(context, { scope: 'base', filter: '(objectClass=*)', attributes: ['contextCSN'] });
-          const csns = res.searchEntries[0] ? (entryToBag(res.searchEntries[0]).get('contextcsn') ?? []) : [];
-          if (csns.length > 0) return at(maxChangeValue(attribute, csns, csns[0]!));
-        }
-      }
-      const serverNow = rootBag.get('currenttime')?.[0];
-      // No server high-water mark: "now" minus the look-back, by whichever clock is available.
-      return encodeCursor({ attribute, value: serverNow ?? cursorValueAt(attribute, Date.now() - this.config.changeLookback), settled: false });
-    });
+    return this.withClient((client) => readHighWaterMark(client, this.settings.changeAttribute, this.config));
+  }
+
+  /** The domain controller answering on this connection, for USN cursors (undefined elsewhere). */
+  private async usnServer(): Promise<string | undefined> {
+    if (this.settings.changeAttribute !== 'uSNChanged') return undefined;
+    return this.withClient(async (client) => (await readRootDse(client, ['dsServiceName'])).get('dsservicename')?.[0]);
   }
 
   async changesSince(cursorText: string | null): Promise<DirectoryChanges> {
     const attribute = this.settings.changeAttribute;
-    const cursor = cursorText ? decodeCursor(cursorText, attribute) : null;
+    const server = await this.usnServer();
+    const decoded = cursorText ? decodeCursor(cursorText, attribute) : null;
+    // Another DC's USNs say nothing about this one: compare everyone instead (the caller drops what did not change).
+    const cursor = decoded && cursorHoldsOn(decoded, server) ? decoded : null;
     if (!cursor) {
       const start = await this.currentCursor();
       const changed: Person[] = [];
@@ -390,7 +381,7 @@ export class LdapDirectorySource implements DirectorySource {
       return {
         changed,
         removedAnchors: [],
-        cursor: encodeCursor(cursorAt(attribute, value, this.config.changeLookback)),
+        cursor: encodeCursor({ ...cursorAt(attribute, value, this.config.changeLookback), server: server ?? cursor.server }),
         changedGroups: [...new Set(changedGroups)].sort(),
       };
     });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { directoryConfigSchema, type LdapDirectoryConfig } from '../../directory/config';
 import { entryToBag, guidToBytes, guidToString, normalizeDn } from '../../directory/ldap/entry';
 import { effectiveSettings } from '../../directory/ldap/presets';
-import { cursorAt, decodeCursor, encodeCursor, searchLowerBound } from '../../directory/ldap/cursor';
+import { cursorAt, cursorHoldsOn, decodeCursor, encodeCursor, searchLowerBound } from '../../directory/ldap/cursor';
 import { personFromBag, toIsoDate } from '../../directory/mapping';
 
 function adConfig(extra: Record<string, unknown> = {}): LdapDirectoryConfig {
@@ -84,4 +84,18 @@ test('cursors: a fresh cursor re-reads the look-back window, a settled one start
   assert.deepEqual(decodeCursor(encodeCursor(old), 'entryCSN'), old);
   assert.equal(decodeCursor(encodeCursor(old), 'uSNChanged'), null, 'a cursor from another tracking mode is refused');
   assert.equal(searchLowerBound(cursorAt('uSNChanged', '41234', 5000, now), 5000), '41235');
+});
+
+test('USN cursors belong to the domain controller that issued them; another DC\'s cursor is not searched from', () => {
+  const dc1 = 'CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=corp,DC=example';
+  const dc2 = dc1.replace('CN=DC1', 'CN=DC2');
+  const cursor = { ...cursorAt('uSNChanged', '5000000', 5000), server: dc1 };
+  const text = encodeCursor(cursor);
+  assert.deepEqual(decodeCursor(text, 'uSNChanged'), cursor, 'the server survives a round trip, commas, spaces and all');
+  assert.equal(cursorHoldsOn(decodeCursor(text, 'uSNChanged')!, dc1), true);
+  assert.equal(cursorHoldsOn(decodeCursor(text, 'uSNChanged')!, dc1.toUpperCase()), true, 'DNs compare case-insensitively');
+  assert.equal(cursorHoldsOn(decodeCursor(text, 'uSNChanged')!, dc2), false);
+  // Cursors written before servers were recorded, and servers that name none, keep working.
+  assert.equal(cursorHoldsOn(decodeCursor('uSNChanged|41234|settled', 'uSNChanged')!, dc2), true);
+  assert.equal(cursorHoldsOn(cursor, undefined), true);
 });

@@ -1,9 +1,11 @@
 /**
- * Active Directory's ranged retrieval, put in front of the real slapd (no AD runs here): a proxy
- * that hands out at most `maxValRange` values of `member` per read, named the way AD names them
- * (`member;range=0-14`, last range `member;range=30-*`), and answers requests for
- * `member;range=<start>-<end|*>` by asking slapd for plain `member` and slicing. Everything else
- * passes through byte for byte.
+ * Two Active Directory behaviours put in front of the real slapd (no AD runs here):
+ * - ranged retrieval: at most `maxValRange` values of `member` per read, named the way AD names
+ *   them (`member;range=0-14`, last range `member;range=30-*`); requests for
+ *   `member;range=<start>-<end|*>` are answered by asking slapd for plain `member` and slicing;
+ * - a rootDSE that names the domain controller (`dsServiceName`) and its `highestCommittedUSN`,
+ *   switchable at run time, as when a load-balanced name lands on another DC.
+ * Everything else passes through byte for byte.
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { AttributeNameCache, LdapMessageSplitter, SEARCH_RESULT_ENTRY_TAG, decodeSearchEntry, type MessageFrame } from '../../../directory/ldap/scan/ber-entries';
@@ -13,8 +15,10 @@ const SEARCH_REQUEST_TAG = 0x63;
 const SEARCH_DONE_TAG = 0x65;
 const RANGED = /^member;range=(\d+)-(\d+|\*)$/i;
 
-export interface AdRangeProxy {
+export interface AdProxy {
   url: string;
+  /** What the rootDSE says from now on (attribute -> value); null: slapd's own rootDSE. */
+  setRootDse(attributes: Record<string, string> | null): void;
   /** How many ranged follow-up reads clients made (member;range=N-* with N > 0). */
   rangedReads(): number;
   close(): Promise<void>;
@@ -26,15 +30,17 @@ interface RangeRequest {
   explicit: boolean;
 }
 
-export async function startAdRangeProxy(upstreamUrl: string, maxValRange: number): Promise<AdRangeProxy> {
+export async function startAdProxy(upstreamUrl: string, maxValRange: number): Promise<AdProxy> {
   const upstream = new URL(upstreamUrl);
   const sockets = new Set<Socket>();
   let rangedReads = 0;
+  let rootDse: Record<string, string> | null = null;
 
   const server = createServer((client) => {
     const backend = connect({ host: upstream.hostname, port: Number(upstream.port) });
     sockets.add(client).add(backend);
     const ranges = new Map<number, RangeRequest>();
+    const rootDseReads = new Set<number>();
     const names = new AttributeNameCache();
     const end = () => (client.destroy(), backend.destroy());
     for (const socket of [client, backend]) {
@@ -46,6 +52,7 @@ export async function startAdRangeProxy(upstreamUrl: string, maxValRange: number
       const raw = frame.buffer.subarray(frame.start, frame.end);
       if (frame.operationTag !== SEARCH_REQUEST_TAG) return void backend.write(raw);
       const request = splitSearchRequest(raw);
+      if (request.baseDn === '') rootDseReads.add(frame.messageId);
       let range: RangeRequest | null = null;
       const attributes = request.attributes.map((attribute) => {
         const m = RANGED.exec(attribute);
@@ -65,7 +72,13 @@ export async function startAdRangeProxy(upstreamUrl: string, maxValRange: number
     const fromServer = new LdapMessageSplitter((frame) => {
       const range = ranges.get(frame.messageId);
       if (range && frame.operationTag === SEARCH_RESULT_ENTRY_TAG) return void client.write(rangedEntry(frame, range, maxValRange, names));
-      if (frame.operationTag === SEARCH_DONE_TAG) ranges.delete(frame.messageId);
+      if (rootDse && rootDseReads.has(frame.messageId) && frame.operationTag === SEARCH_RESULT_ENTRY_TAG) {
+        return void client.write(withAttributes(frame, rootDse, names));
+      }
+      if (frame.operationTag === SEARCH_DONE_TAG) {
+        ranges.delete(frame.messageId);
+        rootDseReads.delete(frame.messageId);
+      }
       client.write(frame.buffer.subarray(frame.start, frame.end));
     });
 
@@ -76,6 +89,7 @@ export async function startAdRangeProxy(upstreamUrl: string, maxValRange: number
   return {
     url: `ldap://127.0.0.1:${(server.address() as { port: number }).port}`,
     rangedReads: () => rangedReads,
+    setRootDse: (attributes) => (rootDse = attributes),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -124,12 +138,13 @@ function tlv(tag: number, ...content: Buffer[]): Buffer {
  * The attribute list of a SearchRequest, and the same request re-encoded with another list
  * (everything else, controls included, copied byte for byte).
  */
-function splitSearchRequest(raw: Buffer): { attributes: string[]; withAttributes(attributes: string[]): Buffer } {
+function splitSearchRequest(raw: Buffer): { baseDn: string; attributes: string[]; withAttributes(attributes: string[]): Buffer } {
   const [messageId, operation, ...controls] = children(raw, tlvAt(raw, 0));
   const fields = children(raw, operation!);
   const list = fields[7]!;
   const attributes = children(raw, list).map((a) => raw.toString('utf8', a.contentStart, a.end));
   return {
+    baseDn: raw.toString('utf8', fields[0]!.contentStart, fields[0]!.end),
     attributes,
     withAttributes(replaced) {
       const newList = tlv(0x30, ...replaced.map((a) => tlv(0x04, Buffer.from(a))));
@@ -147,5 +162,13 @@ function rangedEntry(frame: MessageFrame, range: RangeRequest, maxValRange: numb
     const last = Math.min(range.end, range.start + maxValRange - 1, values.length - 1);
     return { type: `member;range=${range.start}-${last >= values.length - 1 ? '*' : last}`, values: values.slice(range.start, last + 1) };
   });
+  return encodeSearchEntry({ messageId: frame.messageId, dn: entry.dn, attributes });
+}
+
+/** The rootDSE slapd sent, with AD's attributes added (every one, requested or not: enough for these tests). */
+function withAttributes(frame: MessageFrame, extra: Record<string, string>, names: AttributeNameCache): Buffer {
+  const entry = decodeSearchEntry(frame, null, names);
+  const attributes = [...entry.attributes].map(([type, values]) => ({ type, values }));
+  for (const [type, value] of Object.entries(extra)) attributes.push({ type, values: [value] });
   return encodeSearchEntry({ messageId: frame.messageId, dn: entry.dn, attributes });
 }

@@ -1,8 +1,10 @@
 /**
- * Groups larger than Active Directory's MaxValRange: AD hands their members out range by range
- * (`member;range=0-1499`, ...). Read naively such a group looks empty, and every member would
- * seem to leave it. A proxy in front of the real slapd ranges `member` the way AD does (15 values
- * per read here), and the source must see exactly what it sees when it reads slapd directly.
+ * Active Directory behaviours, played by a proxy in front of the real slapd (no AD runs here):
+ * - groups larger than MaxValRange hand out their members range by range (`member;range=0-1499`,
+ *   ...). Read naively such a group looks empty and every member would seem to leave it. Here the
+ *   proxy ranges at 15 values, and the source must see exactly what it sees reading slapd directly.
+ * - USNs are numbered per domain controller, so a cursor taken on one DC means nothing on another
+ *   (a load-balanced name can land anywhere): the source must notice and compare everyone instead.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +14,10 @@ import type { LdapDirectoryConfig } from '../../directory/config';
 import type { Person } from '../../lib/person';
 import { testEnv } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
-import { startAdRangeProxy, type AdRangeProxy } from './support/ad-range-proxy';
+import { startAdProxy, type AdProxy } from './support/ad-proxy';
 
 let fx: LdapFixture;
-let proxy: AdRangeProxy;
+let proxy: AdProxy;
 const sources: DirectorySource[] = [];
 const MEMBERS = 40;
 
@@ -38,7 +40,7 @@ before(async () => {
   const big = await fx.addGroup('big', members);
   await fx.addGroup('outer', [big]);
   await fx.addGroup('small', members.slice(0, 3));
-  proxy = await startAdRangeProxy(testEnv.ldap().url, 15);
+  proxy = await startAdProxy(testEnv.ldap().url, 15);
 });
 
 after(async () => {
@@ -73,4 +75,24 @@ test('group member lookups and a changed group re-read every member through rang
   const changedNames = new Set(changes.changed.map((p) => p.username));
   assert.equal(changedNames.size, MEMBERS + 1, 'everyone in the changed group is re-read, not only the first range');
   assert.ok(changes.changed.filter((p) => p.username !== 'late').every((p) => p.groups.includes('big')));
+});
+
+test('a USN cursor taken on another domain controller is not searched from: the poll compares everyone instead', async () => {
+  const dc = (name: string) => `CN=NTDS Settings,CN=${name},CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=corp,DC=example`;
+  // slapd has no uSNChanged, so an incremental USN search finds nobody and a full comparison finds everyone.
+  const source = open({ url: proxy.url, changeAttribute: 'uSNChanged' });
+  try {
+    proxy.setRootDse({ dsServiceName: dc('DC1'), highestCommittedUSN: '900000' });
+    const onDc1 = await source.currentCursor!();
+    assert.match(onDc1, /^uSNChanged\|900000\|settled\|server=/);
+    assert.deepEqual((await source.changesSince(onDc1)).changed, [], 'same DC: an incremental read');
+
+    proxy.setRootDse({ dsServiceName: dc('DC2'), highestCommittedUSN: '412' });
+    const switched = await source.changesSince(onDc1);
+    assert.ok(switched.changed.length >= MEMBERS, `another DC: everyone is compared (${switched.changed.length})`);
+    assert.equal(switched.cursor, `uSNChanged|412|settled|server=${encodeURIComponent(dc('DC2'))}`, 'the new cursor belongs to DC2');
+    assert.deepEqual((await source.changesSince(switched.cursor)).changed, [], 'and from then on DC2 is read incrementally');
+  } finally {
+    proxy.setRootDse(null);
+  }
 });
