@@ -1,3 +1,4 @@
+import { FilterParser } from 'ldapts';
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../lib/duration';
 import { TASK_QUEUES } from '../lib/names';
@@ -12,6 +13,34 @@ const durationMs = z.union([
 ]);
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable NAME (the value is read at start-up)');
+
+/** Why a configured LDAP filter cannot be combined with idsync's own clauses, or null when it can. */
+function ldapFilterProblem(text: string): string | null {
+  if (!text.startsWith('(') || !text.endsWith(')')) return 'an LDAP filter must be wrapped in parentheses, e.g. (objectClass=person)';
+  // Parentheses inside values must be escaped (\28, \29), so raw ones are all structure and must pair up.
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0 && i !== text.length - 1) return 'an LDAP filter is one parenthesised expression; combine several with (&...) or (|...)';
+    if (depth < 0) return 'unbalanced parentheses';
+  }
+  if (depth !== 0) return 'unbalanced parentheses';
+  try {
+    FilterParser.parseString(text);
+    return null;
+  } catch (err) {
+    return `not a valid LDAP filter: ${(err as Error).message.replace(/\. Full string: .*$/, '')}`;
+  }
+}
+
+/** Trusted configuration text, checked at start-up so a typo is a config error, not a failing poll. */
+const ldapFilter = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    const problem = ldapFilterProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** Person field -> directory attribute. Every field is optional: a preset fills the rest. */
 export const attributeMappingSchema = z.object({
@@ -69,13 +98,13 @@ export const ldapDirectorySchema = z.object({
   people: z.object({
     baseDn: z.string().min(1),
     /** Trusted configuration text; never built from directory or request data. */
-    filter: z.string().min(1).optional(),
+    filter: ldapFilter.optional(),
     scope: z.enum(['one', 'sub']).default('sub'),
   }),
   groups: z
     .object({
       baseDn: z.string().min(1),
-      filter: z.string().min(1).optional(),
+      filter: ldapFilter.optional(),
       scope: z.enum(['one', 'sub']).default('sub'),
       /** How many levels of groups-inside-groups count as membership. 0 = direct only. */
       nestingDepth: z.number().int().min(0).max(20).default(5),

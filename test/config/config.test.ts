@@ -55,6 +55,28 @@ test('an invalid config lists every problem by path', () => {
   assert.match(text, /^targets\.support-desk\.gracePeriod: expected a duration/m);
 });
 
+test('directory filters are checked at start-up: each bad one is named by path with what is wrong', () => {
+  const problemsFor = (people: string, groups: string) => {
+    const raw = parse(demoYaml());
+    raw.directory.people.filter = people;
+    raw.directory.groups.filter = groups;
+    try {
+      validateConfig(raw, 'filters.yaml');
+      return '';
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.problems.join('\n');
+    }
+  };
+  const text = problemsFor('objectClass=person', '(|(objectClass=groupOfNames)(objectClass=group)');
+  assert.match(text, /^directory\.people\.filter: an LDAP filter must be wrapped in parentheses/m);
+  assert.match(text, /^directory\.groups\.filter: unbalanced parentheses/m);
+  assert.match(problemsFor('(objectClass=person)(uid=*)', '(cn=*)'), /^directory\.people\.filter: an LDAP filter is one parenthesised expression/m);
+  assert.match(problemsFor('((objectClass=person))', '(cn=*)'), /^directory\.people\.filter: not a valid LDAP filter: Invalid attribute name/m);
+  // Nested, negated and escaped-parenthesis filters are fine (other problems of this bare config are not about them).
+  assert.doesNotMatch(problemsFor('(&(objectClass=inetOrgPerson)(!(employeeType=service))(cn=a\\28b\\29))', '(|(objectClass=groupOfNames)(objectClass=group))'), /directory\./);
+});
+
 test('a policy naming a target that is not configured is refused', () => {
   const raw = parse(demoYaml());
   delete raw.targets.hubspot;
