@@ -68,10 +68,6 @@ function ruleMatches(compiled: CompiledRule, bag: AttributeBag, now: number): bo
   return values.some((v) => compiled.wanted.has(v.toLowerCase()));
 }
 
-export function isDisabled(rules: DisabledRule[], bag: AttributeBag, now = Date.now()): boolean {
-  return rules.some((rule) => ruleMatches(compileRule(rule), bag, now));
-}
-
 export interface PersonIds {
   anchor: string;
   dn: string;
@@ -128,11 +124,6 @@ export class PersonMapper {
     }
     return person;
   }
-}
-
-/** Person fields that come straight from attributes (no groups, no manager anchor yet). */
-export function personFromBag(bag: AttributeBag, ids: PersonIds, mapping: ResolvedMapping, disabledRules: DisabledRule[]): Person {
-  return new PersonMapper(mapping, disabledRules).map(bag, ids);
 }
 
 /** Attribute names a mapping needs from the directory (deduplicated, original spelling). */

@@ -2,7 +2,7 @@ import type { Person } from '../../lib/person';
 import { nonRetryable, redact, retryable } from '../../lib/errors';
 import type { OtdsDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';
-import { personFromBag, type AttributeBag, type ResolvedMapping } from '../mapping';
+import { PersonMapper, type AttributeBag, type ResolvedMapping } from '../mapping';
 import { resolveGroupNames } from '../ldap/groups';
 import { LDAP_PRESETS } from '../ldap/presets';
 import * as api from './protocol';
@@ -16,6 +16,7 @@ const OTDS_MAPPING: Omit<ResolvedMapping, 'extra'> = { ...LDAP_PRESETS.otds.mapp
 export class OtdsDirectorySource implements DirectorySource {
   private ticket: Promise<string> | null = null;
   private readonly mapping: ResolvedMapping;
+  private readonly mapper: PersonMapper;
 
   constructor(
     private readonly config: OtdsDirectoryConfig,
@@ -24,6 +25,8 @@ export class OtdsDirectorySource implements DirectorySource {
     const { extra, anchor: _anchor, ...overrides } = config.attributes;
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
     this.mapping = { ...OTDS_MAPPING, ...defined, extra: extra ?? [] } as ResolvedMapping;
+    const disabled = config.disabled ?? [{ attribute: 'ds-pwp-account-disabled', values: ['true'], present: false, expired: false }];
+    this.mapper = new PersonMapper(this.mapping, disabled);
   }
 
   private url(path: string, query: Record<string, string | undefined> = {}): string {
@@ -104,8 +107,7 @@ export class OtdsDirectorySource implements DirectorySource {
     for (const v of user.values ?? []) if (v.values && v.values.length > 0) bag.set(v.name.toLowerCase(), v.values.map(String));
     bag.set('uuid', [user.uuid]);
     if (!bag.has(this.mapping.username.toLowerCase())) bag.set(this.mapping.username.toLowerCase(), [user.name]);
-    const disabled = this.config.disabled ?? [{ attribute: 'ds-pwp-account-disabled', values: ['true'], present: false, expired: false }];
-    const person = personFromBag(bag, { anchor: user.uuid, dn: user.location ?? user.id, fallbackUsername: user.name }, this.mapping, disabled);
+    const person = this.mapper.map(bag, { anchor: user.uuid, dn: user.location ?? user.id, fallbackUsername: user.name });
     person.groups = await resolveGroupNames(user.id, this.config.nestingDepth, async (id) =>
       (await this.parentGroups(id, id === user.id)).map((g) => ({ dn: g.id, name: g.name })),
     );

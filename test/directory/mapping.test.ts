@@ -4,7 +4,7 @@ import { directoryConfigSchema, type LdapDirectoryConfig } from '../../directory
 import { entryToBag, guidToBytes, guidToString, normalizeDn } from '../../directory/ldap/entry';
 import { effectiveSettings } from '../../directory/ldap/presets';
 import { cursorAt, cursorHoldsOn, decodeCursor, encodeCursor, searchLowerBound } from '../../directory/ldap/cursor';
-import { personFromBag, toIsoDate } from '../../directory/mapping';
+import { PersonMapper, toIsoDate } from '../../directory/mapping';
 
 function adConfig(extra: Record<string, unknown> = {}): LdapDirectoryConfig {
   return directoryConfigSchema.parse({ kind: 'ldap', url: 'ldaps://dc.example.com', preset: 'activeDirectory', people: { baseDn: 'DC=corp,DC=example' }, ...extra }) as LdapDirectoryConfig;
@@ -37,7 +37,8 @@ test('the Active Directory preset: sAMAccountName, userAccountControl bit 0x2, a
   assert.ok(!bag.has('*'), 'the bogus "*" key is dropped');
   assert.ok(!bag.has('memberof'), 'empty fill-ins are dropped');
   assert.deepEqual(bag.get('objectguid'), [guidToString(guid)]);
-  const person = personFromBag(bag, { anchor: guidToString(guid), dn: entry.dn, fallbackUsername: 'x' }, settings.mapping, settings.disabled);
+  const mapper = new PersonMapper(settings.mapping, settings.disabled);
+  const person = mapper.map(bag, { anchor: guidToString(guid), dn: entry.dn, fallbackUsername: 'x' });
   assert.equal(person.username, 'alee');
   assert.equal(person.department, 'Finance');
   assert.equal(person.endDate, toIsoDate('134000000000000000'));
@@ -45,11 +46,11 @@ test('the Active Directory preset: sAMAccountName, userAccountControl bit 0x2, a
   assert.equal(person.enabled, false, 'an expired account counts as disabled');
 
   const never = entryToBag({ ...entry, accountExpires: '9223372036854775807' }, ['objectGUID']);
-  const active = personFromBag(never, { anchor: 'a', dn: entry.dn, fallbackUsername: 'x' }, settings.mapping, settings.disabled);
+  const active = mapper.map(never, { anchor: 'a', dn: entry.dn, fallbackUsername: 'x' });
   assert.equal(active.enabled, true);
   assert.equal(active.endDate, undefined, 'FILETIME "never" is no end date');
   const locked = entryToBag({ ...entry, accountExpires: '0', userAccountControl: '514' }, ['objectGUID']);
-  assert.equal(personFromBag(locked, { anchor: 'a', dn: entry.dn, fallbackUsername: 'x' }, settings.mapping, settings.disabled).enabled, false, 'ACCOUNTDISABLE bit');
+  assert.equal(mapper.map(locked, { anchor: 'a', dn: entry.dn, fallbackUsername: 'x' }).enabled, false, 'ACCOUNTDISABLE bit');
 });
 
 test('config overrides win over the preset, field by field', () => {
