@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { ApplicationFailure } from '@temporalio/common';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import type { LdapDirectoryConfig } from '../config';
 import { nonRetryable, retryable } from '../../lib/errors';
@@ -84,14 +85,21 @@ export async function openLdapClient(config: LdapDirectoryConfig, env: NodeJS.Pr
     return client;
   } catch (err) {
     await client.unbind().catch(() => undefined);
-    if (err instanceof InvalidCredentialsError) {
-      throw nonRetryable('PermissionDenied', `directory bind as ${config.bindDn} was refused (invalid credentials)`, {
-        target: 'directory',
-        field: 'directory.bindDn',
-      });
-    }
-    throw retryable('DirectoryUnavailable', `cannot reach or bind to the directory at ${config.url}: ${(err as Error).message}`, {
+    throw connectFailure(err, config);
+  }
+}
+
+/** A failed connect, TLS handshake or bind, classified the same for every connection a source opens. */
+export function connectFailure(err: unknown, config: LdapDirectoryConfig): Error {
+  // Already classified (an unreadable CA file is a config error, not a reason to retry).
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof InvalidCredentialsError) {
+    return nonRetryable('PermissionDenied', `directory bind as ${config.bindDn} was refused (invalid credentials)`, {
       target: 'directory',
+      field: 'directory.bindDn',
     });
   }
+  return retryable('DirectoryUnavailable', `cannot reach or bind to the directory at ${config.url}: ${(err as Error).message}`, {
+    target: 'directory',
+  });
 }

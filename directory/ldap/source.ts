@@ -193,7 +193,8 @@ export class LdapDirectorySource implements DirectorySource {
   }
 
   async *listAnchors(): AsyncIterable<string> {
-    for await (const page of this.scanPeople([this.settings.anchorAttribute])) {
+    // Anchors only: entries are tiny, so larger pages than configured cost the server little.
+    for await (const page of this.scanPeople([this.settings.anchorAttribute], Math.max(this.config.pageSize, 1000))) {
       for (const { attributes } of page) {
         const anchor = this.anchorIn(attributes);
         if (anchor) yield anchor;
@@ -205,14 +206,14 @@ export class LdapDirectorySource implements DirectorySource {
    * Every person entry, a page at a time, as attribute bags. The default reader streams the
    * pages through its own connection (scan/); `scanReader: ldapts` reads them like any other search.
    */
-  private async *scanPeople(attributes: string[]): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
+  private async *scanPeople(attributes: string[], pageSize = this.config.pageSize): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
     const request: ScanRequest = {
       baseDn: this.config.people.baseDn,
       scope: this.config.people.scope,
       filter: this.settings.peopleFilter,
       attributes,
       binaryAttributes: this.binaryAttributes,
-      pageSize: this.config.pageSize,
+      pageSize,
     };
     if (this.config.scanReader === 'ldapts') {
       yield* this.scanWithLdapts(request);

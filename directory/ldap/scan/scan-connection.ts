@@ -4,7 +4,6 @@ import {
   BindRequest,
   ExtendedRequest,
   FilterParser,
-  InvalidCredentialsError,
   MessageParser,
   PagedResultsControl,
   SearchReference,
@@ -14,9 +13,8 @@ import {
   type Message,
   type MessageResponse,
 } from 'ldapts';
-import { nonRetryable, retryable } from '../../../lib/errors';
 import type { LdapDirectoryConfig } from '../../config';
-import { bindPassword, parseLdapUrl, tlsConnectOptions } from '../connection';
+import { bindPassword, connectFailure, parseLdapUrl, tlsConnectOptions } from '../connection';
 import { AttributeNameCache, LdapMessageSplitter, SEARCH_RESULT_ENTRY_TAG, decodeSearchEntry, type DecodedEntry, type MessageFrame } from './ber-entries';
 
 const START_TLS_OID = '1.3.6.1.4.1.1466.20037';
@@ -41,8 +39,9 @@ interface SearchPage {
 interface PendingOperation {
   resolve(response: MessageResponse): void;
   reject(error: Error): void;
-  /** Set for searches: where this operation's entries are collected. */
+  /** Set for searches: where this operation's entries are collected, and which attributes are binary. */
   entries?: DecodedEntry[];
+  binary?: ReadonlySet<string> | null;
 }
 
 /**
@@ -56,7 +55,6 @@ export class ScanConnection {
   private readonly responses = new MessageParser();
   private readonly names = new AttributeNameCache();
   private readonly pending = new Map<number, PendingOperation>();
-  private binary: ReadonlySet<string> | null = null;
   private lastMessageId = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private failure: Error | null = null;
@@ -83,10 +81,7 @@ export class ScanConnection {
       return connection;
     } catch (err) {
       connection?.destroy();
-      if (err instanceof InvalidCredentialsError) {
-        throw nonRetryable('PermissionDenied', `directory bind as ${config.bindDn} was refused (invalid credentials)`, { target: 'directory', field: 'directory.bindDn' });
-      }
-      throw retryable('DirectoryUnavailable', `cannot reach or bind to the directory at ${config.url}: ${(err as Error).message}`, { target: 'directory' });
+      throw connectFailure(err, config);
     }
   }
 
@@ -95,10 +90,10 @@ export class ScanConnection {
    * complete, so the server works while the caller maps; at most two pages are held in memory.
    */
   async *pages(request: ScanRequest): AsyncGenerator<DecodedEntry[]> {
-    this.binary = request.binaryAttributes.length > 0 ? new Set(request.binaryAttributes.map((a) => a.toLowerCase())) : null;
+    const binary = request.binaryAttributes.length > 0 ? new Set(request.binaryAttributes.map((a) => a.toLowerCase())) : null;
     const filter = FilterParser.parseString(request.filter);
     const ask = (cookie: Buffer) => {
-      const page = this.searchPage(request, filter, cookie);
+      const page = this.searchPage(request, filter, binary, cookie);
       page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       return page;
     };
@@ -110,7 +105,7 @@ export class ScanConnection {
     }
   }
 
-  private async searchPage(request: ScanRequest, filter: ReturnType<typeof FilterParser.parseString>, cookie: Buffer): Promise<SearchPage> {
+  private async searchPage(request: ScanRequest, filter: ReturnType<typeof FilterParser.parseString>, binary: ReadonlySet<string> | null, cookie: Buffer): Promise<SearchPage> {
     const entries: DecodedEntry[] = [];
     const messageId = this.nextMessageId();
     const message = new SearchRequest({
@@ -122,7 +117,7 @@ export class ScanConnection {
       timeLimit: Math.ceil(this.config.timeoutMs / 1000),
       controls: [new PagedResultsControl({ value: { size: request.pageSize, cookie } })],
     });
-    const response = await this.send(message, entries);
+    const response = await this.send(message, { entries, binary });
     if (response.status !== 0) throw StatusCodeParser.parse(response);
     const paging = response.controls?.find((control): control is PagedResultsControl => control instanceof PagedResultsControl);
     return { entries, cookie: paging?.value?.cookie ?? Buffer.alloc(0) };
@@ -160,10 +155,10 @@ export class ScanConnection {
     if (response.status !== 0) throw StatusCodeParser.parse(response);
   }
 
-  private send(message: Message, entries?: DecodedEntry[]): Promise<MessageResponse> {
+  private send(message: Message, search?: Pick<PendingOperation, 'entries' | 'binary'>): Promise<MessageResponse> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.set(message.messageId, { resolve, reject, entries });
+      this.pending.set(message.messageId, { resolve, reject, ...search });
       this.armIdleTimer();
       this.socket.write(message.write());
     });
@@ -192,7 +187,7 @@ export class ScanConnection {
   private onFrame(frame: MessageFrame): void {
     const operation = this.pending.get(frame.messageId);
     if (frame.operationTag === SEARCH_RESULT_ENTRY_TAG && operation?.entries) {
-      operation.entries.push(decodeSearchEntry(frame, this.binary, this.names));
+      operation.entries.push(decodeSearchEntry(frame, operation.binary ?? null, this.names));
       return;
     }
     if (frame.operationTag === SEARCH_RESULT_ENTRY_TAG) return; // an entry of an abandoned search
