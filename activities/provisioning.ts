@@ -9,13 +9,11 @@ import type { AuditRecordInput, Runtime } from '../lib/runtime';
 import type { Person } from '../lib/person';
 import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../targets/adapter';
 import { nonRetryable } from '../lib/errors';
-import { buildPersonPlan } from './provisioning-plan';
+import { readDesiredState, readTargetPlan } from './planning';
 import { mayApprove } from '../policy/approvals';
 import type { PolicyConfig } from '../policy/config';
-import type { PersonPlan } from '../workflows/person-types';
-
-/** Planning attempts before a target that keeps failing is planned as unreachable (the others proceed). */
-const UNREACHABLE_AFTER_ATTEMPTS = 5;
+import type { DesiredTargetState } from '../policy/types';
+import type { PersonDesiredState, TargetPlan, TargetProblem, TargetSettings } from '../policy/plan';
 
 export interface ApproverCheck {
   authorized: boolean;
@@ -76,19 +74,34 @@ export function createProvisioningActivities(runtime: Runtime, deps: Provisionin
     },
 
     /**
-     * Person + policy + each target's current account -> a plan with the rule behind every line.
-     * `asOf` is the workflow's (deterministic) time, so start and leave dates are judged on its clock.
+     * The person and the policy -> the desired state in every target (directory queue). `asOf` is the
+     * workflow's (deterministic) time, so start and leave dates are judged on its clock.
      */
-    async planPerson(anchor: string, asOf?: string): Promise<PersonPlan> {
-      // After a few attempts, plan around a target that is down instead of failing every target with it.
-      const attempt = (() => {
-        try {
-          return Context.current().info.attempt;
-        } catch {
-          return 1;
-        }
-      })();
-      return buildPersonPlan(runtime, anchor, asOf ? new Date(asOf) : clock(), { tolerateUnreachable: attempt >= UNREACHABLE_AFTER_ATTEMPTS });
+    async desiredState(anchor: string, asOf?: string): Promise<PersonDesiredState> {
+      return readDesiredState(runtime, anchor, asOf ? new Date(asOf) : clock());
+    },
+
+    /**
+     * One target's account against its desired state -> that target's plan, on the target's own
+     * queue (its rate limit applies to the read). The plan is recorded in the audit log before
+     * anything is applied; a transient read failure is retried by the activity retry policy.
+     */
+    async planTarget(target: string, wanted: DesiredTargetState, match: MatchKeys, settings: TargetSettings, problem?: TargetProblem): Promise<TargetPlan> {
+      const plan = await readTargetPlan(runtime, wanted, match, settings, problem);
+      const scope = activityScope();
+      await runtime.audit.append({
+        actor: 'idsync',
+        action: 'plan',
+        person: match.anchor,
+        target,
+        after: { inScope: plan.inScope, accountId: plan.existing?.id, lines: plan.lines, problem: plan.problem },
+        rule: plan.scopeRule,
+        reason: plan.scopeReason,
+        workflowId: scope.workflowId,
+        runId: scope.runId,
+        key: scope.keyPrefix && `${scope.keyPrefix}/plan`,
+      });
+      return plan;
     },
 
     /** A workflow decision (plan, approval, cancellation) written to the audit log, once per activity. */

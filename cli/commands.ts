@@ -10,7 +10,7 @@ import type { DirectorySource } from '../directory/source';
 import type { Runtime } from '../lib/runtime';
 import { EXIT } from '../lib/startup';
 import { personWorkflowId, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
-import { buildPersonPlan } from '../activities/provisioning-plan';
+import { planPersonNow } from '../activities/planning';
 import { verifyAuditLog } from '../audit';
 import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
 import type { ApprovalAnswer, PersonStatus, RunView } from '../workflows/person-types';
@@ -36,11 +36,15 @@ async function resolveAnchor(directory: DirectorySource, who: string): Promise<s
   return (await resolvePerson(directory, who))?.anchor ?? who;
 }
 
-export async function planCommand(runtime: Runtime, who: string): Promise<CommandResult> {
+/** The plan for a person, read live; with a Temporal client, the accounts idsync already links to them are used first. */
+export async function planCommand(runtime: Runtime, who: string, client?: Client): Promise<CommandResult> {
   const person = await resolvePerson(runtime.directory, who);
-  if (!person) return fail(`no person "${who}" in the directory (give an anchor, username or email)`);
-  const plan = await buildPersonPlan(runtime, person.anchor, new Date());
-  return { code: EXIT.ok, text: formatPersonPlan(plan, person.username), json: plan };
+  const anchor = person?.anchor ?? (client ? who : undefined);
+  const status = client && anchor ? (await readStatus(client, anchor))?.status : undefined;
+  if (!person && !status) return fail(`no person "${who}" in the directory (give an anchor, username or email)`);
+  const links = Object.fromEntries(Object.entries(status?.links ?? {}).map(([target, link]) => [target, link.accountId]));
+  const plan = await planPersonNow(runtime, (person?.anchor ?? anchor)!, new Date(), links);
+  return { code: EXIT.ok, text: formatPersonPlan(plan), json: plan };
 }
 
 async function readStatus(client: Client, anchor: string): Promise<{ status: PersonStatus; run?: RunView } | undefined> {
@@ -85,7 +89,7 @@ export async function syncCommand(client: Client, directory: DirectorySource, wh
     const found = await readStatus(client, person.anchor);
     const outcome = found?.status.recent.find((o) => o.eventId === event.eventId);
     if (outcome) {
-      const ok = outcome.outcome === 'completed' || outcome.outcome === 'superseded-before-start';
+      const ok = outcome.outcome === 'converged' || outcome.outcome === 'superseded-before-start';
       const text = `sync of ${person.username}: ${outcome.outcome}${outcome.message ? ` (${outcome.message})` : ''}\n\n${formatStatus(found!.status, found!.run)}`;
       return { code: ok ? EXIT.ok : EXIT.failure, text, json: { event, outcome, status: found!.status } };
     }

@@ -40,4 +40,6 @@ export const SEARCH_ATTRIBUTES = {
   IdsyncTargets: 'KeywordList',
   IdsyncApprovalState: 'Keyword',
   IdsyncGuardState: 'Keyword',
+  IdsyncOutcome: 'Keyword',
+  IdsyncLinks: 'KeywordList',
 } as const;

@@ -16,7 +16,12 @@ interface Candidate {
   birthright: boolean;
 }
 
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Identity of a grant within a target: kind, and the name without letter case (targets compare names so). */
+export function entitlementKey(e: Pick<Entitlement, 'kind' | 'name'>): string {
+  return `${e.kind}\u0000${e.name.toLowerCase()}`;
+}
 
 /** Rules before birthright, then higher priority, then the rule listed first. */
 function byPrecedence(a: Candidate, b: Candidate): number {

@@ -1,11 +1,14 @@
-import type { AccountState, Change, Entitlement, EntitlementMode } from '../targets/adapter';
-import type { DesiredState, DesiredTargetState } from './types';
+import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../targets/adapter';
+import type { ApprovalRequirement, DesiredState, DesiredTargetState, EntitlementConflict } from './types';
 import { singleValuedKinds } from './kinds';
+import { compareText, entitlementKey } from './entitlements';
 
 /**
- * The readable difference between what policy wants and what a target holds, for `idsync plan` and
- * approvals. Pure and display-only: adapters compute and apply their own difference when ensuring,
- * so a plan that went stale can never be applied by mistake.
+ * The one plan model: what policy wants, what each target holds, and the readable difference line by
+ * line with the rule behind it. Used by the run workflows (through the planning activities), the CLI
+ * (`idsync plan`), reconciliation and the tests. Pure: the activities only read the directory and
+ * the targets and hand the results here. Adapters compute and apply their own difference when
+ * ensuring, so a plan that went stale can never be applied by mistake.
  */
 
 /** 'keep' lines are not changes: merge mode leaving an entitlement policy does not grant. */
@@ -30,9 +33,7 @@ export function hasChanges(changes: readonly PlannedChange[]): boolean {
   return changes.some((c) => c.action !== 'keep');
 }
 
-const entitlementKey = (e: Entitlement) => `${e.kind}\u0000${e.name.toLowerCase()}`;
 const subjectOf = (e: Entitlement) => `${e.kind}:${e.name}`;
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byEntitlement = (a: Entitlement, b: Entitlement) => compareText(a.kind, b.kind) || compareText(a.name, b.name);
 
 /** Renders milliseconds as the largest whole unit ("30d", "36h", "90s"). */
@@ -177,112 +178,191 @@ export function planAccountChanges(desired: DesiredTargetState, actual: AccountS
   return [...accountChanges(desired, actual), ...entitlementChanges(desired, actual.entitlements, mode, options)];
 }
 
+/** The account as it already exists in the target, reduced to what planning, linking and matching need. */
+export interface ExistingAccount {
+  id: string;
+  username: string;
+  email?: string;
+  anchor?: string;
+  active: boolean;
+  suspended: boolean;
+  entitlements: Entitlement[];
+  lastActivityAt?: string;
+}
+
+/** Why a target cannot be planned or applied now. `retryable`: it may pass by itself (network, 5xx, 429). */
+export interface TargetProblem {
+  field: string;
+  message: string;
+  retryable?: boolean;
+}
+
+/** Per-target settings from config that change what an adapter does, so the plan says the same. */
+export interface TargetSettings extends PlanOptions {
+  mode: EntitlementMode;
+}
+
+/** One target of a person's plan. */
+export interface TargetPlan {
+  target: string;
+  targetKind?: string;
+  inScope: boolean;
+  scopeRule?: string;
+  conflicts?: EntitlementConflict[];
+  scopeReason: string;
+  account?: DesiredAccount;
+  existing?: ExistingAccount;
+  /** Entitlements applied without waiting: everything unprivileged, plus privileged grants the account already holds. */
+  grantNow: Entitlement[];
+  /** Privileged grants the account does not hold yet: they wait for an approval. */
+  heldForApproval: Entitlement[];
+  mode: EntitlementMode;
+  gracePeriodMs: number;
+  /** Bad directory data or an unreadable target: this target (and only this one) is not touched. */
+  problem?: TargetProblem;
+  lines: PlannedChange[];
+}
+
 /** A person's plan across every target: what `idsync plan <person>` prints before anything is applied. */
 export interface PersonPlan {
   anchor: string;
-  /** How to name the person in the text (e.g. username); the anchor when absent. */
-  label?: string;
-  targets: { desired: DesiredTargetState; mode: EntitlementMode; accountFound: boolean; changes: PlannedChange[] }[];
-  problems: DesiredState['problems'];
+  /** False when the directory no longer has the person (deleted or out of the source's scope). */
+  found: boolean;
+  /** Username, for the text and the approval self-check; an identifier like the anchor. */
+  username?: string;
+  /** ISO start date when it lies in the future: accounts wait inactive (or are not created) until then. */
   activateAt?: string;
+  /** ISO leave date when it lies in the future: the person workflow starts the leaver then. */
   leaveAt?: string;
+  /** Next instant the desired state changes by itself (pre-create window, start, leave). */
   reevaluateAt?: string;
-  approval?: DesiredState['approval'];
+  /** Who may approve the privileged grants, and the deadline. */
+  approval?: ApprovalRequirement;
+  /** Data problems, each naming the person, the field and the target. */
+  problems: { target: string; field: string; message: string }[];
+  approvalTimeoutMs: number;
+  plannedAt: string;
+  targets: TargetPlan[];
+}
+
+function toExisting(account: AccountState): ExistingAccount {
+  return {
+    id: account.id,
+    username: account.username,
+    ...(account.email !== undefined ? { email: account.email } : {}),
+    ...(account.anchor !== undefined ? { anchor: account.anchor } : {}),
+    active: account.active,
+    suspended: account.suspended ?? false,
+    entitlements: account.entitlements,
+    ...(account.lastActivityAt !== undefined ? { lastActivityAt: account.lastActivityAt } : {}),
+  };
+}
+
+/** Privileged grants the account does not hold yet wait for approval; everything else is applied now. */
+function splitGrants(desired: DesiredTargetState, existing: AccountState | null): Pick<TargetPlan, 'grantNow' | 'heldForApproval'> {
+  const held = new Set((existing?.entitlements ?? []).map(entitlementKey));
+  const grantNow: Entitlement[] = [];
+  const heldForApproval: Entitlement[] = [];
+  for (const e of desired.account?.entitlements ?? []) (e.privileged && !held.has(entitlementKey(e)) ? heldForApproval : grantNow).push(e);
+  return { grantNow, heldForApproval };
 }
 
 /**
- * Plans every target of a desired state. `actual[target]` is the account found (null: none found);
- * a target missing from `actual` was not read and is planned as if it had no account.
+ * Plans one target: the desired state against the account read from it (null: none found). A target
+ * with a `problem` (bad data, unreadable) plans no lines: nothing is applied there until it is fixed.
  */
+export function planTarget(desired: DesiredTargetState, actual: AccountState | null, settings: TargetSettings, problem?: TargetProblem): TargetPlan {
+  return {
+    target: desired.target,
+    ...(desired.targetKind !== undefined ? { targetKind: desired.targetKind } : {}),
+    inScope: desired.inScope,
+    scopeReason: desired.scopeReason,
+    ...(desired.scopeRule !== undefined ? { scopeRule: desired.scopeRule } : {}),
+    ...(desired.conflicts !== undefined ? { conflicts: desired.conflicts } : {}),
+    ...(desired.account !== undefined ? { account: desired.account } : {}),
+    ...(actual ? { existing: toExisting(actual) } : {}),
+    ...splitGrants(desired, actual),
+    mode: settings.mode,
+    gracePeriodMs: desired.gracePeriodMs,
+    ...(problem ? { problem } : {}),
+    lines: problem ? [] : planAccountChanges(desired, actual, settings.mode, settings),
+  };
+}
+
+/** Assembles the per-target plans (in the desired state's target order) into the person's plan. */
 export function planPerson(
   desired: DesiredState,
-  actual: Readonly<Record<string, AccountState | null | undefined>>,
-  modes: Readonly<Record<string, EntitlementMode>>,
-  label?: string,
-  options: Readonly<Record<string, PlanOptions>> = {},
+  targets: readonly TargetPlan[],
+  meta: { found: boolean; username?: string; approvalTimeoutMs: number; plannedAt: string },
 ): PersonPlan {
+  const byName = new Map(targets.map((t) => [t.target, t]));
+  const problems = [...desired.problems];
+  for (const t of targets) {
+    if (t.problem && !problems.some((p) => p.target === t.target)) problems.push({ target: t.target, field: t.problem.field, message: t.problem.message });
+  }
   return {
     anchor: desired.anchor,
-    ...(label ? { label } : {}),
-    targets: desired.targets.map((t) => {
-      const mode = modes[t.target] ?? 'overwrite';
-      const account = actual[t.target] ?? null;
-      return { desired: t, mode, accountFound: account !== null, changes: planAccountChanges(t, account, mode, options[t.target]) };
-    }),
-    problems: desired.problems,
+    found: meta.found,
+    ...(meta.username !== undefined ? { username: meta.username } : {}),
     ...(desired.activateAt ? { activateAt: desired.activateAt } : {}),
     ...(desired.leaveAt ? { leaveAt: desired.leaveAt } : {}),
     ...(desired.reevaluateAt ? { reevaluateAt: desired.reevaluateAt } : {}),
     ...(desired.approval ? { approval: desired.approval } : {}),
+    problems,
+    approvalTimeoutMs: meta.approvalTimeoutMs,
+    plannedAt: meta.plannedAt,
+    targets: desired.targets.map((t) => byName.get(t.target)).filter((t): t is TargetPlan => t !== undefined),
   };
 }
 
-const SIGNS: Record<PlannedChange['action'], string> = {
-  create: '+', grant: '+', link: '~', update: '~', activate: '~', unsuspend: '~',
-  revoke: '-', suspend: '-', deactivate: '-', remove: '-', keep: '=',
-};
-
-function show(value: unknown): string {
-  if (value === undefined || value === null) return '(empty)';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+/** Convenience for callers holding every account already (tests, reconciliation): plan every target of a desired state. */
+export function planPersonFromAccounts(
+  desired: DesiredState,
+  actual: Readonly<Record<string, AccountState | null | undefined>>,
+  settings: Readonly<Record<string, TargetSettings>>,
+  meta: Partial<{ found: boolean; username: string; approvalTimeoutMs: number; plannedAt: string }> = {},
+): PersonPlan {
+  const targets = desired.targets.map((t) => planTarget(t, actual[t.target] ?? null, settings[t.target] ?? { mode: 'overwrite' }, dataProblemFor(desired, t.target)));
+  return planPerson(desired, targets, {
+    found: meta.found ?? true,
+    ...(meta.username !== undefined ? { username: meta.username } : {}),
+    approvalTimeoutMs: meta.approvalTimeoutMs ?? desired.approval?.deadlineMs ?? 0,
+    plannedAt: meta.plannedAt ?? '',
+  });
 }
 
-function describeChange(c: PlannedChange): string[] {
-  const rule = c.rule ? `  [rule ${c.rule}]` : '';
-  const [kind, ...nameParts] = c.subject.split(':');
-  const name = nameParts.join(':');
-  switch (c.action) {
-    case 'create': {
-      const after = c.after as { username: string; active: boolean; attributes: Record<string, unknown> };
-      const lines = [`+ create account ${after.username}${after.active ? '' : ' (inactive)'}${rule}`];
-      for (const [attr, value] of Object.entries(after.attributes)) lines.push(`    ${attr} = ${show(value)}`);
-      return lines;
-    }
-    case 'grant':
-      return [`+ grant ${kind} ${show(name)}${c.before !== undefined ? ` (replaces ${show(c.before)})` : ''}${c.privileged ? ' [privileged: needs approval]' : ''}${rule}`];
-    case 'revoke':
-    case 'keep':
-      return [`${SIGNS[c.action]} ${c.action} ${kind} ${show(name)}  (${c.reason})${rule}`];
-    case 'update':
-    case 'link': {
-      const subject = c.subject.startsWith('attribute:') ? `attribute ${c.subject.slice('attribute:'.length)}` : c.subject;
-      const note = c.action === 'link' ? `  (${c.reason})` : '';
-      return [`~ ${c.action} ${subject}: ${show(c.before)} -> ${show(c.after)}${note}${rule}`];
-    }
-    default:
-      return [`${SIGNS[c.action]} ${c.action} account  (${c.reason})${rule}`];
-  }
+/** What the directory and the policy say about one person, before any target is read. */
+export interface PersonDesiredState {
+  found: boolean;
+  /** Keys for matching accounts that carry no anchor (username/email from the directory). */
+  username?: string;
+  email?: string;
+  desired: DesiredState;
+  /** Per target: the entitlement mode and ignore list the adapter applies, so the plan says the same. */
+  settings: Record<string, TargetSettings>;
+  approvalTimeoutMs: number;
+  plannedAt: string;
 }
 
-/** Human-readable text plan, stable for the same input (targets by name, lines in plan order). */
-export function formatPlan(plan: PersonPlan): string {
-  const lines = [`Plan for ${plan.label ?? plan.anchor}${plan.label ? ` (anchor ${plan.anchor})` : ''}`];
-  if (plan.activateAt) lines.push(`  starts ${plan.activateAt}: accounts wait inactive (or are created) until then`);
-  if (plan.leaveAt) lines.push(`  leaves ${plan.leaveAt}: access ends everywhere then`);
-  if (plan.reevaluateAt && plan.reevaluateAt !== plan.activateAt && plan.reevaluateAt !== plan.leaveAt) {
-    lines.push(`  accounts are pre-created from ${plan.reevaluateAt}`);
-  }
-  for (const { desired, mode, accountFound, changes } of plan.targets) {
-    const kind = desired.targetKind ? ` (${desired.targetKind}, ${mode})` : ` (${mode})`;
-    lines.push('', `${desired.target}${kind}: ${desired.scopeReason}`);
-    if (desired.blocked) lines.push('  ! blocked by a data problem: nothing changes here until it is fixed (see problems)');
-    else if (changes.length === 0) lines.push(accountFound || desired.inScope ? '  no changes' : '  no account, nothing to do');
-    for (const change of changes) lines.push(...describeChange(change).map((l) => `  ${l}`));
-    for (const conflict of desired.conflicts ?? []) {
-      const losers = conflict.overruled.map((o) => `${show(o.name)} (${o.rule}, priority ${o.priority})`).join(', ');
-      lines.push(`  ! conflict on ${conflict.kind}: ${show(conflict.chosen.name)} from ${conflict.chosen.rule} wins by ${conflict.resolvedBy} over ${losers}`);
-    }
-    if (desired.inScope && !desired.blocked) lines.push(`  grace period before removal: ${formatDurationMs(desired.gracePeriodMs)}`);
-  }
-  if (plan.problems.length > 0) {
-    lines.push('', 'Problems:');
-    for (const p of plan.problems) lines.push(`  ! ${p.target} ${p.field}: ${p.message}`);
-  }
-  if (plan.approval) {
-    const a = plan.approval;
-    const who = [a.managerAnchor && `manager ${a.managerAnchor}`, a.approverGroups.length > 0 && `a member of ${a.approverGroups.join(', ')}`].filter(Boolean).join(' or ');
-    lines.push('', `Approval: ${a.grants.length} privileged grant(s) wait for ${who || 'nobody (see problems)'} within ${formatDurationMs(a.deadlineMs)}:`);
-    for (const g of a.grants) lines.push(`  ${g.target} ${g.kind} ${show(g.name)}  [rule ${g.rule}]`);
-  }
-  return `${lines.join('\n')}\n`;
+/** How one target's account is found: the remembered link first, then the anchor, then username/email. */
+export function matchKeysFor(person: Pick<PersonDesiredState, 'desired' | 'username' | 'email'>, wanted: DesiredTargetState, accountId?: string): MatchKeys {
+  const username = wanted.account?.username ?? person.username;
+  const email = wanted.account?.email ?? person.email;
+  return {
+    anchor: person.desired.anchor,
+    ...(username !== undefined ? { username } : {}),
+    ...(email !== undefined ? { email } : {}),
+    ...(accountId !== undefined ? { accountId } : {}),
+  };
+}
+
+/** The data problem policy found for this target, if any: never retried by itself, a person must fix the data. */
+export function dataProblemFor(desired: DesiredState, target: string): TargetProblem | undefined {
+  const p = desired.problems.find((x) => x.target === target);
+  return p && { field: p.field, message: p.message, retryable: false };
+}
+
+/** A target whose read kept failing past the retry policy: planned with the failure as its problem. */
+export function unreadableTarget(wanted: DesiredTargetState, settings: TargetSettings, message: string, retryable: boolean): TargetPlan {
+  return planTarget(wanted, null, settings, { field: 'connection', message: `target ${wanted.target} could not be read: ${message}`, retryable });
 }

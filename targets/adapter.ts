@@ -33,11 +33,15 @@ export interface DesiredAccount {
   /** False pre-creates the account inactive (future start date). */
   active: boolean;
   entitlements: Entitlement[];
+  /** The account idsync already manages for this person (its link): ensure acts on it rather than matching again. */
+  accountId?: string;
 }
 
 /** How the target should be matched to a person: anchor first, then username/email case-insensitively. */
 export interface MatchKeys {
   anchor: string;
+  /** The account idsync linked to this person: read by id first, so a person gone from the directory is still found. */
+  accountId?: string;
   username?: string;
   email?: string;
 }

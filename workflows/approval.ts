@@ -7,7 +7,8 @@
 import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { approveSignal, decideApprovalUpdate, rejectSignal } from './person-messages';
 import { directoryActivities, SA } from './person-activities';
-import type { ApprovalAnswer, ApprovalDecisionInput, ApprovalRequestView, ApprovalState, RunInput, TargetPlan } from './person-types';
+import type { TargetPlan } from '../policy/plan';
+import type { ApprovalAnswer, ApprovalDecisionInput, ApprovalRequestView, ApprovalState, RunInput } from './person-types';
 
 type Decision = 'approve' | 'reject';
 

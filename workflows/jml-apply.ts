@@ -1,18 +1,25 @@
 /**
- * Applying a plan target by target. Targets run side by side and fail on their own: one target's
- * outage or bad data never blocks another, and each activity retries on its own queue.
+ * Planning and applying target by target. Each target is read and changed on its own queue, side by
+ * side with the others, and fails on its own: one target's outage or bad data never blocks another.
+ * A target still failing after its activity retries is reported as failed (with whether it may pass
+ * by itself), never skipped silently; the person workflow tries it again later.
  */
-import { directoryActivities, failureMessage, targetActivities } from './person-activities';
-import type { Entitlement } from '../targets/adapter';
-import type { PersonPlan, RunOptions, ScheduledRemoval, TargetPlan, TargetProgress } from './person-types';
+import { directoryActivities, failureMessage, isNonRetryable, targetActivities } from './person-activities';
+import { dataProblemFor, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
+import type { Entitlement, MatchKeys } from '../targets/adapter';
+import type { RunOptions, ScheduledRemoval, TargetProgress } from './person-types';
 
 export interface ApplyContext {
   anchor: string;
   options: RunOptions;
   reason: string;
+  /** The accounts idsync manages for the person when the run started, by target. */
+  links: Readonly<Record<string, string>>;
   /** Live progress, read by the status query. */
   progress: Map<string, TargetProgress>;
   removals: ScheduledRemoval[];
+  /** Links this run established (account id) or found gone (null). */
+  linked: Record<string, string | null>;
 }
 
 function report(ctx: ApplyContext, progress: TargetProgress): TargetProgress {
@@ -20,39 +27,86 @@ function report(ctx: ApplyContext, progress: TargetProgress): TargetProgress {
   return progress;
 }
 
-function removalFor(tp: TargetPlan): ScheduledRemoval {
-  return { target: tp.target, gracePeriodMs: tp.gracePeriodMs, username: tp.existing?.username, email: tp.existing?.email };
+function failed(ctx: ApplyContext, base: Omit<TargetProgress, 'status' | 'changes'>, err: unknown, prefix = ''): TargetProgress {
+  return report(ctx, { ...base, status: 'failed', changes: 0, error: `${prefix}${failureMessage(err)}`, retryable: !isNonRetryable(err) });
+}
+
+/** The account the plan found (by link first) is the one every step acts on. */
+function matchFor(ctx: ApplyContext, tp: TargetPlan): MatchKeys {
+  const existing = tp.existing;
+  return {
+    anchor: ctx.anchor,
+    ...(existing ? { accountId: existing.id, username: existing.username } : {}),
+    ...(existing?.email ? { email: existing.email } : {}),
+  };
+}
+
+function scheduleRemoval(ctx: ApplyContext, tp: TargetPlan): void {
+  const existing = tp.existing!;
+  ctx.removals.push({ target: tp.target, gracePeriodMs: tp.gracePeriodMs, accountId: existing.id, username: existing.username, ...(existing.email ? { email: existing.email } : {}) });
+  ctx.linked[tp.target] = existing.id;
+}
+
+/** Reads the person and computes their desired state in every target (directory queue). */
+export async function readPerson(ctx: ApplyContext, asOf: string): Promise<PersonDesiredState> {
+  return directoryActivities(ctx.options).desiredState(ctx.anchor, asOf);
+}
+
+/**
+ * Plans every target on its own queue and hands each plan to `apply` as soon as it is ready, so a
+ * target whose reads keep failing never holds up the others. Returns the person's whole plan.
+ */
+export async function planAndApply(ctx: ApplyContext, person: PersonDesiredState, apply?: (tp: TargetPlan) => Promise<unknown>): Promise<PersonPlan> {
+  const targets = await Promise.all(
+    person.desired.targets.map(async (wanted) => {
+      const tp = await planOne(ctx, person, wanted);
+      // The linked account is gone from the target (deleted by hand, or removed): forget the link.
+      if (ctx.links[tp.target] && !tp.existing && !tp.problem) ctx.linked[tp.target] = null;
+      if (apply) await apply(tp);
+      return tp;
+    }),
+  );
+  return planPerson(person.desired, targets, person);
+}
+
+async function planOne(ctx: ApplyContext, person: PersonDesiredState, wanted: PersonDesiredState['desired']['targets'][number]): Promise<TargetPlan> {
+  const settings = person.settings[wanted.target] ?? { mode: 'overwrite' };
+  try {
+    const match = matchKeysFor(person, wanted, ctx.links[wanted.target]);
+    return await targetActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
+  } catch (err) {
+    return unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));
+  }
 }
 
 /** Joiner path (in scope) or leaver path (scoped out) for one target; never throws. */
 export async function applyTarget(ctx: ApplyContext, tp: TargetPlan): Promise<TargetProgress> {
-  const path: TargetProgress['path'] = tp.inScope && tp.account ? 'provision' : tp.existing && tp.existing.active && !tp.existing.suspended ? 'suspend' : 'none';
-  if (tp.problem) return report(ctx, { target: tp.target, status: 'failed', path, changes: 0, error: tp.problem.message });
+  const existing = tp.existing;
+  const path: TargetProgress['path'] = tp.inScope && tp.account ? 'provision' : existing && existing.active && !existing.suspended ? 'suspend' : 'none';
+  const base = { target: tp.target, path, ...(existing ? { accountId: existing.id } : {}) };
+  if (tp.problem) return report(ctx, { ...base, status: 'failed', changes: 0, error: tp.problem.message, retryable: tp.problem.retryable ?? false });
   const act = targetActivities(tp.target, ctx.options);
-  report(ctx, { target: tp.target, status: 'running', path, changes: 0 });
+  report(ctx, { ...base, status: 'running', changes: 0 });
   try {
     if (path === 'provision') {
       // Held privileged grants never reach account creation (e.g. a privileged profile) before approval.
-      const account = await act.ensureAccount(tp.target, { ...tp.account!, entitlements: tp.grantNow });
-      const granted = await act.ensureEntitlements(tp.target, ctx.anchor, account.accountId, tp.grantNow, tp.mode);
-      return report(ctx, { target: tp.target, status: 'done', path, accountId: account.accountId, changes: account.changes + granted });
+      const account = await act.ensureAccount(tp.target, { ...tp.account!, ...(existing ? { accountId: existing.id } : {}), entitlements: tp.grantNow });
+      ctx.linked[tp.target] = account.accountId;
+      // A future starter's account waits without access: entitlements come with activation on the start date.
+      const granted = tp.account!.active ? await act.ensureEntitlements(tp.target, ctx.anchor, account.accountId, tp.grantNow, tp.mode) : 0;
+      return report(ctx, { ...base, accountId: account.accountId, status: 'done', changes: account.changes + granted });
     }
     if (path === 'suspend') {
-      const match = { anchor: ctx.anchor, username: tp.existing!.username, email: tp.existing!.email };
-      const changes = await act.suspendAccount(tp.target, match, `${ctx.reason}; ${tp.scopeReason}`);
-      ctx.removals.push(removalFor(tp));
-      return report(ctx, { target: tp.target, status: 'done', path, accountId: tp.existing!.id, changes });
+      const changes = await act.suspendAccount(tp.target, matchFor(ctx, tp), `${ctx.reason}; ${tp.scopeReason}`);
+      scheduleRemoval(ctx, tp);
+      return report(ctx, { ...base, status: 'done', changes });
     }
     // Already suspended earlier and still out of scope: make sure its removal stays scheduled.
-    if (tp.existing && !tp.inScope) ctx.removals.push(removalFor(tp));
-    return report(ctx, { target: tp.target, status: 'skipped', path, accountId: tp.existing?.id, changes: 0 });
+    if (existing && !tp.inScope) scheduleRemoval(ctx, tp);
+    return report(ctx, { ...base, status: 'skipped', changes: 0 });
   } catch (err) {
-    return report(ctx, { target: tp.target, status: 'failed', path, changes: 0, error: failureMessage(err) });
+    return failed(ctx, base, err);
   }
-}
-
-export async function applyPlan(ctx: ApplyContext, plan: PersonPlan): Promise<TargetProgress[]> {
-  return Promise.all(plan.targets.map((tp) => applyTarget(ctx, tp)));
 }
 
 /** After approval: grant the held entitlements on the accounts that were provisioned. */
@@ -67,36 +121,23 @@ export async function applyApprovedGrants(ctx: ApplyContext, plan: PersonPlan, a
           const changes = await targetActivities(tp.target, ctx.options).ensureEntitlements(tp.target, ctx.anchor, current.accountId!, all, tp.mode, approvalId);
           report(ctx, { ...current, changes: current.changes + changes });
         } catch (err) {
-          report(ctx, { ...current, status: 'failed', error: `approved grants not applied: ${failureMessage(err)}` });
+          failed(ctx, current, err, 'approved grants not applied: ');
         }
       }),
   );
 }
 
-/** Leaver: suspend every account at once; removal follows after each target's grace period. */
-export async function suspendEverywhere(ctx: ApplyContext, plan: PersonPlan): Promise<TargetProgress[]> {
-  return Promise.all(
-    plan.targets.map(async (tp): Promise<TargetProgress> => {
-      if (!tp.existing) return report(ctx, { target: tp.target, status: 'skipped', path: 'none', changes: 0 });
-      const match = { anchor: ctx.anchor, username: tp.existing.username, email: tp.existing.email };
-      report(ctx, { target: tp.target, status: 'running', path: 'suspend', accountId: tp.existing.id, changes: 0 });
-      try {
-        const changes = await targetActivities(tp.target, ctx.options).suspendAccount(tp.target, match, ctx.reason);
-        ctx.removals.push(removalFor(tp));
-        return report(ctx, { target: tp.target, status: 'done', path: 'suspend', accountId: tp.existing.id, changes });
-      } catch (err) {
-        return report(ctx, { target: tp.target, status: 'failed', path: 'suspend', accountId: tp.existing.id, changes: 0, error: failureMessage(err) });
-      }
-    }),
-  );
-}
-
-export async function recordPlan(ctx: ApplyContext, plan: PersonPlan, kind: string): Promise<void> {
-  await directoryActivities(ctx.options).recordAudit({
-    actor: 'idsync',
-    action: 'plan',
-    person: ctx.anchor,
-    reason: `${kind}: ${ctx.reason}`,
-    after: plan.targets.map((t) => ({ target: t.target, inScope: t.inScope, lines: t.lines })),
-  });
+/** Leaver: suspend the account (found by its link when the directory no longer names the person); removal follows after the target's grace period. */
+export async function suspendTarget(ctx: ApplyContext, tp: TargetPlan): Promise<TargetProgress> {
+  if (tp.problem) return report(ctx, { target: tp.target, path: 'suspend', status: 'failed', changes: 0, error: tp.problem.message, retryable: tp.problem.retryable ?? false });
+  if (!tp.existing) return report(ctx, { target: tp.target, status: 'skipped', path: 'none', changes: 0 });
+  const base = { target: tp.target, path: 'suspend' as const, accountId: tp.existing.id };
+  report(ctx, { ...base, status: 'running', changes: 0 });
+  try {
+    const changes = await targetActivities(tp.target, ctx.options).suspendAccount(tp.target, matchFor(ctx, tp), ctx.reason);
+    scheduleRemoval(ctx, tp);
+    return report(ctx, { ...base, status: 'done', changes });
+  } catch (err) {
+    return failed(ctx, base, err);
+  }
 }

@@ -5,10 +5,12 @@
  */
 import { allHandlersFinished, condition, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runStatusQuery, supersedeSignal } from './person-messages';
-import { directoryActivities, SA } from './person-activities';
+import { SA } from './person-activities';
 import { ApprovalGate } from './approval';
-import { applyApprovedGrants, applyPlan, recordPlan, suspendEverywhere, type ApplyContext } from './jml-apply';
-import type { PersonPlan, RunInput, RunResult, RunView, TargetProgress } from './person-types';
+import { applyApprovedGrants, applyTarget, planAndApply, readPerson, suspendTarget, type ApplyContext } from './jml-apply';
+import { planPerson } from '../policy/plan';
+import type { PersonPlan, TargetPlan } from '../policy/plan';
+import type { RunInput, RunResult, RunView, TargetProgress } from './person-types';
 
 interface RunScope {
   input: RunInput;
@@ -19,38 +21,53 @@ interface RunScope {
 
 function beginRun(input: RunInput): RunScope {
   const view: RunView = { workflowId: workflowInfo().workflowId, kind: input.kind, eventId: input.eventId, phase: 'planning', targets: [] };
-  const ctx: ApplyContext = { anchor: input.anchor, options: input.options, reason: input.reason, progress: new Map(), removals: [] };
+  const ctx: ApplyContext = { anchor: input.anchor, options: input.options, reason: input.reason, links: input.links ?? {}, progress: new Map(), removals: [], linked: {} };
   let supersededBy: string | undefined;
   setHandler(supersedeSignal, ({ byEventId }) => void (supersededBy = byEventId));
   setHandler(runStatusQuery, () => ({ ...view, targets: [...ctx.progress.values()] }));
   return { input, ctx, view, superseded: () => supersededBy !== undefined };
 }
 
-async function plan(scope: RunScope): Promise<PersonPlan> {
+/**
+ * Plans every target and applies each as soon as its plan is ready (`apply`), or only plans. A joiner
+ * or rehire for someone the directory does not have applies nothing (`requirePerson`).
+ */
+async function planAndApplyAll(scope: RunScope, apply: ((tp: TargetPlan) => Promise<unknown>) | undefined, requirePerson = false): Promise<PersonPlan> {
   scope.view.phase = 'planning';
-  const planned = await directoryActivities(scope.input.options).planPerson(scope.input.anchor, new Date().toISOString());
+  const person = await readPerson(scope.ctx, new Date().toISOString());
+  if (requirePerson && !person.found) return planPerson(person.desired, [], person);
+  scope.view.phase = apply ? 'applying' : 'planning';
+  const planned = await planAndApply(scope.ctx, person, apply);
   scope.view.plan = planned;
-  await recordPlan(scope.ctx, planned, scope.input.kind);
   upsertSearchAttributes([{ key: SA.targets, value: planned.targets.filter((t) => t.inScope).map((t) => t.target) }]);
   return planned;
 }
 
-async function finish(scope: RunScope, result: Omit<RunResult, 'eventId' | 'kind' | 'workflowId' | 'targets' | 'scheduledRemovals'>): Promise<RunResult> {
+type Ending = Pick<RunResult, 'outcome' | 'plan' | 'inScopeTargets' | 'approval' | 'message' | 'retryable'>;
+
+/**
+ * The run's truthful outcome: converged only when every target is as desired; partial names each
+ * target that is not, and why. The outcome is also the run's search attribute, so
+ * `IdsyncOutcome = "partial"` in the UI lists every run that left someone short.
+ */
+async function finish(scope: RunScope, ending: Ending): Promise<RunResult> {
   await condition(allHandlersFinished);
-  const targets: TargetProgress[] = [...scope.ctx.progress.values()];
-  const failed = targets.filter((t) => t.status === 'failed');
-  const outcome = result.outcome === 'completed' && failed.length > 0 ? 'partial' : result.outcome;
-  const message = result.message ?? (failed.length > 0 ? failed.map((t) => t.error).join('; ') : undefined);
-  upsertMemo({ outcome, failedTargets: failed.map((t) => t.target) });
+  const targets: TargetProgress[] = [...scope.ctx.progress.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  const short = targets.filter((t) => t.status === 'failed');
+  const outcome = ending.outcome === 'converged' && short.length > 0 ? 'partial' : ending.outcome;
+  const message = ending.message ?? (short.length > 0 ? short.map((t) => `${t.target}: ${t.error}`).join('; ') : undefined);
+  upsertMemo({ outcome, failedTargets: short.map((t) => t.target) });
+  if (outcome !== 'superseded') upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
   return {
-    ...result,
+    ...ending,
     outcome,
-    message,
+    ...(message !== undefined ? { message } : {}),
     eventId: scope.input.eventId,
     kind: scope.input.kind,
     workflowId: scope.view.workflowId,
     targets,
     scheduledRemovals: scope.ctx.removals,
+    links: scope.ctx.linked,
   };
 }
 
@@ -60,12 +77,11 @@ async function converge(input: RunInput): Promise<RunResult> {
   let current: PersonPlan | undefined;
   const gate = new ApprovalGate(input, () => current?.username);
   gate.install();
-  current = await plan(scope);
+  const apply = (tp: TargetPlan) => applyTarget(scope.ctx, tp);
+  current = await planAndApplyAll(scope, apply, input.kind === 'joiner' || input.kind === 'rehire');
   if (!current.found && (input.kind === 'joiner' || input.kind === 'rehire')) {
-    return finish(scope, { outcome: 'failed', plan: current, inScopeTargets: [], message: `person ${input.anchor} is not in the directory: nothing provisioned` });
+    return finish(scope, { outcome: 'failed', retryable: false, plan: current, inScopeTargets: [], message: `person ${input.anchor} is not in the directory: nothing provisioned` });
   }
-  scope.view.phase = 'applying';
-  await applyPlan(scope.ctx, current);
   // Future starter: accounts exist inactive; activate on the start date (durable timer), from a fresh plan.
   while (current.activateAt) {
     scope.view.phase = `waiting for start date ${current.activateAt}`;
@@ -73,9 +89,7 @@ async function converge(input: RunInput): Promise<RunResult> {
     if (await condition(scope.superseded, wait)) {
       return finish(scope, { outcome: 'superseded', plan: current, inScopeTargets: inScope(current), message: 'a newer event replaced this run before the start date' });
     }
-    current = await plan(scope);
-    scope.view.phase = 'activating';
-    await applyPlan(scope.ctx, current);
+    current = await planAndApplyAll(scope, apply);
   }
   const awaiting = current.targets.filter((t) => t.heldForApproval.length > 0 && scope.ctx.progress.get(t.target)?.status === 'done');
   if (awaiting.length > 0) {
@@ -88,7 +102,7 @@ async function converge(input: RunInput): Promise<RunResult> {
     }
   }
   scope.view.phase = 'finished';
-  const outcome = gate.state === 'superseded' ? 'superseded' : 'completed';
+  const outcome = gate.state === 'superseded' ? 'superseded' : 'converged';
   return finish(scope, { outcome, plan: current, approval: awaiting.length > 0 ? gate.view : undefined, inScopeTargets: inScope(current) });
 }
 
@@ -113,9 +127,7 @@ export async function rehireWorkflow(input: RunInput): Promise<RunResult> {
 /** Suspend in every target at once. The person workflow keeps the removal timers, so a rehire can cancel them. */
 export async function leaverWorkflow(input: RunInput): Promise<RunResult> {
   const scope = beginRun(input);
-  const current = await plan(scope);
-  scope.view.phase = 'suspending';
-  await suspendEverywhere(scope.ctx, current);
+  const current = await planAndApplyAll(scope, (tp) => suspendTarget(scope.ctx, tp));
   scope.view.phase = 'suspended; removal after the grace period';
-  return finish(scope, { outcome: 'completed', plan: current, inScopeTargets: [] });
+  return finish(scope, { outcome: 'converged', plan: current, inScopeTargets: [] });
 }

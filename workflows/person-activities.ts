@@ -3,7 +3,7 @@
  * to the directory queue; target work goes to that target's own queue so its rate limit applies.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType, type RetryPolicy } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type RetryPolicy } from '@temporalio/common';
 import { TASK_QUEUES } from '../lib/names';
 import { NON_RETRYABLE_TYPES } from '../lib/errors';
 import type { ProvisioningActivities } from '../activities/provisioning';
@@ -14,6 +14,8 @@ export const SA = {
   eventKind: defineSearchAttributeKey('IdsyncEventKind', SearchAttributeType.KEYWORD),
   targets: defineSearchAttributeKey('IdsyncTargets', SearchAttributeType.KEYWORD_LIST),
   approvalState: defineSearchAttributeKey('IdsyncApprovalState', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('IdsyncOutcome', SearchAttributeType.KEYWORD),
+  links: defineSearchAttributeKey('IdsyncLinks', SearchAttributeType.KEYWORD_LIST),
 };
 
 /** Transient failures (network, 429, 5xx) retry with back-off; data and config problems fail at once. */
@@ -42,7 +44,7 @@ export function targetActivities(target: string, options: RunOptions) {
     taskQueue: targetQueue(target, options),
     // Short enough that a crashed worker's attempt is retried promptly; adapters page and batch within it.
     startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
-    retry,
+    retry: { ...retry, maximumAttempts: options.targetMaxAttempts ?? retry.maximumAttempts },
   });
 }
 
@@ -55,4 +57,14 @@ export function failureMessage(err: unknown): string {
     if (current.message) message = current.message;
   }
   return message;
+}
+
+/** True when the innermost cause says trying again cannot help (bad data, config, a conflict a person must resolve). */
+export function isNonRetryable(err: unknown): boolean {
+  let current = err as { cause?: unknown } | undefined;
+  while (current) {
+    if (current instanceof ApplicationFailure && current.nonRetryable) return true;
+    current = current.cause as { cause?: unknown } | undefined;
+  }
+  return false;
 }

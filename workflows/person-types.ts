@@ -2,60 +2,8 @@
  * Plain data exchanged between the person workflows, their activities and the CLI. Type-only
  * imports keep this file free of runtime dependencies, so workflow code can import it.
  */
-import type { DesiredAccount, Entitlement, EntitlementMode } from '../targets/adapter';
 import type { IdentityEvent, IdentityEventKind } from '../lib/person';
-import type { PlannedChange } from '../policy/plan';
-import type { DesiredTargetState } from '../policy/types';
-
-/** One line of a plan: what would change in one target and the rule (or reason) behind it (policy/plan.ts). */
-export type PlanLine = PlannedChange;
-
-/** The account as it already exists in the target, reduced to what planning and matching need. */
-export interface ExistingAccount {
-  id: string;
-  username: string;
-  email?: string;
-  active: boolean;
-  suspended: boolean;
-  entitlements: Entitlement[];
-}
-
-export interface TargetPlan {
-  target: string;
-  targetKind?: string;
-  inScope: boolean;
-  scopeRule?: string;
-  conflicts?: DesiredTargetState['conflicts'];
-  scopeReason: string;
-  account?: DesiredAccount;
-  existing?: ExistingAccount;
-  /** Entitlements applied without waiting: everything unprivileged, plus privileged grants the account already holds. */
-  grantNow: Entitlement[];
-  /** Privileged grants the account does not hold yet: they wait for an approval. */
-  heldForApproval: Entitlement[];
-  mode: EntitlementMode;
-  gracePeriodMs: number;
-  /** Bad directory data that blocks this target (and only this target). */
-  problem?: { field: string; message: string };
-  lines: PlanLine[];
-}
-
-export interface PersonPlan {
-  anchor: string;
-  /** False when the directory no longer has the person (deleted or out of scope). */
-  found: boolean;
-  /** Username, for the approval self-check; an identifier like the anchor. */
-  username?: string;
-  /** ISO start date when it lies in the future: accounts are pre-created inactive (or wait) until then. */
-  activateAt?: string;
-  /** ISO leave date when it lies in the future: the person workflow starts the leaver then. */
-  leaveAt?: string;
-  /** Data problems, each naming the person, the field and the target. */
-  problems: { target: string; field: string; message: string }[];
-  approvalTimeoutMs: number;
-  plannedAt: string;
-  targets: TargetPlan[];
-}
+import type { PersonPlan } from '../policy/plan';
 
 export type TargetStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -67,7 +15,12 @@ export interface TargetProgress {
   accountId?: string;
   changes: number;
   error?: string;
+  /** Whether the failure may pass by itself (network, 5xx, 429, timeout): the person workflow retries it. */
+  retryable?: boolean;
 }
+
+/** How a run, and so the person, ended: every target as desired, some not (named, with why), or the run itself failed. */
+export type ConvergenceOutcome = 'converged' | 'partial' | 'failed';
 
 export type ApprovalState = 'none' | 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 
@@ -98,6 +51,8 @@ export interface ApprovalAnswer {
 export interface ScheduledRemoval {
   target: string;
   gracePeriodMs: number;
+  /** The linked account: removal acts on it even when the directory no longer has the person. */
+  accountId?: string;
   /** Match keys captured when the account was suspended, so removal works after the person left the directory. */
   username?: string;
   email?: string;
@@ -111,6 +66,8 @@ export interface RunOptions {
   approvalTimeoutMs?: number;
   /** Start-to-close timeout of one target activity attempt (ms); a crashed worker's attempt is retried after it. */
   targetActivityTimeoutMs?: number;
+  /** Attempts of one target activity before the target is reported failed for this run (default 12, about 8 minutes); the person workflow retries later. */
+  targetMaxAttempts?: number;
 }
 
 export interface RunInput {
@@ -119,13 +76,17 @@ export interface RunInput {
   kind: IdentityEventKind;
   reason: string;
   options: RunOptions;
+  /** Accounts idsync manages for this person, by target: planning, suspension and removal act on them first. */
+  links?: Record<string, string>;
 }
 
 export interface RunResult {
   eventId: string;
   kind: IdentityEventKind;
   workflowId: string;
-  outcome: 'completed' | 'partial' | 'superseded' | 'failed';
+  outcome: ConvergenceOutcome | 'superseded';
+  /** For a failed run: whether trying again later may succeed (false: a person must act first). */
+  retryable?: boolean;
   plan?: PersonPlan;
   targets: TargetProgress[];
   approval?: ApprovalRequestView;
@@ -133,6 +94,8 @@ export interface RunResult {
   scheduledRemovals: ScheduledRemoval[];
   /** Targets the person is in scope for after this run: a pending removal there is cancelled. */
   inScopeTargets: string[];
+  /** Links after this run, by target: an account id to remember, or null to forget (the account is gone). */
+  links: Record<string, string | null>;
   message?: string;
 }
 
@@ -149,6 +112,28 @@ export interface RunView {
 export interface PendingRemoval extends ScheduledRemoval {
   removeAt: string;
   eventId: string;
+  /** Failed removal attempts so far; each failure moves removeAt along the retry back-off. */
+  failures?: number;
+  lastError?: string;
+}
+
+/** A person left short of the desired state is tried again on a durable timer (see retryBackoffMs). */
+export interface ScheduledRetry {
+  /** 1 for the first retry after a partial or failed run. */
+  attempt: number;
+  dueAt: string;
+  kind: 'sync' | 'leaver';
+  /** The run that left the person short, and why. */
+  afterEventId: string;
+  reason: string;
+  /** Set once the retry's event is queued; the run it starts settles the retry. */
+  queuedEventId?: string;
+}
+
+/** One account idsync manages for the person. */
+export interface AccountLink {
+  accountId: string;
+  linkedAt: string;
 }
 
 export interface PersonLifecycleOptions extends RunOptions {
@@ -158,13 +143,15 @@ export interface PersonLifecycleOptions extends RunOptions {
   idleFinishMs?: number;
   /** Continue as new after this many events (the server may ask earlier). */
   eventsPerRun?: number;
+  /** Delays between retries of a person left partial; the last repeats (default 1m, 5m, 30m, then hourly). */
+  retryBackoffMs?: number[];
 }
 
 export interface EventOutcome {
   eventId: string;
   kind: IdentityEventKind;
   workflowId?: string;
-  outcome: RunResult['outcome'] | 'duplicate' | 'superseded-before-start' | 'deferred';
+  outcome: RunResult['outcome'] | 'duplicate' | 'superseded-before-start' | 'deferred' | 'removed';
   at: string;
   message?: string;
 }
@@ -180,6 +167,12 @@ export interface PersonLifecycleState {
   pendingRemovals: PendingRemoval[];
   recent: EventOutcome[];
   lastResult?: RunResult;
+  /** Accounts idsync created or adopted, by target; kept until the account is removed. */
+  links?: Record<string, AccountLink>;
+  /** Where the person stands: converged, or partial/failed with `outcomeReason`. */
+  outcome?: ConvergenceOutcome;
+  outcomeReason?: string;
+  retry?: ScheduledRetry;
 }
 
 export interface PersonStatus {
@@ -190,4 +183,8 @@ export interface PersonStatus {
   pendingRemovals: PendingRemoval[];
   recent: EventOutcome[];
   lastResult?: RunResult;
+  links: Record<string, AccountLink>;
+  outcome?: ConvergenceOutcome;
+  outcomeReason?: string;
+  retry?: ScheduledRetry;
 }

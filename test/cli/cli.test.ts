@@ -68,7 +68,7 @@ test('plan is a dry run: per-target lines with the rule behind each, nothing app
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /desk-birthright/);
   assert.match(text.stdout, /Team Leads.*desk-leads/);
-  assert.match(text.stdout, /Held for approval[\s\S]*Admins/);
+  assert.match(text.stdout, /Approval: 1 privileged grant\(s\) wait[\s\S]*desk group "Admins"/);
   assert.match(text.stdout, /Dry run: nothing was applied/);
   const json = await idsync('plan', 'cli.plan@example.com', '--json');
   assert.equal(json.code, 0);
@@ -112,7 +112,7 @@ test('sync provisions on demand and reports the outcome', async () => {
   await fx.ldap.addValues(fx.ldap.groupDn('editors'), 'member', [fx.ldap.personDn('cli.sync')]).catch(async () => fx.ldap.addGroup('editors', [fx.ldap.personDn('cli.sync')]));
   const result = await idsync('sync', 'cli.sync', '--wait', '90');
   assert.equal(result.code, 0, result.stdout + result.stderr);
-  assert.match(result.stdout, /sync of cli\.sync: completed/);
+  assert.match(result.stdout, /sync of cli\.sync: converged/);
   assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'cli.sync@example.com'))?.groups, ['Editors', 'Readers']);
 });
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccountState } from '../../targets/adapter';
 import { computeDesiredState } from '../../policy/desired-state';
-import { formatPlan, hasChanges, planAccountChanges, planPerson, type PlannedChange } from '../../policy/plan';
+import { hasChanges, planAccountChanges, planPersonFromAccounts, type PlannedChange } from '../../policy/plan';
+import { formatPlan } from '../../policy/plan-text';
 import type { DesiredTargetState } from '../../policy/types';
 import { DEMO_TARGETS, NOW, examplePolicy, person } from './fixtures';
 
@@ -153,9 +154,9 @@ test('leavers: suspend now and remove after the grace period; nothing without an
 test('formatPlan renders every target, conflicts, problems and approvals as stable text', () => {
   const desired = stateFor({ groups: ['sales', 'sales-emea', 'sales-managers', 'salesforce-admins'], familyName: undefined });
   const actual = { hubspot: null, highspot: null, salesforce: null, 'support-desk': null };
-  const plan = planPerson(desired, actual, { hubspot: 'merge' }, 'jdoe');
+  const plan = planPersonFromAccounts(desired, actual, { hubspot: { mode: 'merge' } }, { username: 'jdoe' });
   const text = formatPlan(plan);
-  assert.equal(formatPlan(planPerson(desired, actual, { hubspot: 'merge' }, 'jdoe')), text);
+  assert.equal(formatPlan(planPersonFromAccounts(desired, actual, { hubspot: { mode: 'merge' } }, { username: 'jdoe' })), text);
   const expected = [
     'Plan for jdoe (anchor a-0001)',
     'hubspot (hubspot, merge): in scope by rule hs-scope-sales',
@@ -163,7 +164,7 @@ test('formatPlan renders every target, conflicts, problems and approvals as stab
     '  + grant role "Sales Manager"  [rule hs-sales-manager]',
     '  ! conflict on role: "Sales Manager" from hs-sales-manager wins by priority over "Sales Rep" (hs-sales-rep, priority 0)',
     'salesforce (salesforce, overwrite): in scope by rule sf-scope-sales (sales staff)',
-    '  ! blocked by a data problem: nothing changes here until it is fixed (see problems)',
+    '  ! not touched until this is resolved: jdoe (anchor a-0001): salesforce attribute Alias is required but "{givenName | ascii | alnum | lower | first:1}{familyName | ascii | alnum | lower | first:7}" renders empty (familyName is empty)',
     'support-desk (scim, overwrite): out of scope: no scope rule matches (employee; rules: sd-scope-support, sd-scope-partner-agents)',
     '  no account, nothing to do',
     'Problems:',
@@ -176,7 +177,7 @@ test('formatPlan renders every target, conflicts, problems and approvals as stab
 
 test('formatPlan shows privileged grants waiting for approval, attribute values and updates', () => {
   const desired = stateFor({ groups: ['salesforce-admins'] });
-  const plan = planPerson(desired, {}, {});
+  const plan = planPersonFromAccounts(desired, {}, {});
   const text = formatPlan(plan);
   for (const line of [
     'Plan for a-0001',
@@ -191,13 +192,13 @@ test('formatPlan shows privileged grants waiting for approval, attribute values 
   }
   const sf = desired.targets.find((t) => t.target === 'salesforce')!;
   const account = { ...accountMatching(sf), attributes: { ...sf.account!.attributes, Title: 'Intern' } };
-  const updated = formatPlan(planPerson(desired, { salesforce: account }, {}));
+  const updated = formatPlan(planPersonFromAccounts(desired, { salesforce: account }, {}));
   assert.ok(updated.includes('  ~ update attribute Title: "Intern" -> "Account Executive"  [rule sf-scope-admins]'), updated);
 });
 
 test('formatPlan tells when the accounts of a future starter appear and when they activate', () => {
-  const text = formatPlan(planPerson(stateFor({ startDate: '2027-02-01' }), {}, {}));
-  assert.ok(text.includes('  starts 2027-02-01T00:00:00.000Z: accounts wait inactive (or are created) until then\n'), text);
+  const text = formatPlan(planPersonFromAccounts(stateFor({ startDate: '2027-02-01' }), {}, {}));
+  assert.ok(text.includes('  starts 2027-02-01T00:00:00.000Z: accounts wait inactive (or are created) until then, without access\n'), text);
   assert.ok(text.includes('  accounts are pre-created from 2027-01-02T00:00:00.000Z\n'), text);
   assert.ok(text.includes('salesforce (salesforce, overwrite): out of scope until 2027-01-02T00:00:00.000Z'), text);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { computeDesiredState } from '../../policy/desired-state';
-import { formatPlan, planPerson } from '../../policy/plan';
+import { planPersonFromAccounts } from '../../policy/plan';
+import { formatPlan } from '../../policy/plan-text';
 import { testEnv, uniqueId } from '../support/env';
 import { DEMO_TARGETS, NOW, examplePolicy, person } from './fixtures';
 import type { policyInSandboxWorkflow } from './support/policy-workflow';
@@ -37,7 +38,7 @@ test('the policy runs inside a Temporal workflow and gives exactly the result it
     );
     const outside = computeDesiredState(someone, policy, DEMO_TARGETS, NOW);
     assert.deepEqual(result.state, JSON.parse(JSON.stringify(outside)));
-    assert.equal(result.text, formatPlan(planPerson(outside, {}, {})));
+    assert.equal(result.text, formatPlan(planPersonFromAccounts(outside, {}, {})));
     assert.equal(result.state.activateAt, '2026-12-01T00:00:00.000Z');
     assert.ok(result.state.targets.find((t) => t.target === 'salesforce')?.account?.attributes.Alias === 'zangstro');
   } finally {

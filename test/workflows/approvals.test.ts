@@ -68,7 +68,7 @@ test('privileged grant waits for the manager while the rest is applied; refusals
 
   const answer = await run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'the.boss', comment: 'needs admin for the migration' }] });
   assert.deepEqual(answer, { accepted: true, state: 'approved', message: 'approved by the.boss' });
-  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'converged');
   assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.one@example.com'))?.groups, ['Admins', 'Agents']);
 
   const records = (await readAuditLog(fx.auditPath)).filter((r) => r.person === anchor);
@@ -88,7 +88,7 @@ test('a member of an approver group can reject; nothing privileged is granted', 
   assert.equal(answer.state, 'rejected');
   // Decided: the validator refuses (or the run has already finished).
   await assert.rejects(run.executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'the.boss' }] }));
-  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'converged');
   assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.two@example.com'))?.groups, ['Agents']);
 });
 
@@ -98,7 +98,7 @@ test('a leaver supersedes a pending approval', async () => {
   const leaver = event(anchor, 'leaver', 'entry deleted');
   await sendEvent(client, queues, leaver);
   assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'superseded');
-  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'converged');
   const account = await scimAccount(fx.emulators, 'desk', 'priv.three@example.com');
   assert.equal(account?.active, false);
   assert.deepEqual(account?.groups.includes('Admins'), false);
@@ -107,7 +107,7 @@ test('a leaver supersedes a pending approval', async () => {
 test('an approve signal from an approver group member is checked and applied', async () => {
   const { anchor, ev, run } = await privilegedJoiner('priv.four');
   await run.signal(approveSignal, { approver: 'appr.member', comment: 'on call this week' });
-  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'converged');
   assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.four@example.com'))?.groups, ['Admins', 'Agents']);
   const approval = (await readAuditLog(fx.auditPath)).find((r) => r.person === anchor && r.action === 'approve');
   assert.equal(approval?.actor, 'appr.member');

@@ -52,7 +52,7 @@ test('joiner: accounts and group grants in every target in scope, plan and chang
   const ev = event(anchor, 'joiner');
   await sendEvent(client, queues, ev);
   const outcome = await waitForOutcome(client, anchor, ev.eventId);
-  assert.equal(outcome.outcome, 'completed', outcome.message);
+  assert.equal(outcome.outcome, 'converged', outcome.message);
   assert.deepEqual(await scimAccount(fx.emulators, 'desk', 'jo.iner@example.com'), { id: (await scimAccount(fx.emulators, 'desk', 'jo.iner@example.com'))!.id, active: true, groups: ['Agents', 'Team Leads'], count: 1 });
   assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'jo.iner@example.com'))?.groups, ['Readers']);
   const status = await personStatus(client, anchor);
@@ -78,7 +78,7 @@ test('mover: new grants added, unjustified ones revoked, a target scoped out is 
   await joinGroup(fx, 'mo.ver', 'editors');
   const move1 = event(anchor, 'mover', 'groups changed: -support-leads +staff +editors');
   await sendEvent(client, queues, move1);
-  assert.equal((await waitForOutcome(client, anchor, move1.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, move1.eventId)).outcome, 'converged');
   assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'mo.ver@example.com'))?.groups, ['Agents']);
   assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'mo.ver@example.com'))?.groups, ['Editors', 'Readers']);
 
@@ -100,7 +100,7 @@ test('leaver: suspended in every target at once, removals scheduled per target g
   await fx.ldap.remove(fx.ldap.personDn('le.aver'));
   const leaver = event(anchor, 'leaver', 'entry deleted');
   await sendEvent(client, queues, leaver);
-  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'converged');
   assert.equal((await scimAccount(fx.emulators, 'desk', 'le.aver@example.com'))?.active, false);
   assert.equal((await scimAccount(fx.emulators, 'wiki', 'le.aver@example.com'))?.active, false);
   const status = await personStatus(client, anchor);
@@ -123,7 +123,7 @@ test('bad directory data fails that person in that target, naming person, field 
   const events = [okAnchor, noEmail, badAnchor, ghost, second].map((anchor) => event(anchor, 'joiner'));
   for (const ev of events) await sendEvent(client, queues, ev);
   const [ok, missing, bad, ghostOutcome, collision] = await Promise.all(events.map((ev) => waitForOutcome(client, ev.anchor, ev.eventId)));
-  assert.equal(ok!.outcome, 'completed');
+  assert.equal(ok!.outcome, 'converged');
   assert.ok(await scimAccount(fx.emulators, 'desk', 'fine.person@example.com'));
 
   assert.equal(missing!.outcome, 'partial');
@@ -161,7 +161,7 @@ test('two events in quick succession apply in order; a duplicated event starts n
   const status = await personStatus(client, anchor);
   assert.deepEqual(
     status.recent.map((o) => `${o.eventId}:${o.outcome}`),
-    [`${joiner.eventId}:duplicate`, `${joiner.eventId}:completed`, `${mover.eventId}:completed`],
+    [`${joiner.eventId}:duplicate`, `${joiner.eventId}:converged`, `${mover.eventId}:converged`],
   );
   const runs = await eventually('run list', async () => {
     const found: { id: string; start: number }[] = [];
@@ -195,7 +195,7 @@ test('continue-as-new carries the small state: recent outcomes, remembered event
   assert.ok(duplicate, 'an event id from the previous run is still remembered');
   const status = await personStatus(client, anchor);
   assert.deepEqual(status.pendingRemovals.map((r) => r.target), ['desk'], 'the pending removal survived continue-as-new');
-  assert.deepEqual(status.recent.map((o) => o.outcome), ['completed', 'completed', 'duplicate']);
+  assert.deepEqual(status.recent.map((o) => o.outcome), ['converged', 'converged', 'duplicate']);
 });
 
 test('a target failing transiently is retried on its own and the other target is not held up', async () => {
@@ -205,7 +205,7 @@ test('a target failing transiently is retried on its own and the other target is
     const ev = event(anchor, 'joiner');
     await sendEvent(client, queues, ev);
     const outcome = await waitForOutcome(client, anchor, ev.eventId);
-    assert.equal(outcome.outcome, 'completed', outcome.message);
+    assert.equal(outcome.outcome, 'converged', outcome.message);
     assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'flaky.target@example.com'))?.groups, ['Agents']);
     assert.deepEqual((await scimAccount(fx.emulators, 'wiki', 'flaky.target@example.com'))?.groups, ['Readers']);
     const report = await fx.emulators.handles.desk.setFaults({});
@@ -215,18 +215,36 @@ test('a target failing transiently is retried on its own and the other target is
   }
 });
 
-test('a target that stays down is planned as unreachable after a few attempts; the other target is provisioned', async () => {
+test('a target that stays down leaves the person partial, named and retried; it converges by itself once the target is back, with no duplicate', async () => {
   const anchor = await addPerson(fx, 'down.target', ['support', 'staff']);
+  const patient = { ...queues, options: { ...queues.options, targetMaxAttempts: 3, retryBackoffMs: [1000, 2000] } };
   await fx.emulators.handles.wiki.setFaults({ serverErrorRate: 1 });
+  let recovered = false;
   try {
     const ev = event(anchor, 'joiner');
-    await sendEvent(client, queues, ev);
+    await sendEvent(client, patient, ev);
     const outcome = await waitForOutcome(client, anchor, ev.eventId, undefined, 180_000);
     assert.equal(outcome.outcome, 'partial');
-    assert.match(outcome.message!, /wiki unreachable/);
-    assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'down.target@example.com'))?.groups, ['Agents']);
-  } finally {
+    assert.match(outcome.message!, /wiki: target wiki could not be read/);
+    assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'down.target@example.com'))?.groups, ['Agents'], 'the other target is provisioned');
+    const status = await personStatus(client, anchor);
+    assert.equal(status.outcome, 'partial');
+    assert.ok(status.retry, 'a retry is scheduled');
+    const listed = await eventually('partial person listed by search attribute', async () => {
+      for await (const wf of client.workflow.list({ query: `IdsyncOutcome = 'partial' AND IdsyncPerson = '${anchor}' AND WorkflowType = 'personLifecycleWorkflow'` })) return wf.workflowId;
+      return undefined;
+    });
+    assert.ok(listed);
     await fx.emulators.handles.wiki.resetFaults();
+    recovered = true;
+    const converged = await eventually('converged with no manual sync', async () => ((await personStatus(client, anchor)).outcome === 'converged' ? true : undefined), 120_000);
+    assert.ok(converged);
+  } finally {
+    if (!recovered) await fx.emulators.handles.wiki.resetFaults();
   }
-  assert.equal(await scimAccount(fx.emulators, 'wiki', 'down.target@example.com'), undefined);
+  assert.equal((await scimAccount(fx.emulators, 'wiki', 'down.target@example.com'))?.count, 1, 'exactly one account');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'down.target@example.com'))?.count, 1);
+  const status = await personStatus(client, anchor);
+  assert.deepEqual(Object.keys(status.links).sort(), ['desk', 'wiki'], 'both accounts are linked');
+  assert.equal(status.retry, undefined);
 });

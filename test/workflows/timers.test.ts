@@ -50,7 +50,7 @@ test('an unanswered approval expires at its deadline: nothing privileged is gran
   assert.equal((await run.query(runStatusQuery)).approval?.state, 'pending', 'not before the deadline (2h)');
   await env.sleep('90m');
   const outcome = await waitForOutcome(env.client, anchor, ev.eventId);
-  assert.equal(outcome.outcome, 'completed');
+  assert.equal(outcome.outcome, 'converged');
   assert.equal((await personStatus(env.client, anchor)).lastResult?.approval?.state, 'expired');
   assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'wants.admin@example.com'))?.groups, ['Agents']);
   assert.ok((await readAuditLog(fx.auditPath)).some((r) => r.action === 'approval-expired' && r.person === anchor));
@@ -88,7 +88,7 @@ test('a rehire inside the grace period cancels the removal and restores access f
   await fx.ldap.deleteValues(fx.ldap.groupDn('support-leads'), 'member', [fx.ldap.personDn('re.hire')]);
   const rehire = event(anchor, 'rehire', 'account re-enabled');
   await sendEvent(env.client, queues, rehire);
-  assert.equal((await waitForOutcome(env.client, anchor, rehire.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(env.client, anchor, rehire.eventId)).outcome, 'converged');
   assert.deepEqual((await personStatus(env.client, anchor)).pendingRemovals, []);
   await env.sleep(3 * DAY);
   const afterRehire = await scimAccount(fx.emulators, 'desk', 're.hire@example.com');
@@ -105,7 +105,7 @@ test('a future starter is pre-created inactive and activated on the start date b
   await eventually('waiting for the start date', async () => ((await run.query(runStatusQuery).catch(() => undefined))?.phase.startsWith('waiting for start date') ? true : undefined));
   assert.equal((await scimAccount(fx.emulators, 'desk', 'fu.ture@example.com'))?.active, false, 'pre-created inactive');
   await env.sleep(3 * DAY);
-  assert.equal((await waitForOutcome(env.client, anchor, ev.eventId)).outcome, 'completed');
+  assert.equal((await waitForOutcome(env.client, anchor, ev.eventId)).outcome, 'converged');
   assert.equal((await scimAccount(fx.emulators, 'desk', 'fu.ture@example.com'))?.active, true);
 });
 

@@ -62,7 +62,7 @@ test('worker killed mid-joiner: restarted, the joiner completes with no duplicat
   await Promise.all([fx.emulators.handles.desk.resetFaults(), fx.emulators.handles.wiki.resetFaults()]);
   await startWorkerProcess();
   const outcome = await waitForOutcome(client, anchor, ev.eventId, undefined, 180_000);
-  assert.equal(outcome.outcome, 'completed', outcome.message);
+  assert.equal(outcome.outcome, 'converged', outcome.message);
   const desk = await scimAccount(fx.emulators, 'desk', 'cr.ash@example.com');
   const wiki = await scimAccount(fx.emulators, 'wiki', 'cr.ash@example.com');
   assert.equal(desk?.count, 1);

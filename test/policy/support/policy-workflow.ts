@@ -5,7 +5,8 @@
 import type { Person } from '../../../lib/person';
 import type { PolicyConfig } from '../../../policy/config';
 import { computeDesiredState, type PolicyTarget } from '../../../policy/desired-state';
-import { formatPlan, planPerson } from '../../../policy/plan';
+import { planPersonFromAccounts } from '../../../policy/plan';
+import { formatPlan } from '../../../policy/plan-text';
 import type { DesiredState } from '../../../policy/types';
 
 export async function policyInSandboxWorkflow(
@@ -15,5 +16,5 @@ export async function policyInSandboxWorkflow(
   nowIso: string,
 ): Promise<{ state: DesiredState; text: string }> {
   const state = computeDesiredState(person, policy, targets, new Date(nowIso));
-  return { state, text: formatPlan(planPerson(state, {}, {})) };
+  return { state, text: formatPlan(planPersonFromAccounts(state, {}, {})) };
 }
