@@ -1,6 +1,7 @@
 /**
- * Names shared by workers, starters, the CLI and workflows. Plain strings only (no imports), so
- * workflow code can import this file without breaking the deterministic sandbox.
+ * Names shared by workers, starters, the CLI and workflows. Plain strings, plus a re-export of
+ * lib/search-attributes (@temporalio/common only), so workflow code can import this file without
+ * breaking the deterministic sandbox.
  */
 export const TASK_QUEUES = {
   /** Workflows (decisions only). */
@@ -30,14 +31,5 @@ export function personWorkflowId(anchor: string): string {
   return `idsync-person-${anchor}`;
 }
 
-/**
- * Search attributes registered on the Temporal namespace at start (dev server: --search-attribute;
- * production: `temporal operator search-attribute create`). Values are identifiers, never personal data.
- */
-export const SEARCH_ATTRIBUTES = {
-  IdsyncPerson: 'Keyword',
-  IdsyncEventKind: 'Keyword',
-  IdsyncTargets: 'KeywordList',
-  IdsyncApprovalState: 'Keyword',
-  IdsyncGuardState: 'Keyword',
-} as const;
+/** Defined in lib/search-attributes.ts with the typed keys; re-exported for code written against this module. */
+export { SEARCH_ATTRIBUTES } from './search-attributes';
