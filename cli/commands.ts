@@ -9,7 +9,7 @@ import type { IdentityEvent, Person } from '../lib/person';
 import type { DirectorySource } from '../directory/source';
 import type { Runtime } from '../lib/runtime';
 import { EXIT } from '../lib/startup';
-import { personWorkflowId, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
+import { parsePersonWorkflowId, parseWorkflowId, personWorkflowId, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
 import { planPersonNow } from '../activities/planning';
 import { verifyAuditLog } from '../audit';
 import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
@@ -31,9 +31,12 @@ export async function resolvePerson(directory: DirectorySource, who: string): Pr
   return (await directory.getPerson(who)) ?? (await directory.findPerson(who.includes('@') ? { email: who } : { username: who }));
 }
 
-/** An anchor for commands that also work on people no longer in the directory (status of a leaver). */
+/**
+ * An anchor for commands that also work on people no longer in the directory (status of a leaver).
+ * A person workflow id (idsync-person-<anchor>) names its anchor directly.
+ */
 async function resolveAnchor(directory: DirectorySource, who: string): Promise<string> {
-  return (await resolvePerson(directory, who))?.anchor ?? who;
+  return parsePersonWorkflowId(who) ?? (await resolvePerson(directory, who))?.anchor ?? who;
 }
 
 /** The plan for a person, read live; with a Temporal client, the accounts idsync already links to them are used first. */
@@ -103,9 +106,8 @@ export async function syncCommand(client: Client, directory: DirectorySource, wh
 /** Approve or reject through the update, so the approver gets a synchronous answer. */
 export async function decideCommand(client: Client, directory: DirectorySource, target: string, decision: 'approve' | 'reject', approver: string, comment?: string): Promise<CommandResult> {
   let runId = target;
-  if (!target.startsWith('idsync-') || target.startsWith('idsync-person-')) {
-    const anchor = target.startsWith('idsync-person-') ? target.slice('idsync-person-'.length) : await resolveAnchor(directory, target);
-    const found = await readStatus(client, anchor);
+  if (parseWorkflowId(target)?.type !== 'run') {
+    const found = await readStatus(client, await resolveAnchor(directory, target));
     if (!found?.status.activeRun) return fail(`nothing is waiting for approval for ${target}`);
     runId = found.status.activeRun.workflowId;
   }

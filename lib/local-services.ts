@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from './names';
+import { searchAttributeRegistrations } from './search-attributes';
 
 const execFileAsync = promisify(execFile);
 export const PROJECT_ROOT = resolve(__dirname, '..');
@@ -107,7 +107,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
 /** The dev server's flags for idsync: search attributes and extra namespaces. */
 function idsyncServerArgs(namespaces: string[] = []): string[] {
   const args: string[] = [];
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const registration of searchAttributeRegistrations()) args.push('--search-attribute', registration);
   for (const ns of namespaces) args.push('--namespace', ns);
   return args;
 }

@@ -1,7 +1,10 @@
 /**
- * Names shared by workers, starters, the CLI and workflows. Plain strings only (no imports), so
- * workflow code can import this file without breaking the deterministic sandbox.
+ * Names shared by workers, starters, the CLI and workflows. Only type imports and
+ * lib/search-attributes (@temporalio/common), so workflow code can import this file without
+ * breaking the deterministic sandbox.
  */
+import type { IdentityEventKind } from './person';
+
 export const TASK_QUEUES = {
   /** Workflows (decisions only). */
   orchestration: 'idsync-orchestration',
@@ -25,21 +28,83 @@ export const SIGNALS = {
 
 export const WATCHER_WORKFLOW_ID = 'idsync-directory-watcher';
 
-/** Workflow ids carry only the anchor (an opaque identifier), never a name or an email. */
+/**
+ * Workflow ids, built and parsed here only. They carry identifiers (anchor, event id), never a name
+ * or an email. Formats:
+ *   person workflow  idsync-person-<anchor>
+ *   run workflow     idsync-<kind>-<anchor>-<eventId>   (kind: joiner | mover | leaver | rehire | sync)
+ *   watcher          WATCHER_WORKFLOW_ID
+ */
+const PERSON_ID_PREFIX = 'idsync-person-';
+const RUN_ID_PREFIX = 'idsync-';
+
+/** Every event kind a run workflow is started for; exhaustive over IdentityEventKind (checked below). */
+export const RUN_KINDS = ['joiner', 'mover', 'leaver', 'rehire', 'sync'] as const;
+type MissingRunKind = Exclude<IdentityEventKind, (typeof RUN_KINDS)[number]>;
+const everyKindHasRuns: MissingRunKind extends never ? true : MissingRunKind = true;
+void everyKindHasRuns;
+
 export function personWorkflowId(anchor: string): string {
-  return `idsync-person-${anchor}`;
+  return `${PERSON_ID_PREFIX}${anchor}`;
+}
+
+/** The anchor in a person workflow id, or null for any other id. */
+export function parsePersonWorkflowId(workflowId: string): string | null {
+  if (!workflowId.startsWith(PERSON_ID_PREFIX) || workflowId.length === PERSON_ID_PREFIX.length) return null;
+  return workflowId.slice(PERSON_ID_PREFIX.length);
+}
+
+/** Run (joiner/mover/leaver/rehire/sync) workflow id, started by the person workflow as its child. */
+export function runWorkflowId(kind: IdentityEventKind, anchor: string, eventId: string): string {
+  return `${RUN_ID_PREFIX}${kind}-${anchor}-${eventId}`;
+}
+
+export interface ParsedRunWorkflowId {
+  kind: IdentityEventKind;
+  /**
+   * "<anchor>-<eventId>". Anchors (entryUUID, objectGUID) and event ids both contain "-", so the two
+   * can only be told apart knowing the anchor: see runEventId.
+   */
+  anchorAndEventId: string;
+}
+
+/** The kind of a run workflow id (and the rest of it), or null when the id is not a run's. */
+export function parseRunWorkflowId(workflowId: string): ParsedRunWorkflowId | null {
+  if (!workflowId.startsWith(RUN_ID_PREFIX)) return null;
+  const rest = workflowId.slice(RUN_ID_PREFIX.length);
+  const kind = RUN_KINDS.find((k) => rest.startsWith(`${k}-`));
+  if (!kind) return null;
+  const anchorAndEventId = rest.slice(kind.length + 1);
+  // The shortest id a run can have: a one-character anchor, "-", a one-character event id.
+  if (anchorAndEventId.length < 3) return null;
+  return { kind, anchorAndEventId };
 }
 
 /**
- * Search attributes registered on the Temporal namespace at start (dev server: --search-attribute;
- * production: `temporal operator search-attribute create`). Values are identifiers, never personal data.
+ * The event id of one of this person's run workflows, or null when the id is not a run of that anchor.
+ * The id alone cannot tell anchor "a" with event "b-c" from anchor "a-b" with event "c": the caller
+ * says which anchor it means.
  */
-export const SEARCH_ATTRIBUTES = {
-  IdsyncPerson: 'Keyword',
-  IdsyncEventKind: 'Keyword',
-  IdsyncTargets: 'KeywordList',
-  IdsyncApprovalState: 'Keyword',
-  IdsyncGuardState: 'Keyword',
-  IdsyncOutcome: 'Keyword',
-  IdsyncLinks: 'KeywordList',
-} as const;
+export function runEventId(workflowId: string, anchor: string): string | null {
+  const run = parseRunWorkflowId(workflowId);
+  if (!run || anchor === '' || !run.anchorAndEventId.startsWith(`${anchor}-`)) return null;
+  const eventId = run.anchorAndEventId.slice(anchor.length + 1);
+  return eventId === '' ? null : eventId;
+}
+
+export type ParsedWorkflowId =
+  | { type: 'watcher' }
+  | { type: 'person'; anchor: string }
+  | ({ type: 'run' } & ParsedRunWorkflowId);
+
+/** Which of idsync's workflows an id names, or null when it is none of them (e.g. a username). */
+export function parseWorkflowId(workflowId: string): ParsedWorkflowId | null {
+  if (workflowId === WATCHER_WORKFLOW_ID) return { type: 'watcher' };
+  const anchor = parsePersonWorkflowId(workflowId);
+  if (anchor !== null) return { type: 'person', anchor };
+  const run = parseRunWorkflowId(workflowId);
+  return run && { type: 'run', ...run };
+}
+
+/** Defined in lib/search-attributes.ts with the typed keys; re-exported for code written against this module. */
+export { SEARCH_ATTRIBUTES } from './search-attributes';

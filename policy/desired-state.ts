@@ -6,6 +6,7 @@ import { matchesCondition, personFacts, type PersonFacts } from './rules';
 import { resolveEntitlements } from './entitlements';
 import { describePerson, mapAccountFields } from './account';
 import { isoOf, readTimeline, upcomingDates, type Timeline } from './lifecycle';
+import { compareText } from '../lib/compare-text';
 
 /**
  * The access policy as a pure function: (person, policy, targets, now) -> desired state per target.
@@ -21,7 +22,6 @@ export interface PolicyTarget {
 
 type Problem = DesiredState['problems'][number];
 
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const byTargetThenField = (a: Problem, b: Problem) => compareText(a.target, b.target) || compareText(a.field, b.field);
 
 function employeeTypeAllowed(facts: PersonFacts, rule: ScopeRule, defaults: readonly string[]): boolean {

@@ -3,6 +3,7 @@ import type { TargetPolicy } from './config';
 import type { EntitlementConflict } from './types';
 import { grantEntries, matchesCondition, type PersonFacts } from './rules';
 import { SUBSUMED_KINDS, singleValuedKinds } from './kinds';
+import { compareText } from '../lib/compare-text';
 
 /** One grant offered by one rule, before deduplication and conflict resolution. */
 interface Candidate {
@@ -16,7 +17,6 @@ interface Candidate {
   birthright: boolean;
 }
 
-export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Identity of a grant within a target: kind, and the name without letter case (targets compare names so). */
 export function entitlementKey(e: Pick<Entitlement, 'kind' | 'name'>): string {

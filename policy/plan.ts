@@ -1,7 +1,8 @@
 import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../targets/adapter';
 import type { ApprovalRequirement, DesiredState, DesiredTargetState, EntitlementConflict } from './types';
 import { singleValuedKinds } from './kinds';
-import { compareText, entitlementKey } from './entitlements';
+import { entitlementKey } from './entitlements';
+import { compareText } from '../lib/compare-text';
 
 /**
  * The one plan model: what policy wants, what each target holds, and the readable difference line by

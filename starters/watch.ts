@@ -8,6 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { IdsyncConfig } from '../lib/config';
 import { resolveWatcherConfig } from '../directory/config';
 import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
 import { connectClient } from '../lib/temporal-connection';
 import { startIntakeServer } from './intake';
@@ -25,7 +26,7 @@ export async function ensureWatcherRunning(config: IdsyncConfig, client: Client)
       workflowId: WATCHER_WORKFLOW_ID,
       taskQueue: settings.orchestrationTaskQueue,
       args: [{ activityTaskQueue: settings.directoryTaskQueue }],
-      searchAttributes: { IdsyncGuardState: ['clear'] },
+      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: GUARD_STATES.clear }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -6,6 +6,7 @@
 import { allHandlersFinished, condition, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runStatusQuery, supersedeSignal } from './person-messages';
 import { SA } from './person-activities';
+import { compareText } from '../lib/compare-text';
 import { ApprovalGate } from './approval';
 import { applyApprovedGrants, applyTarget, planAndApply, readPerson, suspendTarget, type ApplyContext } from './jml-apply';
 import { planPerson } from '../policy/plan';
@@ -52,7 +53,7 @@ type Ending = Pick<RunResult, 'outcome' | 'plan' | 'inScopeTargets' | 'approval'
  */
 async function finish(scope: RunScope, ending: Ending): Promise<RunResult> {
   await condition(allHandlersFinished);
-  const targets: TargetProgress[] = [...scope.ctx.progress.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  const targets: TargetProgress[] = [...scope.ctx.progress.values()].sort((a, b) => compareText(a.target, b.target));
   const short = targets.filter((t) => t.status === 'failed');
   const outcome = ending.outcome === 'converged' && short.length > 0 ? 'partial' : ending.outcome;
   const message = ending.message ?? (short.length > 0 ? short.map((t) => `${t.target}: ${t.error}`).join('; ') : undefined);

@@ -3,20 +3,15 @@
  * to the directory queue; target work goes to that target's own queue so its rate limit applies.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type RetryPolicy } from '@temporalio/common';
+import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { TASK_QUEUES } from '../lib/names';
 import { NON_RETRYABLE_TYPES } from '../lib/errors';
 import type { ProvisioningActivities } from '../activities/provisioning';
 import type { RunOptions } from './person-types';
 
-export const SA = {
-  person: defineSearchAttributeKey('IdsyncPerson', SearchAttributeType.KEYWORD),
-  eventKind: defineSearchAttributeKey('IdsyncEventKind', SearchAttributeType.KEYWORD),
-  targets: defineSearchAttributeKey('IdsyncTargets', SearchAttributeType.KEYWORD_LIST),
-  approvalState: defineSearchAttributeKey('IdsyncApprovalState', SearchAttributeType.KEYWORD),
-  outcome: defineSearchAttributeKey('IdsyncOutcome', SearchAttributeType.KEYWORD),
-  links: defineSearchAttributeKey('IdsyncLinks', SearchAttributeType.KEYWORD_LIST),
-};
+/** The search attributes the person workflows set (one definition: lib/search-attributes.ts). */
+export const SA = SEARCH_ATTRIBUTE_KEYS;
 
 /** Transient failures (network, 429, 5xx) retry with back-off; data and config problems fail at once. */
 const retry: RetryPolicy = {

@@ -22,7 +22,5 @@ export const decideApprovalUpdate = defineUpdate<ApprovalAnswer, [ApprovalDecisi
 /** Sent by the person workflow when a newer event makes this run's wait (approval, start date) pointless. */
 export const supersedeSignal = defineSignal<[{ byEventId: string; kind: string }]>('supersede');
 
-/** Run workflow id: only the anchor and the event id, never personal data. */
-export function runWorkflowId(kind: string, anchor: string, eventId: string): string {
-  return `idsync-${kind}-${anchor}-${eventId}`;
-}
+/** Run workflow ids are built (and parsed) in lib/names.ts, the one definition of every workflow-id format. */
+export { runWorkflowId } from '../lib/names';

@@ -1,11 +1,13 @@
 /**
- * The person workflow's state and rules, as a plain class with no Temporal imports, so every rule
+ * The person workflow's state and rules, as a plain class that calls no Temporal API, so every rule
  * is unit-tested without a server (test/workflows/person-state.test.ts). The workflow function
  * (person-lifecycle.ts) is the thin shell that feeds it signals, run results and the clock, and does
  * what it returns. Time always comes in as milliseconds from the caller: the workflow passes its
  * deterministic clock.
  */
 import type { IdentityEvent, IdentityEventKind } from '../lib/person';
+import { compareText } from '../lib/compare-text';
+import { linkValue } from '../lib/search-attributes';
 import type {
   AccountLink,
   ConvergenceOutcome,
@@ -229,8 +231,8 @@ export class PersonState {
   /** The links as search attribute values, "target:accountId", sorted: `IdsyncLinks = "hubspot:123"` finds the owner of an account. */
   linkValues(): string[] {
     return Object.entries(this.links)
-      .map(([target, link]) => `${target}:${link.accountId}`)
-      .sort();
+      .map(([target, link]) => linkValue(target, link.accountId))
+      .sort(compareText);
   }
 
   status(activeRun?: PersonStatus['activeRun']): PersonStatus {

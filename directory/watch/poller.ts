@@ -4,7 +4,7 @@ import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
 import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
 import type { WatcherStateStore } from './state-store';
-import type { BatchDecision, HeldEvent, PollOutcome, SnapshotEntry, WatcherState } from './types';
+import type { BatchDecision, HeldEvent, PendingBatch, PollOutcome, SnapshotEntry, WatcherState } from './types';
 
 const PRESENCE_DUTY_FACTOR = 5;
 
@@ -147,105 +147,133 @@ function outcome(state: WatcherState, deps: PollerDeps, delivered: number, pollA
   };
 }
 
-/**
- * One watcher poll: read changes (or a scan when due), classify against the snapshot, hold mass
- * leavers, deliver the rest, then write the next state generation. Delivery happens before the
- * write, so a crash in between repeats the same events with the same ids (the receiver de-duplicates).
- */
-export async function pollOnce(deps: PollerDeps, generation: number | null): Promise<PollOutcome> {
-  const state = deps.store.load(generation);
-  const from = state.generation;
-  const now = (deps.now ?? Date.now)();
-  const nowIso = new Date(now).toISOString();
-  const baseline = state.cursor === null;
-  const work = new PollWork(state, deps, nowIso, baseline && deps.settings.baseline === 'silent');
-  const { source, settings } = deps;
-  let nextCursor: string;
-  let seen: Set<string> | null = null;
+/** What one poll read from the directory. */
+interface PollRead {
+  nextCursor: string;
+  /** Every anchor in scope when this poll scanned the directory; null when it only read changes. */
+  seen: Set<string> | null;
+  /** Scan times (and the emptied deferred list) to record in the next state. */
+  scans: Partial<WatcherState>;
+}
+
+/** Baseline or periodic full scan: everyone is classified, and whoever is missing has left. */
+async function readFullScan(deps: PollerDeps, work: PollWork, nowIso: string): Promise<PollRead> {
+  const { source } = deps;
+  const nextCursor = source.currentCursor ? await source.currentCursor() : (await source.changesSince(null)).cursor;
+  const seen = await readEveryone(deps, work);
+  return { nextCursor, seen, scans: { lastFullScanAt: nowIso, lastPresenceScanAt: nowIso } };
+}
+
+/** Reads one person again: a change to them, or their removal when the directory no longer has them. */
+async function recheck(source: DirectorySource, work: PollWork, anchor: string): Promise<void> {
+  const person = await source.getPerson(anchor);
+  if (person) work.consider(person);
+  else work.removal(anchor);
+}
+
+/** A changed group changes its former members too; the snapshot remembers who they were. */
+async function recheckFormerMembers(source: DirectorySource, state: WatcherState, work: PollWork, changedGroups: string[]): Promise<void> {
+  const groups = new Set(changedGroups);
+  if (groups.size === 0) return;
+  for (const [anchor, entry] of Object.entries(state.people)) {
+    if (entry.gone || work.considered.has(anchor) || !entry.groups.some((g) => groups.has(g))) continue;
+    await recheck(source, work, anchor);
+  }
+}
+
+/** Anchors only, when a presence scan is due; null otherwise. */
+async function presenceScanIfDue(deps: PollerDeps, state: WatcherState, now: number, nowIso: string): Promise<{ seen: Set<string>; scans: Partial<WatcherState> } | null> {
+  // A scan that takes long (100k people: ~2 s) is spaced out so it never takes more than a
+  // fifth of the watcher's time; small directories get the configured interval.
+  const presenceInterval = Math.max(deps.settings.presenceScanInterval, PRESENCE_DUTY_FACTOR * (state.lastPresenceScanMs ?? 0));
+  if (!due(state.lastPresenceScanAt, presenceInterval, now)) return null;
+  const started = Date.now();
+  const seen = await readAnchors(deps.source);
+  return { seen, scans: { lastPresenceScanAt: nowIso, lastPresenceScanMs: Date.now() - started } };
+}
+
+/** Between scans: what changed since the cursor, group members, deferred leavers, and a presence scan when due. */
+async function readChanges(deps: PollerDeps, state: WatcherState, work: PollWork, now: number, nowIso: string): Promise<PollRead> {
+  const { source } = deps;
+  const changes = await source.changesSince(state.cursor);
+  for (const person of changes.changed) work.consider(person);
+  await recheckFormerMembers(source, state, work, changes.changedGroups ?? []);
+  for (const anchor of changes.removedAnchors) work.removal(anchor);
   let scans: Partial<WatcherState> = {};
-
-  if (baseline || due(state.lastFullScanAt, settings.fullScanInterval, now)) {
-    nextCursor = source.currentCursor ? await source.currentCursor() : (await source.changesSince(null)).cursor;
-    seen = await readEveryone(deps, work);
-    scans = { lastFullScanAt: nowIso, lastPresenceScanAt: nowIso };
-  } else {
-    const changes = await source.changesSince(state.cursor);
-    nextCursor = changes.cursor;
-    for (const person of changes.changed) work.consider(person);
-    const changedGroups = new Set(changes.changedGroups ?? []);
-    if (changedGroups.size > 0) {
-      for (const [anchor, entry] of Object.entries(state.people)) {
-        if (entry.gone || work.considered.has(anchor) || !entry.groups.some((g) => changedGroups.has(g))) continue;
-        const person = await source.getPerson(anchor);
-        if (person) work.consider(person);
-        else work.removal(anchor);
-      }
-    }
-    for (const anchor of changes.removedAnchors) work.removal(anchor);
-    if (!state.pending && state.deferred.length > 0) {
-      for (const anchor of state.deferred) {
-        const person = await source.getPerson(anchor);
-        if (person) work.consider(person);
-        else work.removal(anchor);
-      }
-      scans.deferred = [];
-    }
-    // A scan that takes long (100k people: ~2 s) is spaced out so it never takes more than a
-    // fifth of the watcher's time; small directories get the configured interval.
-    const presenceInterval = Math.max(settings.presenceScanInterval, PRESENCE_DUTY_FACTOR * (state.lastPresenceScanMs ?? 0));
-    if (due(state.lastPresenceScanAt, presenceInterval, now)) {
-      const started = Date.now();
-      seen = await readAnchors(source);
-      scans.lastPresenceScanAt = nowIso;
-      scans.lastPresenceScanMs = Date.now() - started;
-    }
+  if (!state.pending && state.deferred.length > 0) {
+    for (const anchor of state.deferred) await recheck(source, work, anchor);
+    scans.deferred = [];
   }
-  if (seen) {
-    for (const [anchor, entry] of Object.entries(state.people)) {
-      if (!seen.has(anchor)) work.removal(anchor);
-      else if (entry.hold && !work.considered.has(anchor)) work.present(anchor, entry);
-    }
-  }
+  const presence = await presenceScanIfDue(deps, state, now, nowIso);
+  if (presence) scans = { ...scans, ...presence.scans };
+  return { nextCursor: changes.cursor, seen: presence?.seen ?? null, scans };
+}
 
-  let pending = state.pending;
-  let deferred = scans.deferred ?? state.deferred;
-  if (pending && work.heldCameBack.length > 0) {
-    const back = new Set(work.heldCameBack);
-    const remaining = pending.held.filter((h) => !back.has(h.event.anchor));
-    pending = remaining.length > 0 ? { ...pending, held: remaining } : null;
-    if (!pending) {
-      await deps.audit.append({ actor: 'idsync', action: 'guard-clear', rule: 'mass-change-guard', reason: 'every held person is back in the directory', key: `${state.pending!.id}-clear` });
-    }
+/** Whoever a scan did not see has left; a held person it did see is back. */
+function judgeAgainstScan(state: WatcherState, work: PollWork, seen: Set<string>): void {
+  for (const [anchor, entry] of Object.entries(state.people)) {
+    if (!seen.has(anchor)) work.removal(anchor);
+    else if (entry.hold && !work.considered.has(anchor)) work.present(anchor, entry);
   }
+}
 
+/** Held people who came back no longer wait for the operator; a batch with nobody left is cleared. */
+async function withoutReturnedHeld(deps: PollerDeps, pending: PendingBatch | null, work: PollWork): Promise<PendingBatch | null> {
+  if (!pending || work.heldCameBack.length === 0) return pending;
+  const back = new Set(work.heldCameBack);
+  const remaining = pending.held.filter((h) => !back.has(h.event.anchor));
+  if (remaining.length > 0) return { ...pending, held: remaining };
+  await deps.audit.append({ actor: 'idsync', action: 'guard-clear', rule: 'mass-change-guard', reason: 'every held person is back in the directory', key: `${pending.id}-clear` });
+  return null;
+}
+
+/**
+ * The mass-change guard on this poll's leavers: with a batch pending they wait for its decision;
+ * too many of them become a new held batch; otherwise they flow with the other events.
+ */
+async function guardLeavers(
+  deps: PollerDeps,
+  state: WatcherState,
+  work: PollWork,
+  hold: { pending: PendingBatch | null; deferred: string[] },
+  scanned: number | null,
+  nowIso: string,
+): Promise<{ pending: PendingBatch | null; deferred: string[] }> {
   const leavers = work.leavers;
-  if (leavers.length > 0) {
-    const reason = pending ? null : guardReason(settings, activeCount(state), leavers.length, seen ? seen.size : null);
-    if (pending) {
-      deferred = [...new Set([...deferred, ...leavers.map((l) => l.event.anchor)])];
-    } else if (reason) {
-      pending = { id: batchIdFor(leavers.map((l) => l.event.eventId)), createdAt: nowIso, reason, held: leavers };
-      for (const l of leavers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
-      await deps.audit.append({
-        actor: 'idsync',
-        action: 'guard-hold',
-        rule: 'mass-change-guard',
-        reason,
-        after: { batchId: pending.id, leavers: leavers.length },
-        key: pending.id,
-      });
-    } else {
-      for (const l of leavers) {
-        work.events.push(l.event);
-        work.updates.set(l.event.anchor, releasedEntry(state.people[l.event.anchor], l));
-      }
+  if (leavers.length === 0) return hold;
+  if (hold.pending) return { pending: hold.pending, deferred: [...new Set([...hold.deferred, ...leavers.map((l) => l.event.anchor)])] };
+  const reason = guardReason(deps.settings, activeCount(state), leavers.length, scanned);
+  if (!reason) {
+    for (const l of leavers) {
+      work.events.push(l.event);
+      work.updates.set(l.event.anchor, releasedEntry(state.people[l.event.anchor], l));
     }
+    return hold;
   }
+  const pending: PendingBatch = { id: batchIdFor(leavers.map((l) => l.event.eventId)), createdAt: nowIso, reason, held: leavers };
+  for (const l of leavers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
+  await deps.audit.append({
+    actor: 'idsync',
+    action: 'guard-hold',
+    rule: 'mass-change-guard',
+    reason,
+    after: { batchId: pending.id, leavers: leavers.length },
+    key: pending.id,
+  });
+  return { pending, deferred: hold.deferred };
+}
 
-  if (work.events.length > 0) await deps.deliver(work.events);
-
-  const cursorMoved = nextCursor !== state.cursor;
-  const changed = work.updates.size > 0 || cursorMoved || pending !== state.pending || deferred !== state.deferred || Object.keys(scans).length > 0;
+/** Writes the next generation when anything moved; a quiet poll writes nothing. */
+function saveIfChanged(
+  deps: PollerDeps,
+  state: WatcherState,
+  work: PollWork,
+  read: PollRead,
+  hold: { pending: PendingBatch | null; deferred: string[] },
+  nowIso: string,
+): PollOutcome {
+  const cursorMoved = read.nextCursor !== state.cursor;
+  const changed = work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || Object.keys(read.scans).length > 0;
   if (!changed) return outcome(state, deps, 0, nowIso);
   const people = work.updates.size > 0 ? { ...state.people } : state.people;
   for (const [anchor, entry] of work.updates) people[anchor] = entry;
@@ -253,16 +281,35 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
     {
       ...state,
       people,
-      ...scans,
-      deferred,
-      pending,
-      cursor: nextCursor,
+      ...read.scans,
+      deferred: hold.deferred,
+      pending: hold.pending,
+      cursor: read.nextCursor,
       cursorAdvancedAt: cursorMoved ? nowIso : state.cursorAdvancedAt,
       lastPollAt: nowIso,
     },
-    from,
+    state.generation,
   );
   return outcome(next, deps, work.events.length, nowIso);
+}
+
+/**
+ * One watcher poll: read changes (or a scan when due), classify against the snapshot, hold mass
+ * leavers, deliver the rest, then write the next state generation. Delivery happens before the
+ * write, so a crash in between repeats the same events with the same ids (the receiver de-duplicates).
+ */
+export async function pollOnce(deps: PollerDeps, generation: number | null): Promise<PollOutcome> {
+  const state = deps.store.load(generation);
+  const now = (deps.now ?? Date.now)();
+  const nowIso = new Date(now).toISOString();
+  const baseline = state.cursor === null;
+  const work = new PollWork(state, deps, nowIso, baseline && deps.settings.baseline === 'silent');
+  const read = baseline || due(state.lastFullScanAt, deps.settings.fullScanInterval, now) ? await readFullScan(deps, work, nowIso) : await readChanges(deps, state, work, now, nowIso);
+  if (read.seen) judgeAgainstScan(state, work, read.seen);
+  const stillHeld = { pending: await withoutReturnedHeld(deps, state.pending, work), deferred: read.scans.deferred ?? state.deferred };
+  const hold = await guardLeavers(deps, state, work, stillHeld, read.seen ? read.seen.size : null, nowIso);
+  if (work.events.length > 0) await deps.deliver(work.events);
+  return saveIfChanged(deps, state, work, read, hold, nowIso);
 }
 
 /** Applies an operator's decision on the pending batch; a decision for another (older) batch changes nothing. */

@@ -7,6 +7,7 @@ import { testEnv, uniqueId } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startHarness, waitUntil, type WatcherHarness } from './support/watcher-harness';
 import { approveBatchSignal, rejectBatchSignal, watcherStatusQuery, type WatcherStatus } from '../../workflows/directory-watcher';
+import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../../lib/search-attributes';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -36,9 +37,9 @@ async function setup(label: string, people: number): Promise<{ fx: LdapFixture; 
   return { fx, h, watcher, everyone };
 }
 
-async function guardState(watcher: WorkflowHandle): Promise<unknown> {
+async function guardState(watcher: WorkflowHandle): Promise<string | undefined> {
   const description = await watcher.describe();
-  return description.searchAttributes.IdsyncGuardState;
+  return description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.guardState);
 }
 
 async function pollsPass(watcher: WorkflowHandle, ms: number): Promise<WatcherStatus> {
@@ -57,7 +58,7 @@ test('deleting most of the directory holds every leaver for approval while joine
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
   assert.equal(held.leavers, 8);
   assert.match(held.reason, /leavers in one poll exceed the limit of 3|directory returned 2 people/);
-  assert.deepEqual(await guardState(watcher), ['awaiting-approval']);
+  assert.equal(await guardState(watcher), GUARD_STATES.awaitingApproval);
   const hold = h.audit.find((r) => r.action === 'guard-hold');
   assert.ok(hold, 'the hold is audited');
   assert.equal(hold.reason, held.reason);
@@ -79,7 +80,7 @@ test('deleting most of the directory holds every leaver for approval while joine
     return s.pendingBatch === null ? s : undefined;
   });
   assert.equal(status.decisions[0]?.operator, 'ops@example.com');
-  await waitUntil('guard state clear', async () => ((await guardState(watcher)) as string[] | undefined)?.[0] === 'clear' || undefined);
+  await waitUntil('guard state clear', async () => (await guardState(watcher)) === GUARD_STATES.clear || undefined);
   const approval = h.audit.find((r) => r.action === 'approve');
   assert.equal(approval?.actor, 'ops@example.com');
   assert.equal(approval?.reason, 'reorg: contractors offboarded');

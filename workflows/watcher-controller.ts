@@ -1,0 +1,141 @@
+/**
+ * The directory watcher's decisions, as a plain class (the shape of temporalio/samples-typescript's
+ * message-passing/safe-message-handlers): what to do with a poll outcome, queued operator decisions
+ * on the mass-change guard's held batch, generation bookkeeping and when a run is over. No Temporal
+ * API is called here, so it is unit-tested with plain objects; workflows/directory-watcher.ts wires
+ * it to signals, activities, timers and continue-as-new.
+ */
+import type { BatchDecision, PendingSummary, PollOutcome } from '../directory/watch/types';
+import { GUARD_STATES, type GuardState } from '../lib/search-attributes';
+
+export interface DirectoryWatcherInput {
+  /** State generation to resume from; absent: the newest on disk. */
+  generation?: number | null;
+  /** Where the directory activities run (default: the directory task queue). */
+  activityTaskQueue?: string;
+  /** Carried over continue-as-new so status survives it. */
+  lastPollAt?: string | null;
+  cursorAdvancedAt?: string | null;
+}
+
+export interface WatcherStatus {
+  generation: number | null;
+  lastPollAt: string | null;
+  cursorAdvancedAt: string | null;
+  /** Milliseconds since the cursor last moved, as of the last poll. */
+  cursorAgeMs: number | null;
+  people: number;
+  pendingBatch: PendingSummary | null;
+  decisions: { batchId: string; approved: boolean; operator: string; at: string }[];
+}
+
+/** An operator's decision as the approveBatch / rejectBatch signal delivered it, waiting to be applied. */
+export type QueuedDecision = BatchDecision & { approve: boolean };
+
+/** What the decideDirectoryWatcherBatch activity is asked to apply (activities/directory.ts WatcherDecisionInput). */
+export type DecisionRequest = QueuedDecision & { batchId: string; generation: number | null };
+
+/** Polls per run until the first outcome brings the configured number. */
+const INITIAL_POLLS_PER_RUN = 200;
+const INITIAL_POLL_INTERVAL_MS = 2000;
+
+export class WatcherController {
+  readonly status: WatcherStatus;
+  private generation: number | null;
+  private readonly queued: QueuedDecision[] = [];
+  /** The IdsyncGuardState value last set on this run; null until the first outcome sets it. */
+  private guardState: GuardState | null = null;
+  private polls = 0;
+  private pollsPerRun = INITIAL_POLLS_PER_RUN;
+  private pollIntervalMsValue = INITIAL_POLL_INTERVAL_MS;
+
+  constructor(private readonly input: DirectoryWatcherInput = {}) {
+    this.generation = input.generation ?? null;
+    this.status = {
+      generation: this.generation,
+      lastPollAt: input.lastPollAt ?? null,
+      cursorAdvancedAt: input.cursorAdvancedAt ?? null,
+      cursorAgeMs: null,
+      people: 0,
+      pendingBatch: null,
+      decisions: [],
+    };
+  }
+
+  /** Signal handler body: queues the decision; an anonymous one (no operator) is ignored. */
+  acceptDecision(decision: BatchDecision, approve: boolean): void {
+    if (typeof decision?.operator !== 'string' || decision.operator.trim() === '') return;
+    this.queued.push({ ...decision, comment: String(decision.comment ?? ''), approve });
+  }
+
+  hasQueuedDecisions(): boolean {
+    return this.queued.length > 0;
+  }
+
+  /**
+   * The next queued decision to apply, or null when none is left. A decision that names no batch
+   * applies to the batch pending now; with none pending it is dropped.
+   */
+  nextDecision(): DecisionRequest | null {
+    while (this.queued.length > 0) {
+      const decision = this.queued.shift()!;
+      const batchId = decision.batchId ?? this.status.pendingBatch?.batchId;
+      if (batchId) return { ...decision, batchId, generation: this.generation };
+    }
+    return null;
+  }
+
+  /** Records an applied decision; returns the guard state to set on the workflow, if it changed. */
+  decisionApplied(request: DecisionRequest, outcome: PollOutcome): GuardState | null {
+    this.status.decisions.push({ batchId: request.batchId, approved: request.approve, operator: request.operator, at: outcome.lastPollAt });
+    return this.record(outcome);
+  }
+
+  /** What the next poll reads from: the generation the last outcome wrote. */
+  pollRequest(): { generation: number | null } {
+    return { generation: this.generation };
+  }
+
+  /** Records a poll; returns the guard state to set on the workflow, if it changed. */
+  pollCompleted(outcome: PollOutcome): GuardState | null {
+    this.polls += 1;
+    this.pollIntervalMsValue = outcome.pollIntervalMs;
+    this.pollsPerRun = outcome.pollsPerRun;
+    return this.record(outcome);
+  }
+
+  /** How long to wait for a decision before the next poll (the configured interval, from the last outcome). */
+  get pollIntervalMs(): number {
+    return this.pollIntervalMsValue;
+  }
+
+  /** The run hands over to a new one once it has polled its share, or earlier when the server suggests it. */
+  runIsOver(continueAsNewSuggested: boolean): boolean {
+    return continueAsNewSuggested || this.polls >= this.pollsPerRun;
+  }
+
+  /** The next run's input: where this one got to, so its status and generation survive the hand-over. */
+  continueAsNewInput(): DirectoryWatcherInput {
+    return {
+      generation: this.generation,
+      activityTaskQueue: this.input.activityTaskQueue,
+      lastPollAt: this.status.lastPollAt,
+      cursorAdvancedAt: this.status.cursorAdvancedAt,
+    };
+  }
+
+  private record(outcome: PollOutcome): GuardState | null {
+    this.generation = outcome.generation;
+    const status = this.status;
+    status.generation = outcome.generation;
+    status.lastPollAt = outcome.lastPollAt;
+    status.cursorAdvancedAt = outcome.cursorAdvancedAt;
+    status.cursorAgeMs = outcome.cursorAdvancedAt ? Date.parse(outcome.lastPollAt) - Date.parse(outcome.cursorAdvancedAt) : null;
+    status.people = outcome.people;
+    status.pendingBatch = outcome.pending;
+    const wanted = outcome.pending ? GUARD_STATES.awaitingApproval : GUARD_STATES.clear;
+    if (wanted === this.guardState) return null;
+    this.guardState = wanted;
+    return wanted;
+  }
+}
