@@ -76,7 +76,8 @@ async function assemble(secrets: Record<string, string>, cleanups: (() => Promis
   const config = validateConfig(
     {
       temporal: { address: testEnv.temporalAddress(), namespace: testEnv.e2eNamespace() },
-      directory: ldap.config(),
+      // HR dates come from the idsyncPerson auxiliary class, as in the demo.
+      directory: ldap.config({ attributes: { startDate: 'employeeStartDate', endDate: 'employeeEndDate' } }),
       watcher: { pollInterval: '300ms', presenceScanInterval: '1s', stateDir: join(scratch, 'watcher'), baseline: 'silent' },
       audit: { path: join(scratch, 'audit.log') },
       targets: {
