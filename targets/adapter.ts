@@ -2,7 +2,7 @@ import type { z } from 'zod';
 
 /**
  * The one interface every target kind implements. Workflows never see it: they call the generic
- * provisioning activities (activities/targets.ts), which look the adapter up by target name.
+ * provisioning activities (activities/provisioning.ts), which look the adapter up by target name.
  * Every method is an idempotent *ensure*: read the target, compare, write only the difference,
  * so a retry after a crash at any point converges to the same state and never a second account.
  */
@@ -35,9 +35,18 @@ export interface DesiredAccount {
   entitlements: Entitlement[];
 }
 
-/** How the target should be matched to a person: anchor first, then username/email case-insensitively. */
+/**
+ * How the target should be matched to a person: the linked account first (when idsync remembers
+ * one and it still exists), then anchor, then username/email case-insensitively.
+ */
 export interface MatchKeys {
   anchor: string;
+  /**
+   * The account idsync linked to this person (created or adopted earlier). When it still exists it
+   * IS the person's account, even with no username/email left (a person deleted from the directory);
+   * when it carries another person's anchor the adapter refuses with LinkConflict.
+   */
+  accountId?: string;
   username?: string;
   email?: string;
 }
@@ -85,7 +94,11 @@ export interface TargetAdapter {
   readonly kind: string;
   /** Entitlement kinds this target understands; policy validation rejects others at start. */
   readonly entitlementKinds: readonly string[];
-  /** Anchor first, then username/email case-insensitively. Two candidates: AmbiguousMatch (non-retryable). */
+  /**
+   * The linked account (`match.accountId`) if it still exists, else anchor first, then username/email
+   * case-insensitively. Two candidates: AmbiguousMatch; a linked account anchored to someone else:
+   * LinkConflict (both non-retryable). suspend and remove locate the account the same way.
+   */
   findAccount(match: MatchKeys): Promise<AccountState | null>;
   /** Create, update, link (write the anchor) or reactivate so the account matches `desired` (entitlements excluded). */
   ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult>;
