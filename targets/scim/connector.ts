@@ -1,11 +1,12 @@
 /**
  * TargetAdapter for any SCIM 2.0 service provider. Every method is an idempotent ensure: locate the
- * account (externalId = our anchor first, then userName case-insensitively), compare, and send only
+ * account (the linked id, then externalId = our anchor, then userName case-insensitively), compare, and send only
  * the difference, so a retry after a crash at any point converges without a second account.
  */
 import type { FailureContext } from '../../lib/errors';
 import { nonRetryable } from '../../lib/errors';
 import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import { anchoredToSomeoneElse, linkConflict } from '../links';
 import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
 import { classifyScimError, isScimStatus } from './errors';
 import { accountStateOf, desiredUserName, diffUser, userResourceFor, type UserNameAttribute } from './mapping';
@@ -62,6 +63,14 @@ export class ScimConnector implements TargetAdapter {
   }
 
   private async locate(match: MatchKeys, ctx: FailureContext): Promise<Located> {
+    if (match.accountId) {
+      // The account idsync linked to this person: while it exists it is theirs, whatever its userName now.
+      const linked = await this.client.get('/Users', match.accountId);
+      if (linked) {
+        if (anchoredToSomeoneElse(match, typeof linked.externalId === 'string' ? linked.externalId : undefined)) throw linkConflict(this.name, match, linked.id, 'externalId');
+        return { account: linked };
+      }
+    }
     if (match.anchor) {
       // The filter is evaluated by the SP; re-check case-exactly in case it is lenient.
       const byAnchor = (await this.client.listAll('/Users', { filter: `externalId eq ${scimString(match.anchor)}` })).filter(
