@@ -10,6 +10,7 @@ import type { DesiredState, DesiredTargetState } from '../policy/types';
 import type { PolicyConfig } from '../policy/config';
 import { computeDesiredState } from '../policy/desired-state';
 import { planAccountChanges } from '../policy/plan';
+import { targetDescription } from '../targets/registry';
 import { parseDuration } from '../lib/duration';
 import type { ExistingAccount, PersonPlan, TargetPlan } from '../workflows/person-types';
 
@@ -25,7 +26,7 @@ function entitlementKey(e: Pick<Entitlement, 'kind' | 'name'>): string {
 }
 
 function policyTargets(config: IdsyncConfig, names: string[]) {
-  return Object.fromEntries(names.map((name) => [name, { kind: config.targets[name]!.kind, gracePeriod: config.targets[name]!.gracePeriod }]));
+  return Object.fromEntries(names.map((name) => [name, { kind: config.targets[name]!.kind, gracePeriod: config.targets[name]!.gracePeriod, description: targetDescription(config.targets[name]!.kind) }]));
 }
 
 function toExisting(account: AccountState): ExistingAccount {

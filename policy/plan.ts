@@ -1,6 +1,5 @@
 import type { AccountState, Change, Entitlement, EntitlementMode } from '../targets/adapter';
 import type { DesiredState, DesiredTargetState } from './types';
-import { singleValuedKinds } from './kinds';
 
 /**
  * The readable difference between what policy wants and what a target holds, for `idsync plan` and
@@ -119,7 +118,7 @@ export interface PlanOptions {
 function entitlementChanges(desired: DesiredTargetState, current: readonly Entitlement[], mode: EntitlementMode, options: PlanOptions): PlannedChange[] {
   const target = desired.target;
   const ignored = new Set((options.ignoreEntitlements ?? []).map((e) => e.toLowerCase()));
-  const single = new Set(singleValuedKinds(desired.targetKind));
+  const single = new Set(desired.singleValuedKinds ?? []);
   const held = new Map(current.map((e) => [entitlementKey(e), e]));
   const wanted = new Set(desired.account!.entitlements.map(entitlementKey));
   const replaced = new Set<string>();

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { TargetKindDescription } from './description';
 
 /**
  * The one interface every target kind implements. Workflows never see it: they call the generic
@@ -92,7 +93,7 @@ export type EntitlementMode = 'merge' | 'overwrite';
 export interface TargetAdapter {
   readonly name: string;
   readonly kind: string;
-  /** Entitlement kinds this target understands; policy validation rejects others at start. */
+  /** Entitlement kinds this target understands: its description's, which policy validation checks at start. */
   readonly entitlementKinds: readonly string[];
   /**
    * The linked account (`match.accountId`) if it still exists, else anchor first, then username/email
@@ -135,8 +136,11 @@ export interface CommonTargetConfig {
 /** What a target folder exports so that adding a target is adding one folder plus one registry line. */
 export interface TargetDefinition<C extends CommonTargetConfig = CommonTargetConfig> {
   kind: string;
-  /** Entitlement kinds the adapter understands, so config validation can check policy before anything runs. */
-  entitlementKinds: readonly string[];
+  /**
+   * The kind's facts for policy and config validation (entitlement kinds, single-valued kinds,
+   * account field rules, ...): plain data from `targets/<kind>/description.ts`.
+   */
+  description: TargetKindDescription;
   /** zod schema of this kind's config block (including the common fields: use `commonTargetFields`). */
   configSchema: z.ZodType<C>;
   /** Build an adapter. `name` is the key under `targets:` in config; secrets come from `env`. */

@@ -4,7 +4,8 @@ import type { HubspotConfig } from './config';
 import type { HubspotUsersApi } from './client';
 import { HubspotCatalog, type CatalogSnapshot } from './catalog';
 import { asHttpError, classifyHubspotError, type HubspotHttpError } from './errors';
-import { HUBSPOT_ENTITLEMENT_KINDS, catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
+import { hubspotDescription } from './description';
+import { catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
 
 /** The fields of the SDK's PublicUser idsync reads. */
 interface HubspotUser {
@@ -34,7 +35,7 @@ const PAGE_SIZE = 100;
  */
 export class HubspotAdapter implements TargetAdapter {
   readonly kind = 'hubspot';
-  readonly entitlementKinds = HUBSPOT_ENTITLEMENT_KINDS;
+  readonly entitlementKinds = hubspotDescription.entitlementKinds;
   private readonly catalog: HubspotCatalog;
 
   constructor(

@@ -5,13 +5,14 @@
  */
 import type { FailureContext } from '../../lib/errors';
 import { nonRetryable } from '../../lib/errors';
+import type { TargetKindDescription } from '../description';
+import { GROUP_KIND } from './description';
 import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
 import { anchoredToSomeoneElse, linkConflict } from '../links';
 import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
 import { classifyScimError, isScimStatus } from './errors';
 import { accountStateOf, desiredUserName, diffUser, userResourceFor, type UserNameAttribute } from './mapping';
 
-export const GROUP_KIND = 'group';
 /** Concurrent writers (another workflow, an admin) can bump a version between our read and write. */
 const VERSION_CONFLICT_ATTEMPTS = 3;
 
@@ -27,14 +28,18 @@ interface Located {
 }
 
 export class ScimConnector implements TargetAdapter {
-  readonly entitlementKinds: readonly string[] = [GROUP_KIND];
+  readonly kind: string;
+  readonly entitlementKinds: readonly string[];
 
   constructor(
     readonly name: string,
-    readonly kind: string,
+    description: TargetKindDescription,
     protected readonly client: ScimClient,
     protected readonly settings: ScimConnectorSettings,
-  ) {}
+  ) {
+    this.kind = description.kind;
+    this.entitlementKinds = description.entitlementKinds;
+  }
 
   /** Runs `work`, turning any SCIM/network failure into a classified ApplicationFailure. */
   protected async guard<T>(ctx: FailureContext, work: () => Promise<T>): Promise<T> {
