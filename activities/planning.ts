@@ -24,6 +24,7 @@ import {
 } from '../policy/plan';
 import { parseDuration } from '../lib/duration';
 import { nonRetryable } from '../lib/errors';
+import { targetDescription } from '../targets/registry';
 
 export function enabledTargetNames(config: IdsyncConfig): string[] {
   return Object.entries(config.targets)
@@ -43,7 +44,9 @@ export async function readDesiredState(runtime: Runtime, anchor: string, now: Da
   const policy = config.policy as PolicyConfig;
   const person = await runtime.directory.getPerson(anchor);
   const names = enabledTargetNames(config);
-  const targets = Object.fromEntries(names.map((name) => [name, { kind: config.targets[name]!.kind, gracePeriod: config.targets[name]!.gracePeriod }]));
+  const targets = Object.fromEntries(
+    names.map((name) => [name, { kind: config.targets[name]!.kind, gracePeriod: config.targets[name]!.gracePeriod, description: targetDescription(config.targets[name]!.kind) }]),
+  );
   const desired = person ? computeDesiredState(person, policy, targets, now) : outOfScopeEverywhere(anchor, policy, targets, 'the person is no longer in the directory');
   return {
     found: person !== null,

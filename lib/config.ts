@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { directoryConfigSchema, watcherConfigSchema, intakeConfigSchema } from '../directory/config';
 import { policyConfigSchema } from '../policy/config';
 import { validatePolicyAgainstTargets } from '../policy/validate';
-import { TARGET_KINDS } from '../targets/registry';
+import { TARGET_REGISTRY, type TargetRegistry } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
 
 export const temporalConfigSchema = z.object({
@@ -29,17 +29,20 @@ export const auditConfigSchema = z.object({
 
 const targetNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'target names are lower-case letters, digits and dashes');
 
-const rawConfigSchema = z.object({
-  temporal: temporalConfigSchema.default({ address: '127.0.0.1:7233', namespace: 'default' }),
-  directory: directoryConfigSchema,
-  watcher: watcherConfigSchema.default({}),
-  intake: intakeConfigSchema.optional(),
-  targets: z.record(targetNameSchema, z.looseObject({ kind: z.enum(Object.keys(TARGET_KINDS) as [string, ...string[]]) })),
-  policy: policyConfigSchema,
-  audit: auditConfigSchema.default({ path: '.idsync/audit.log' }),
-});
+/** The top level; `targets.<name>.kind` must be a kind of `registry` (each block is then parsed by its kind's schema). */
+function rawConfigSchema(registry: TargetRegistry) {
+  return z.object({
+    temporal: temporalConfigSchema.default({ address: '127.0.0.1:7233', namespace: 'default' }),
+    directory: directoryConfigSchema,
+    watcher: watcherConfigSchema.default({}),
+    intake: intakeConfigSchema.optional(),
+    targets: z.record(targetNameSchema, z.looseObject({ kind: z.enum(registry.kinds as [string, ...string[]]) })),
+    policy: policyConfigSchema,
+    audit: auditConfigSchema.default({ path: '.idsync/audit.log' }),
+  });
+}
 
-export type IdsyncConfig = Omit<z.infer<typeof rawConfigSchema>, 'targets'> & { targets: Record<string, CommonTargetConfig> };
+export type IdsyncConfig = Omit<z.infer<ReturnType<typeof rawConfigSchema>>, 'targets'> & { targets: Record<string, CommonTargetConfig> };
 
 /** Thrown for any invalid configuration; `problems` lists every issue as "path: message". */
 export class ConfigError extends Error {
@@ -60,16 +63,19 @@ function issuesToProblems(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []
   return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
 }
 
-/** Validates an already-parsed config object; throws ConfigError listing every problem. */
-export function validateConfig(raw: unknown, source = 'config'): IdsyncConfig {
-  const top = rawConfigSchema.safeParse(raw);
+/**
+ * Validates an already-parsed config object; throws ConfigError listing every problem. `registry`
+ * is the set of target kinds (their config schemas and descriptions); tests may pass their own.
+ */
+export function validateConfig(raw: unknown, source = 'config', registry: TargetRegistry = TARGET_REGISTRY): IdsyncConfig {
+  const top = rawConfigSchema(registry).safeParse(raw);
   const problems: string[] = top.success ? [] : issuesToProblems(top.error.issues);
   const targets: Record<string, CommonTargetConfig> = {};
   const rawTargets = (raw as { targets?: Record<string, unknown> } | undefined)?.targets;
   if (rawTargets && typeof rawTargets === 'object') {
     for (const [name, block] of Object.entries(rawTargets)) {
       const kind = (block as { kind?: unknown } | null)?.kind;
-      const def = typeof kind === 'string' ? TARGET_KINDS[kind] : undefined;
+      const def = typeof kind === 'string' ? registry.definitions[kind] : undefined;
       if (!def) continue; // the top-level parse already reported the unknown kind
       const parsed = def.configSchema.safeParse(block);
       if (parsed.success) targets[name] = parsed.data;
@@ -77,7 +83,7 @@ export function validateConfig(raw: unknown, source = 'config'): IdsyncConfig {
     }
   }
   if (top.success) {
-    const kinds = Object.fromEntries(Object.values(TARGET_KINDS).map((d) => [d.kind, d.entitlementKinds]));
+    const kinds = Object.fromEntries(registry.kinds.map((kind) => [kind, registry.description(kind).entitlementKinds]));
     const targetKinds = Object.fromEntries(Object.entries(top.data.targets).map(([name, t]) => [name, { kind: t.kind }]));
     problems.push(...validatePolicyAgainstTargets(top.data.policy, targetKinds, kinds));
   }

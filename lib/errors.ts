@@ -8,6 +8,8 @@ export const NON_RETRYABLE_TYPES = [
   'ValidationError',
   'DuplicateAccount',
   'AmbiguousMatch',
+  /** The account idsync linked to a person carries another person's anchor: never act on it. */
+  'LinkConflict',
   'LicenseLimit',
   'UnknownEntitlement',
   'ConfigError',

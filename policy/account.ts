@@ -1,7 +1,8 @@
 import type { Person } from '../lib/person';
 import type { TargetPolicy } from './config';
 import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateMaps } from './template';
-import { accountFieldRules, isPlausibleEmail } from './kinds';
+import type { AccountFieldRules } from '../targets/description';
+import { isPlausibleEmail } from './kinds';
 
 export interface FieldProblem {
   field: string;
@@ -36,10 +37,9 @@ export function describePerson(person: Person): string {
 /**
  * Maps the person onto one target's account fields and attributes. Everything that makes the account
  * impossible to provision (no email, invalid email, underivable username, missing required field)
- * becomes a problem naming the person, the target and the field.
+ * becomes a problem naming the person, the target and the field. `rules` come from the target kind's description.
  */
-export function mapAccountFields(person: Person, policy: TargetPolicy, target: string, targetKind: string, maps: TemplateMaps): MappedAccountFields {
-  const rules = accountFieldRules(targetKind);
+export function mapAccountFields(person: Person, policy: TargetPolicy, target: string, rules: AccountFieldRules, maps: TemplateMaps): MappedAccountFields {
   const who = describePerson(person);
   const problems: FieldProblem[] = [];
   const spec = { ...rules.defaults, ...Object.fromEntries(Object.entries(policy.account ?? {}).filter(([, v]) => v !== undefined)) };

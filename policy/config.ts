@@ -247,4 +247,3 @@ export const policyConfigSchema = z
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 
 export { validatePolicyAgainstTargets, validatePolicyAgainstCatalog } from './validate';
-export { KNOWN_ENTITLEMENT_KINDS, SINGLE_VALUED_KINDS } from './kinds';

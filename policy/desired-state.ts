@@ -1,5 +1,6 @@
 import type { Person } from '../lib/person';
 import { parseDuration } from '../lib/duration';
+import type { TargetKindDescription } from '../targets/description';
 import type { PolicyConfig, ScopeRule, TargetPolicy } from './config';
 import type { ApprovalRequirement, DesiredState, DesiredTargetState } from './types';
 import { matchesCondition, personFacts, type PersonFacts } from './rules';
@@ -18,6 +19,8 @@ import { compareText } from '../lib/compare-text';
 export interface PolicyTarget {
   kind: string;
   gracePeriod: string;
+  /** The kind's facts (targets/registry.ts `targetDescription(kind)`), handed in so this code stays pure. */
+  description: TargetKindDescription;
 }
 
 type Problem = DesiredState['problems'][number];
@@ -40,12 +43,12 @@ function findScope(facts: PersonFacts, tp: TargetPolicy, defaults: readonly stri
   return { includedBy: tp.scope.find((rule) => employeeTypeAllowed(facts, rule, defaults) && matchesCondition(facts, rule.when)) };
 }
 
-function targetBase(target: string, config: PolicyTarget, policy: Pick<PolicyConfig, 'lifecycle'>) {
+function targetBase(target: string, config: Pick<PolicyTarget, 'kind' | 'gracePeriod'>, policy: Pick<PolicyConfig, 'lifecycle'>) {
   return { target, targetKind: config.kind, gracePeriodMs: parseDuration(policy.lifecycle.gracePeriod[target] ?? config.gracePeriod) };
 }
 
 /** The desired state of someone no longer in the directory: out of scope everywhere, for `reason`. */
-export function outOfScopeEverywhere(anchor: string, policy: Pick<PolicyConfig, 'lifecycle'>, targets: Record<string, PolicyTarget>, reason: string): DesiredState {
+export function outOfScopeEverywhere(anchor: string, policy: Pick<PolicyConfig, 'lifecycle'>, targets: Record<string, Pick<PolicyTarget, 'kind' | 'gracePeriod'>>, reason: string): DesiredState {
   return {
     anchor,
     targets: Object.keys(targets)
@@ -89,15 +92,16 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
     return out(`out of scope until ${when}: ${scopeReason}`, includedBy.id);
   }
 
-  const mapped = mapAccountFields(person, tp, target, config.kind, policy.maps);
+  const mapped = mapAccountFields(person, tp, target, config.description.accountFields, policy.maps);
   problems.push(...mapped.problems.map((p) => ({ target, ...p })));
   if (problems.length > 0) return { state: { ...base, inScope: true, scopeReason, scopeRule: includedBy.id, blocked: true }, problems };
-  const { entitlements, conflicts } = resolveEntitlements(facts, tp, config.kind);
+  const { entitlements, conflicts } = resolveEntitlements(facts, tp, config.description);
   const state: DesiredTargetState = {
     ...base,
     inScope: true,
     scopeReason: timeline.startsLater ? `${scopeReason}; pre-created inactive until ${timeline.startText}` : scopeReason,
     scopeRule: includedBy.id,
+    singleValuedKinds: [...config.description.singleValuedKinds],
     account: {
       anchor: person.anchor,
       username: mapped.username!,

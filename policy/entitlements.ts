@@ -2,8 +2,8 @@ import type { Entitlement } from '../targets/adapter';
 import type { TargetPolicy } from './config';
 import type { EntitlementConflict } from './types';
 import { grantEntries, matchesCondition, type PersonFacts } from './rules';
-import { SUBSUMED_KINDS, singleValuedKinds } from './kinds';
 import { compareText } from '../lib/compare-text';
+import type { TargetKindDescription } from '../targets/description';
 
 /** One grant offered by one rule, before deduplication and conflict resolution. */
 interface Candidate {
@@ -57,9 +57,10 @@ export interface ResolvedEntitlements {
  * attributed to the rule with precedence, privileged if any of them marks it so. For single-valued kinds
  * the candidate with precedence wins (rules beat birthright, then higher priority, then listed first);
  * rules that wanted another value are reported as a conflict. Output sorted by kind, then name.
+ * Single-valued and subsumed kinds come from the target kind's description.
  */
-export function resolveEntitlements(facts: PersonFacts, policy: TargetPolicy, targetKind: string): ResolvedEntitlements {
-  const single = new Set(singleValuedKinds(targetKind));
+export function resolveEntitlements(facts: PersonFacts, policy: TargetPolicy, kind: Pick<TargetKindDescription, 'singleValuedKinds' | 'subsumedKinds'>): ResolvedEntitlements {
+  const single = new Set(kind.singleValuedKinds);
   const sameGrant = (a: Candidate, b: Candidate) => a.kind === b.kind && a.name.toLowerCase() === b.name.toLowerCase();
   const candidates = candidatesFor(facts, policy);
   const entitlements: Entitlement[] = [];
@@ -82,7 +83,7 @@ export function resolveEntitlements(facts: PersonFacts, policy: TargetPolicy, ta
       resolvedBy: winner.priority > topRival ? 'priority' : 'order',
     });
   }
-  const subsumed = SUBSUMED_KINDS[targetKind] ?? {};
+  const subsumed = kind.subsumedKinds;
   const kept = entitlements.filter(
     (e) => !(e.kind in subsumed) || !entitlements.some((other) => other.kind === subsumed[e.kind] && other.name.toLowerCase() === e.name.toLowerCase()),
   );

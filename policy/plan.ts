@@ -1,6 +1,5 @@
 import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../targets/adapter';
 import type { ApprovalRequirement, DesiredState, DesiredTargetState, EntitlementConflict } from './types';
-import { singleValuedKinds } from './kinds';
 import { entitlementKey } from './entitlements';
 import { compareText } from '../lib/compare-text';
 
@@ -121,7 +120,7 @@ export interface PlanOptions {
 function entitlementChanges(desired: DesiredTargetState, current: readonly Entitlement[], mode: EntitlementMode, options: PlanOptions): PlannedChange[] {
   const target = desired.target;
   const ignored = new Set((options.ignoreEntitlements ?? []).map((e) => e.toLowerCase()));
-  const single = new Set(singleValuedKinds(desired.targetKind));
+  const single = new Set(desired.singleValuedKinds ?? []);
   const held = new Map(current.map((e) => [entitlementKey(e), e]));
   const wanted = new Set(desired.account!.entitlements.map(entitlementKey));
   const replaced = new Set<string>();

@@ -31,6 +31,11 @@ export interface DesiredTargetState {
    * target untouched — neither provision nor deprovision — until the data is fixed.
    */
   blocked?: boolean;
+  /**
+   * Entitlement kinds of this target a person holds at most one of (from the kind's description),
+   * so a plan can say which grant replaces which. Present with `account`.
+   */
+  singleValuedKinds?: string[];
   /** Single-valued entitlement conflicts and how they were resolved. */
   conflicts?: EntitlementConflict[];
   /** Grace period for this target's leaver path, in ms (policy.lifecycle.gracePeriod or target config). */

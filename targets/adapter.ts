@@ -1,8 +1,9 @@
 import type { z } from 'zod';
+import type { TargetKindDescription } from './description';
 
 /**
  * The one interface every target kind implements. Workflows never see it: they call the generic
- * provisioning activities (activities/targets.ts), which look the adapter up by target name.
+ * provisioning activities (activities/provisioning.ts), which look the adapter up by target name.
  * Every method is an idempotent *ensure*: read the target, compare, write only the difference,
  * so a retry after a crash at any point converges to the same state and never a second account.
  */
@@ -37,10 +38,17 @@ export interface DesiredAccount {
   accountId?: string;
 }
 
-/** How the target should be matched to a person: anchor first, then username/email case-insensitively. */
+/**
+ * How the target should be matched to a person: the linked account first (when idsync remembers
+ * one and it still exists), then anchor, then username/email case-insensitively.
+ */
 export interface MatchKeys {
   anchor: string;
-  /** The account idsync linked to this person: read by id first, so a person gone from the directory is still found. */
+  /**
+   * The account idsync linked to this person (created or adopted earlier). When it still exists it
+   * IS the person's account, even with no username/email left (a person deleted from the directory);
+   * when it carries another person's anchor the adapter refuses with LinkConflict.
+   */
   accountId?: string;
   username?: string;
   email?: string;
@@ -87,9 +95,13 @@ export type EntitlementMode = 'merge' | 'overwrite';
 export interface TargetAdapter {
   readonly name: string;
   readonly kind: string;
-  /** Entitlement kinds this target understands; policy validation rejects others at start. */
+  /** Entitlement kinds this target understands: its description's, which policy validation checks at start. */
   readonly entitlementKinds: readonly string[];
-  /** Anchor first, then username/email case-insensitively. Two candidates: AmbiguousMatch (non-retryable). */
+  /**
+   * The linked account (`match.accountId`) if it still exists, else anchor first, then username/email
+   * case-insensitively. Two candidates: AmbiguousMatch; a linked account anchored to someone else:
+   * LinkConflict (both non-retryable). suspend and remove locate the account the same way.
+   */
   findAccount(match: MatchKeys): Promise<AccountState | null>;
   /** Create, update, link (write the anchor) or reactivate so the account matches `desired` (entitlements excluded). */
   ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult>;
@@ -126,8 +138,11 @@ export interface CommonTargetConfig {
 /** What a target folder exports so that adding a target is adding one folder plus one registry line. */
 export interface TargetDefinition<C extends CommonTargetConfig = CommonTargetConfig> {
   kind: string;
-  /** Entitlement kinds the adapter understands, so config validation can check policy before anything runs. */
-  entitlementKinds: readonly string[];
+  /**
+   * The kind's facts for policy and config validation (entitlement kinds, single-valued kinds,
+   * account field rules, ...): plain data from `targets/<kind>/description.ts`.
+   */
+  description: TargetKindDescription;
   /** zod schema of this kind's config block (including the common fields: use `commonTargetFields`). */
   configSchema: z.ZodType<C>;
   /** Build an adapter. `name` is the key under `targets:` in config; secrets come from `env`. */

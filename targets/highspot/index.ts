@@ -8,8 +8,9 @@ import { secretFromEnv } from '../common-config';
 import type { AccountState, TargetDefinition } from '../adapter';
 import type { ScimClient } from '../scim/client';
 import { scimConnection } from '../scim';
-import { GROUP_KIND, ScimConnector, type ScimConnectorSettings } from '../scim/connector';
+import { ScimConnector, type ScimConnectorSettings } from '../scim/connector';
 import { highspotConfigSchema, type HighspotConfig } from './config';
+import { highspotDescription } from './description';
 import { HighspotRestReader } from './rest';
 
 export type { HighspotConfig } from './config';
@@ -17,7 +18,7 @@ export { highspotConfigSchema } from './config';
 
 class HighspotConnector extends ScimConnector {
   constructor(name: string, client: ScimClient, settings: ScimConnectorSettings, private readonly rest: HighspotRestReader) {
-    super(name, 'highspot', client, settings);
+    super(name, highspotDescription, client, settings);
   }
 
   protected override async enricher(one?: AccountState): Promise<(account: AccountState) => AccountState> {
@@ -33,8 +34,7 @@ class HighspotConnector extends ScimConnector {
 
 export const highspotTarget: TargetDefinition<HighspotConfig> = {
   kind: 'highspot',
-  /** Highspot groups, which is how content is targeted to audiences. */
-  entitlementKinds: [GROUP_KIND],
+  description: highspotDescription,
   configSchema: highspotConfigSchema,
   createAdapter(name, config, env) {
     const { client, settings } = scimConnection(name, config, env);

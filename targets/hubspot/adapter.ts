@@ -4,7 +4,8 @@ import type { HubspotConfig } from './config';
 import type { HubspotUsersApi } from './client';
 import { HubspotCatalog, type CatalogSnapshot } from './catalog';
 import { asHttpError, classifyHubspotError, type HubspotHttpError } from './errors';
-import { HUBSPOT_ENTITLEMENT_KINDS, catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
+import { hubspotDescription } from './description';
+import { catalogKnows, entitlementsOf, planAccess, type AccessUpdate, type UserAccess } from './entitlements';
 
 /** The fields of the SDK's PublicUser idsync reads. */
 interface HubspotUser {
@@ -21,9 +22,10 @@ interface HubspotUser {
 const PAGE_SIZE = 100;
 
 /**
- * HubSpot users via `/settings/v3/users`. HubSpot stores no external id, so the email is the match
- * key (case-insensitive; one user per email per portal). It cannot disable a user either: suspend
- * strips role and teams (or assigns `suspendRoleName`), remove deletes the user.
+ * HubSpot users via `/settings/v3/users`. HubSpot stores no external id, so after the linked user id
+ * (MatchKeys.accountId) the email is the match key (case-insensitive; one user per email per
+ * portal). It cannot disable a user either: suspend strips role and teams (or assigns
+ * `suspendRoleName`), remove deletes the user.
  *
  * Duplicate decision: a 409 on create means the email already has a user (a create that landed
  * before a dropped connection, or a letter-case variant the email lookup missed). idsync then finds
@@ -33,7 +35,7 @@ const PAGE_SIZE = 100;
  */
 export class HubspotAdapter implements TargetAdapter {
   readonly kind = 'hubspot';
-  readonly entitlementKinds = HUBSPOT_ENTITLEMENT_KINDS;
+  readonly entitlementKinds = hubspotDescription.entitlementKinds;
   private readonly catalog: HubspotCatalog;
 
   constructor(
@@ -56,7 +58,7 @@ export class HubspotAdapter implements TargetAdapter {
       throw nonRetryable('ValidationError', `HubSpot users have no attribute ${unsupported.join(', ')} (only names and access); remove it from the HubSpot mapping`, { target: this.name, identity, field: unsupported[0] });
     }
     const email = desired.email || desired.username;
-    const existing = await this.lookup({ anchor: desired.anchor, email, username: desired.username });
+    const existing = await this.lookup({ anchor: desired.anchor, email, username: desired.username, ...(desired.accountId ? { accountId: desired.accountId } : {}) });
     if (!existing) return this.create(desired, email);
 
     const changes: Change[] = [];
@@ -129,10 +131,19 @@ export class HubspotAdapter implements TargetAdapter {
     return { role: catalog.roles.map((r) => r.name), primaryTeam: teams, secondaryTeam: teams };
   }
 
-  /** The user behind the match's email/username (HubSpot keeps no anchor); two distinct users is ambiguous. */
+  /**
+   * The linked user (match.accountId) if it still exists, else the user behind the match's
+   * email/username (HubSpot keeps no anchor); two distinct users by email is ambiguous.
+   */
   private async lookup(match: MatchKeys): Promise<HubspotUser | null> {
+    if (match.accountId) {
+      const linked = await this.byId(match.accountId, match.anchor);
+      if (linked) return linked;
+    }
     const emails = [...new Set([match.email, match.username].filter((v): v is string => !!v && v.includes('@')))];
     if (emails.length === 0) {
+      // A stale link and no email left (a person deleted from the directory): nothing to act on.
+      if (match.accountId) return null;
       throw nonRetryable('ValidationError', 'HubSpot users are matched by email, and none was given', { target: this.name, identity: match.anchor, field: 'email' });
     }
     const found = new Map<string, HubspotUser>();
@@ -144,6 +155,13 @@ export class HubspotAdapter implements TargetAdapter {
       throw nonRetryable('AmbiguousMatch', `HubSpot users ${[...found.keys()].join(' and ')} both match ${emails.join(' / ')}`, { target: this.name, identity: match.anchor, field: 'email' });
     }
     return found.values().next().value ?? null;
+  }
+
+  /** idProperty=USER_ID lookup; HubSpot user ids are numeric, so anything else cannot exist. */
+  private async byId(id: string, identity: string): Promise<HubspotUser | null> {
+    if (!/^\d+$/.test(id)) return null;
+    const found = await this.attempt('read linked user', identity, isStatus(404), () => this.api.usersApi.getById(id, 'USER_ID'));
+    return 'value' in found ? found.value : null;
   }
 
   /** idProperty=EMAIL lookup; if HubSpot matched case-sensitively, the lower-case form is tried too. */

@@ -1,6 +1,7 @@
 import type { Change, Entitlement, EntitlementMode } from '../adapter';
 import { nonRetryable } from '../../lib/errors';
 import type { CatalogSnapshot } from './catalog';
+import { HUBSPOT_ENTITLEMENT_KINDS } from './description';
 
 /**
  * HubSpot access as idsync entitlements: one role, one primary team and any number of secondary
@@ -8,7 +9,7 @@ import type { CatalogSnapshot } from './catalog';
  * role still replaces the current one (the slot cannot hold both), while a replaced primary team is
  * kept as a secondary team (merge never takes a team away).
  */
-export const HUBSPOT_ENTITLEMENT_KINDS = ['role', 'primaryTeam', 'secondaryTeam'] as const;
+export { HUBSPOT_ENTITLEMENT_KINDS } from './description';
 
 /** The access fields of a HubSpot user, as read or as to be written. */
 export interface UserAccess {

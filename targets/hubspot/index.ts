@@ -3,11 +3,11 @@ import { secretFromEnv } from '../common-config';
 import { HubspotAdapter } from './adapter';
 import { hubspotUsersApi } from './client';
 import { hubspotConfigSchema, type HubspotConfig } from './config';
-import { HUBSPOT_ENTITLEMENT_KINDS } from './entitlements';
+import { hubspotDescription } from './description';
 
 export const hubspotTarget: TargetDefinition<HubspotConfig> = {
   kind: 'hubspot',
-  entitlementKinds: HUBSPOT_ENTITLEMENT_KINDS,
+  description: hubspotDescription,
   configSchema: hubspotConfigSchema,
   createAdapter(name, config, env) {
     const token = secretFromEnv(env, config.accessTokenEnv, name, 'accessTokenEnv');

@@ -3,19 +3,22 @@ import type { AccountState, Change, DesiredAccount, EnsureAccountResult, MatchKe
 import { step, savedId, type SalesforceContext } from './context';
 import { queryAll, readFrozen, readGrants, soqlString, toAccountState, userSelect, type UserRow } from './read';
 import { revokeGrants } from './entitlements';
+import { anchoredToSomeoneElse, linkConflict } from '../links';
 
 /**
- * Account lifecycle against the User object: match (anchor, then username/email), create, link,
+ * Account lifecycle against the User object: match (linked id, anchor, then username/email), create, link,
  * update, reactivate, suspend (freeze or deactivate), remove. Each function reads first and writes
  * only the difference, so running it again after a crash changes nothing twice.
  */
 interface Located {
   user: UserRow;
-  matchedBy: 'anchor' | 'username' | 'email';
+  matchedBy: 'accountId' | 'anchor' | 'username' | 'email';
   frozen: boolean;
 }
 
 const SAFE_FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** 15- or 18-character record id; anything else cannot be a User in any org (and SOQL would reject it). */
+const SALESFORCE_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
 
 function attributeKeys(ctx: SalesforceContext, desired?: DesiredAccount): string[] {
   const keys = new Set(ctx.config.attributeFields);
@@ -26,22 +29,35 @@ function attributeKeys(ctx: SalesforceContext, desired?: DesiredAccount): string
   return [...keys];
 }
 
-/** One query for anchor, username and email together: matching costs a single API call. */
+/** The 15-character form identifies a record as well as the 18-character one. */
+function sameId(a: string, b: string): boolean {
+  return a.slice(0, 15) === b.slice(0, 15);
+}
+
+/**
+ * One query for the linked id, anchor, username and email together: matching costs a single API
+ * call. The linked user, when it still exists, wins (unless it carries another person's anchor).
+ */
 async function locate(ctx: SalesforceContext, match: MatchKeys, fields: string[]): Promise<Located | null> {
   const failure = { target: ctx.target, identity: match.anchor };
+  const linkedId = match.accountId && SALESFORCE_ID.test(match.accountId) ? match.accountId : undefined;
   const conditions = [
-    `FederationIdentifier = ${soqlString(match.anchor)}`,
+    linkedId && `Id = ${soqlString(linkedId)}`,
+    match.anchor && `FederationIdentifier = ${soqlString(match.anchor)}`,
     match.username && `Username = ${soqlString(match.username)}`,
     match.email && `Email = ${soqlString(match.email)}`,
   ].filter(Boolean);
+  if (conditions.length === 0) return null;
   const rows = await step(ctx, 'find user', match.anchor, (c) => queryAll<UserRow>(c, `${userSelect(fields)} WHERE ${conditions.join(' OR ')}`), 'FederationIdentifier');
   const same = (a: string | null | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+  const linked = linkedId ? rows.find((u) => sameId(u.Id, linkedId)) : undefined;
+  if (linked && anchoredToSomeoneElse(match, linked.FederationIdentifier)) throw linkConflict(ctx.target, match, linked.Id, 'FederationIdentifier');
   const byAnchor = rows.filter((u) => same(u.FederationIdentifier, match.anchor));
-  if (byAnchor.length > 1) {
+  if (!linked && byAnchor.length > 1) {
     throw nonRetryable('AmbiguousMatch', `Salesforce users ${byAnchor.map((u) => u.Id).join(' and ')} both carry this anchor`, { ...failure, field: 'FederationIdentifier' });
   }
-  let user: UserRow | undefined = byAnchor[0];
-  let matchedBy: Located['matchedBy'] = 'anchor';
+  let user: UserRow | undefined = linked ?? byAnchor[0];
+  let matchedBy: Located['matchedBy'] = linked ? 'accountId' : 'anchor';
   if (!user) {
     // A user anchored to another person is that person's account, never a match for this one.
     const candidates = rows.filter((u) => !u.FederationIdentifier);
@@ -108,13 +124,14 @@ async function createUser(ctx: SalesforceContext, desired: DesiredAccount): Prom
 
 export async function ensureAccount(ctx: SalesforceContext, desired: DesiredAccount): Promise<EnsureAccountResult> {
   const identity = desired.anchor;
-  const found = await locate(ctx, { anchor: desired.anchor, username: desired.username, email: desired.email }, attributeKeys(ctx, desired));
+  const match = { anchor: desired.anchor, username: desired.username, email: desired.email, ...(desired.accountId ? { accountId: desired.accountId } : {}) };
+  const found = await locate(ctx, match, attributeKeys(ctx, desired));
   if (!found) return createUser(ctx, desired);
   const { user } = found;
   const changes: Change[] = [];
   const patch: Record<string, unknown> = {};
   const change = (action: Change['action'], subject: string, before: unknown, after: unknown) => changes.push({ action, target: ctx.target, accountId: user.Id, subject, before, after });
-  if (found.matchedBy !== 'anchor') {
+  if (found.matchedBy !== 'anchor' && String(user.FederationIdentifier ?? '').toLowerCase() !== desired.anchor.toLowerCase()) {
     patch.FederationIdentifier = desired.anchor;
     change('link', 'FederationIdentifier', user.FederationIdentifier, desired.anchor);
   }

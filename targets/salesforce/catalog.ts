@@ -1,12 +1,13 @@
 import type { Connection } from 'jsforce';
 import { queryAll } from './read';
+import { SALESFORCE_ENTITLEMENT_KINDS as ENTITLEMENT_KINDS } from './description';
 
 /**
  * Names → ids of what the org offers: profiles, roles, permission sets, permission-set licenses and
  * public groups. Cached for a few minutes and reloaded once on a miss, so something an admin just
  * created is found without a restart while hot paths cost no extra queries.
  */
-export const ENTITLEMENT_KINDS = ['profile', 'role', 'permissionSet', 'permissionSetLicense', 'publicGroup'] as const;
+export { SALESFORCE_ENTITLEMENT_KINDS as ENTITLEMENT_KINDS } from './description';
 export type EntitlementKind = (typeof ENTITLEMENT_KINDS)[number];
 
 export interface CatalogEntry {

@@ -1,9 +1,10 @@
 import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter, TargetDefinition } from '../adapter';
 import * as accounts from './accounts';
-import { ENTITLEMENT_KINDS, SalesforceCatalog } from './catalog';
+import { SalesforceCatalog } from './catalog';
 import { salesforceConfigSchema, type SalesforceConfig } from './config';
 import { createSalesforceConnection } from './connection';
 import type { SalesforceContext } from './context';
+import { salesforceDescription } from './description';
 import { ensureEntitlements, syncGroups, type ManagedGroup } from './entitlements';
 
 export { salesforceConfigSchema, type SalesforceConfig } from './config';
@@ -12,7 +13,7 @@ export type { ManagedGroup } from './entitlements';
 /** Salesforce through its REST API with jsforce. See accounts.ts and entitlements.ts for the semantics. */
 export class SalesforceAdapter implements TargetAdapter {
   readonly kind = 'salesforce';
-  readonly entitlementKinds = ENTITLEMENT_KINDS;
+  readonly entitlementKinds = salesforceDescription.entitlementKinds;
   private readonly ctx: SalesforceContext;
 
   constructor(
@@ -60,7 +61,7 @@ export class SalesforceAdapter implements TargetAdapter {
 
 export const salesforceTarget: TargetDefinition<SalesforceConfig> = {
   kind: 'salesforce',
-  entitlementKinds: ENTITLEMENT_KINDS,
+  description: salesforceDescription,
   configSchema: salesforceConfigSchema,
   createAdapter: (name, config, env) => new SalesforceAdapter(name, config, env),
 };

@@ -1,16 +1,18 @@
 /**
  * TargetAdapter for any SCIM 2.0 service provider. Every method is an idempotent ensure: locate the
- * account (externalId = our anchor first, then userName case-insensitively), compare, and send only
+ * account (the linked id, then externalId = our anchor, then userName case-insensitively), compare, and send only
  * the difference, so a retry after a crash at any point converges without a second account.
  */
 import type { FailureContext } from '../../lib/errors';
 import { nonRetryable } from '../../lib/errors';
+import type { TargetKindDescription } from '../description';
+import { GROUP_KIND } from './description';
 import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import { anchoredToSomeoneElse, linkConflict } from '../links';
 import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
 import { classifyScimError, isScimStatus } from './errors';
 import { accountStateOf, desiredUserName, diffUser, userResourceFor, type UserNameAttribute } from './mapping';
 
-export const GROUP_KIND = 'group';
 /** Concurrent writers (another workflow, an admin) can bump a version between our read and write. */
 const VERSION_CONFLICT_ATTEMPTS = 3;
 
@@ -26,14 +28,18 @@ interface Located {
 }
 
 export class ScimConnector implements TargetAdapter {
-  readonly entitlementKinds: readonly string[] = [GROUP_KIND];
+  readonly kind: string;
+  readonly entitlementKinds: readonly string[];
 
   constructor(
     readonly name: string,
-    readonly kind: string,
+    description: TargetKindDescription,
     protected readonly client: ScimClient,
     protected readonly settings: ScimConnectorSettings,
-  ) {}
+  ) {
+    this.kind = description.kind;
+    this.entitlementKinds = description.entitlementKinds;
+  }
 
   /** Runs `work`, turning any SCIM/network failure into a classified ApplicationFailure. */
   protected async guard<T>(ctx: FailureContext, work: () => Promise<T>): Promise<T> {
@@ -62,6 +68,14 @@ export class ScimConnector implements TargetAdapter {
   }
 
   private async locate(match: MatchKeys, ctx: FailureContext): Promise<Located> {
+    if (match.accountId) {
+      // The account idsync linked to this person: while it exists it is theirs, whatever its userName now.
+      const linked = await this.client.get('/Users', match.accountId);
+      if (linked) {
+        if (anchoredToSomeoneElse(match, typeof linked.externalId === 'string' ? linked.externalId : undefined)) throw linkConflict(this.name, match, linked.id, 'externalId');
+        return { account: linked };
+      }
+    }
     if (match.anchor) {
       // The filter is evaluated by the SP; re-check case-exactly in case it is lenient.
       const byAnchor = (await this.client.listAll('/Users', { filter: `externalId eq ${scimString(match.anchor)}` })).filter(
@@ -127,7 +141,7 @@ export class ScimConnector implements TargetAdapter {
   async ensureAccount(desired: DesiredAccount): Promise<EnsureAccountResult> {
     const ctx = { target: this.name, identity: desired.anchor };
     const userName = desiredUserName(desired, this.settings.userNameAttribute);
-    const match = { anchor: desired.anchor, username: desired.username, email: desired.email };
+    const match = { anchor: desired.anchor, username: desired.username, email: desired.email, ...(desired.accountId ? { accountId: desired.accountId } : {}) };
     return this.guard(ctx, async () => {
       let located = await this.locate(match, ctx);
       if (located.foreign) throw this.duplicate(ctx, userName, located.foreign);

@@ -6,7 +6,8 @@ import { secretFromEnv } from '../common-config';
 import type { TargetDefinition } from '../adapter';
 import { ScimClient } from './client';
 import { scimConfigSchema, type ScimConfig } from './config';
-import { GROUP_KIND, ScimConnector, type ScimConnectorSettings } from './connector';
+import { ScimConnector, type ScimConnectorSettings } from './connector';
+import { scimDescription } from './description';
 
 export type { ScimConfig } from './config';
 export { scimConfigSchema, scimConnectionFields } from './config';
@@ -26,10 +27,10 @@ export function scimConnection(name: string, config: ScimConnectionConfig, env: 
 
 export const scimTarget: TargetDefinition<ScimConfig> = {
   kind: 'scim',
-  entitlementKinds: [GROUP_KIND],
+  description: scimDescription,
   configSchema: scimConfigSchema,
   createAdapter(name, config, env) {
     const { client, settings } = scimConnection(name, config, env);
-    return new ScimConnector(name, 'scim', client, settings);
+    return new ScimConnector(name, scimDescription, client, settings);
   },
 };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeDesiredState, outOfScopeEverywhere } from '../../policy/desired-state';
 import type { DesiredState, DesiredTargetState } from '../../policy/types';
-import { DEMO_TARGETS, NOW, examplePolicy, person, policy } from './fixtures';
+import { DEMO_TARGETS, NOW, examplePolicy, person, policy, policyTarget } from './fixtures';
 
 const example = examplePolicy();
 const desired = (overrides = {}, now = NOW) => computeDesiredState(person(overrides), example, DEMO_TARGETS, now);
@@ -116,7 +116,7 @@ test('the same grant from two rules appears once, privileged if either says so, 
       },
     },
   });
-  const state = computeDesiredState(person({ groups: ['b', 'a'] }), p, { desk: { kind: 'scim', gracePeriod: '1d' } }, NOW);
+  const state = computeDesiredState(person({ groups: ['b', 'a'] }), p, { desk: policyTarget('scim', '1d') }, NOW);
   assert.deepEqual(state.targets[0]!.account!.entitlements, [{ kind: 'group', name: 'Agents', privileged: true, rule: 'high' }]);
 });
 
@@ -132,9 +132,9 @@ test('HubSpot: a secondary team equal to the primary team is dropped (HubSpot li
       },
     },
   });
-  const state = computeDesiredState(person(), p, { hubspot: { kind: 'hubspot', gracePeriod: '1d' } }, NOW);
+  const state = computeDesiredState(person(), p, { hubspot: policyTarget('hubspot', '1d') }, NOW);
   assert.deepEqual(grants(state.targets[0]!), ['primaryTeam:EMEA<-primary', 'secondaryTeam:Sales Leadership<-secondary']);
-  const asScim = computeDesiredState(person(), { ...p, targets: { desk: p.targets.hubspot! } }, { desk: { kind: 'scim', gracePeriod: '1d' } }, NOW);
+  const asScim = computeDesiredState(person(), { ...p, targets: { desk: p.targets.hubspot! } }, { desk: policyTarget('scim', '1d') }, NOW);
   assert.equal(asScim.targets[0]!.account!.entitlements.length, 3, 'other kinds keep both');
 });
 
@@ -288,7 +288,7 @@ test('deterministic: same input gives deep-equal output, and group order does no
 });
 
 test('a configured target without a policy section is out of scope with a reason saying so', () => {
-  const state = computeDesiredState(person(), example, { ...DEMO_TARGETS, crm: { kind: 'scim', gracePeriod: '1d' } }, NOW);
+  const state = computeDesiredState(person(), example, { ...DEMO_TARGETS, crm: policyTarget('scim', '1d') }, NOW);
   assert.match(targetOf(state, 'crm').scopeReason, /the policy has no section for this target/);
 });
 

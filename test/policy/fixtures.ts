@@ -3,15 +3,33 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Person } from '../../lib/person';
 import { policyConfigSchema, type PolicyConfig } from '../../policy/config';
+import type { PolicyTarget } from '../../policy/desired-state';
+import type { TargetKindDescription } from '../../targets/description';
+import { highspotDescription } from '../../targets/highspot/description';
+import { hubspotDescription } from '../../targets/hubspot/description';
+import { salesforceDescription } from '../../targets/salesforce/description';
+import { scimDescription } from '../../targets/scim/description';
 
 export const EXAMPLE_POLICY_FILE = join(__dirname, '..', '..', 'config', 'policy.example.yaml');
 
+/** The built-in kinds' descriptions, imported directly (pure data, no adapters or SDKs). */
+export const DESCRIPTIONS: Record<string, TargetKindDescription> = Object.fromEntries(
+  [salesforceDescription, hubspotDescription, highspotDescription, scimDescription].map((d) => [d.kind, d]),
+);
+
+/** One target as activities/provisioning-plan.ts hands it to the policy. */
+export function policyTarget(kind: string, gracePeriod: string): PolicyTarget {
+  const description = DESCRIPTIONS[kind];
+  if (!description) throw new Error(`no description for target kind ${kind}`);
+  return { kind, gracePeriod, description };
+}
+
 /** The demo targets as lib/config.ts would pass them (names from the example policy). */
-export const DEMO_TARGETS = {
-  salesforce: { kind: 'salesforce', gracePeriod: '30d' },
-  hubspot: { kind: 'hubspot', gracePeriod: '14d' },
-  highspot: { kind: 'highspot', gracePeriod: '30d' },
-  'support-desk': { kind: 'scim', gracePeriod: '30d' },
+export const DEMO_TARGETS: Record<string, PolicyTarget> = {
+  salesforce: policyTarget('salesforce', '30d'),
+  hubspot: policyTarget('hubspot', '14d'),
+  highspot: policyTarget('highspot', '30d'),
+  'support-desk': policyTarget('scim', '30d'),
 };
 
 export const NOW = new Date('2026-11-22T12:00:00Z');

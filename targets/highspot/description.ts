@@ -1,0 +1,14 @@
+import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../description';
+import { GROUP_KIND } from '../scim/description';
+
+export const highspotDescription: TargetKindDescription = {
+  kind: 'highspot',
+  /** Highspot groups, which is how content is targeted to audiences. */
+  entitlementKinds: [GROUP_KIND],
+  singleValuedKinds: [],
+  subsumedKinds: {},
+  // Highspot keys users by e-mail address.
+  accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: true, requiredFields: [] },
+  matching: 'linked account id, then externalId, then userName (e-mail)',
+  reportsLastActivity: true, // REST v1.0 (assumed-contract.ts)
+};
