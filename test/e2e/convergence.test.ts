@@ -109,14 +109,15 @@ test('a future starter has no access in any target before the start date', async
 
 test('with faults on every emulator, every person converges with no manual sync and never a duplicate account', async () => {
   const { salesforce, hubspot, highspot, scim } = e2e.emulators;
-  const faults = { serverErrorRate: 0.2, rateLimitRate: 0.1, dropRate: 0.05 };
+  // About one request in five fails, some after the write landed (a dropped answer to a create must never become a second account).
+  const faults = { serverErrorRate: 0.1, rateLimitRate: 0.05, dropRate: 0.03, dropAfterWriteRate: 0.03 };
   salesforce.faults.set(faults);
   hubspot.faults.set(faults);
   await Promise.all([highspot.setFaults(faults), scim.setFaults(faults)]);
   let people: Hire[] = [];
   try {
     people = [];
-    for (let i = 1; i <= 6; i++) people.push(await hire(`faulty.${i}`));
+    for (let i = 1; i <= 5; i++) people.push(await hire(`faulty.${i}`));
     const statuses = await Promise.all(people.map((p) => converged(p, 300_000)));
     for (const s of statuses) assert.deepEqual(Object.keys(s.links).sort(), [...TARGETS].sort());
   } finally {
