@@ -6,6 +6,7 @@ import type { AccountState } from '../../targets/adapter';
 import { WATCHER_WORKFLOW_ID } from '../../lib/names';
 import { historyToStoredJson } from '../histories/history-files';
 import { startE2E, runsOf, waitFor, describeWorkflows, type E2E } from './support';
+import { registerConvergenceTests } from './convergence-cases';
 
 // One person's whole life, from LDAP writes to target state, through the watcher, the person workflow
 // and every connector: each directory change must produce exactly one run of the right kind.
@@ -125,3 +126,5 @@ test('joiner, mover (groups), mover (department), leaver (disabled), rehire, lea
     writeFileSync(join(__dirname, '../histories/watcher/directory-watcher.json'), historyToStoredJson(history));
   }
 });
+
+registerConvergenceTests(() => e2e);
