@@ -64,7 +64,10 @@ function demoConfig(): IdsyncConfig {
   const tmp = join(HOME, 'demo.resolved.yaml');
   writeFileSync(tmp, raw);
   parseYaml(raw); // surfaces YAML errors with the right file name below
-  return loadConfigOrExit(tmp);
+  const config = loadConfigOrExit(tmp);
+  // Moves the intake like the other ports, so a second stack (a test's) can run beside a demo.
+  if (config.intake && process.env.IDSYNC_INTAKE_PORT) config.intake.port = Number(process.env.IDSYNC_INTAKE_PORT);
+  return config;
 }
 
 async function runEmbedded(): Promise<void> {
@@ -97,14 +100,20 @@ async function runEmbedded(): Promise<void> {
   const seeded = await seedDemoDirectory(slapd);
 
   const config = demoConfig();
-  const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts());
+  const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts(), join(HOME, 'emulators'));
   stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
 
   const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
   printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl });
-  if (!seeded) {
+  // The emulators keep their accounts in HOME/emulators like Temporal and the directory keep theirs, so
+  // a restart has nothing to redo. Only an emulator that came back from its seed while the people
+  // are not new (its state file was deleted, or the first start after an upgrade) needs everyone converged again.
+  const reseeded = emulators.filter((e) => !e.keptState).map((e) => e.label);
+  if (!seeded && reseeded.length > 0) {
     const count = await resyncEveryone(client, runtime.directory, new Date());
-    console.log(`idsync: restart: asked ${count} person workflows to converge the fresh emulators again`);
+    console.log(`idsync: restart: ${reseeded.join(', ')} had no saved state; asked ${count} person workflows to converge them again`);
+  } else if (!seeded) {
+    console.log('idsync: restart: every emulator kept its state; nothing to converge again');
   }
   await workersStopped;
 }
