@@ -84,18 +84,20 @@ async function runEmbedded(): Promise<void> {
   const secrets = loadOrCreateDemoSecrets(join(HOME, 'demo-secrets.env'));
   Object.assign(process.env, secrets);
   console.log('idsync: starting the embedded stack (Temporal dev server, OpenLDAP, target emulators)...');
-  let temporal: TemporalDevServer;
-  let slapd: LocalSlapd;
-  try {
-    [temporal, slapd] = await Promise.all([
-      startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
-      startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
-    ]);
-  } catch (err) {
-    console.error(`idsync: ${(err as Error).message}`);
+  const servers = await Promise.allSettled([
+    startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
+    startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
+  ]);
+  const [temporalStart, slapdStart] = servers;
+  if (temporalStart.status === 'rejected' || slapdStart.status === 'rejected') {
+    // The one that did start must not outlive this process.
+    for (const s of servers) if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
+    for (const s of servers) if (s.status === 'rejected') console.error(`idsync: ${(s.reason as Error).message}`);
     console.error('idsync: is another idsync (or something on ports 7233/8233/3389) running? Set IDSYNC_TEMPORAL_PORT / IDSYNC_UI_PORT / IDSYNC_LDAP_PORT to move.');
     process.exit(EXIT.failure);
   }
+  const temporal: TemporalDevServer = temporalStart.value;
+  const slapd: LocalSlapd = slapdStart.value;
   stoppers.push({ name: 'temporal', stop: temporal.stop }, { name: 'slapd', stop: slapd.stop });
   const seeded = await seedDemoDirectory(slapd);
 
