@@ -69,7 +69,13 @@ export class EmulatorStateFile {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.writeNow();
+      try {
+        this.writeNow();
+      } catch (err) {
+        // A full disk must not take the demo down with it: the previous file stays whole, and the
+        // next change (or close) tries again.
+        console.error(`${this.emulator} emulator: could not save its state to ${this.path}: ${(err as Error).message}`);
+      }
     }, this.delayMs);
   }
 
