@@ -4,9 +4,12 @@ import type { IdentityEvent } from '../lib/person';
 import { SIGNALS, TASK_QUEUES, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 
 /**
- * The demo's emulators keep their accounts in memory, while Temporal's history, the directory and the
- * watcher's state survive a restart. On a restart every person gets a `sync` event, so the person
- * workflows converge the fresh emulators to policy again (the same path `idsync sync` takes).
+ * The demo's emulators keep their accounts in state files, as Temporal's history, the directory and
+ * the watcher's state survive a restart. When an emulator nevertheless starts from its seed beside
+ * people idsync already provisioned (its file was deleted, or the first start after an upgrade that
+ * introduced the files), every person gets a `sync` event, so the person workflows converge it to
+ * policy again (the same path `idsync sync` takes). Not used on an ordinary restart: it would
+ * re-request privileged grants that were already decided.
  */
 export async function resyncEveryone(client: Client, directory: DirectorySource, startedAt: Date): Promise<number> {
   let count = 0;
@@ -17,7 +20,7 @@ export async function resyncEveryone(client: Client, directory: DirectorySource,
       anchor: person.anchor,
       source: 'reconcile',
       observedAt: startedAt.toISOString(),
-      reason: 'demo restarted: the emulators start empty, so every target is converged again',
+      reason: 'demo restarted with an emulator that had no saved state, so every target is converged again',
     };
     await client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
       workflowId: personWorkflowId(person.anchor),

@@ -64,7 +64,10 @@ function demoConfig(): IdsyncConfig {
   const tmp = join(HOME, 'demo.resolved.yaml');
   writeFileSync(tmp, raw);
   parseYaml(raw); // surfaces YAML errors with the right file name below
-  return loadConfigOrExit(tmp);
+  const config = loadConfigOrExit(tmp);
+  // Moves the intake like the other ports, so a second stack (a test's) can run beside a demo.
+  if (config.intake && process.env.IDSYNC_INTAKE_PORT) config.intake.port = Number(process.env.IDSYNC_INTAKE_PORT);
+  return config;
 }
 
 async function runEmbedded(): Promise<void> {
@@ -81,30 +84,38 @@ async function runEmbedded(): Promise<void> {
   const secrets = loadOrCreateDemoSecrets(join(HOME, 'demo-secrets.env'));
   Object.assign(process.env, secrets);
   console.log('idsync: starting the embedded stack (Temporal dev server, OpenLDAP, target emulators)...');
-  let temporal: TemporalDevServer;
-  let slapd: LocalSlapd;
-  try {
-    [temporal, slapd] = await Promise.all([
-      startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
-      startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
-    ]);
-  } catch (err) {
-    console.error(`idsync: ${(err as Error).message}`);
+  const servers = await Promise.allSettled([
+    startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
+    startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
+  ]);
+  const [temporalStart, slapdStart] = servers;
+  if (temporalStart.status === 'rejected' || slapdStart.status === 'rejected') {
+    // The one that did start must not outlive this process.
+    for (const s of servers) if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
+    for (const s of servers) if (s.status === 'rejected') console.error(`idsync: ${(s.reason as Error).message}`);
     console.error('idsync: is another idsync (or something on ports 7233/8233/3389) running? Set IDSYNC_TEMPORAL_PORT / IDSYNC_UI_PORT / IDSYNC_LDAP_PORT to move.');
     process.exit(EXIT.failure);
   }
+  const temporal: TemporalDevServer = temporalStart.value;
+  const slapd: LocalSlapd = slapdStart.value;
   stoppers.push({ name: 'temporal', stop: temporal.stop }, { name: 'slapd', stop: slapd.stop });
   const seeded = await seedDemoDirectory(slapd);
 
   const config = demoConfig();
-  const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts());
+  const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts(), join(HOME, 'emulators'));
   stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
 
   const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
   printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl });
-  if (!seeded) {
+  // The emulators keep their accounts in HOME/emulators like Temporal and the directory keep theirs, so
+  // a restart has nothing to redo. Only an emulator that came back from its seed while the people
+  // are not new (its state file was deleted, or the first start after an upgrade) needs everyone converged again.
+  const reseeded = emulators.filter((e) => !e.keptState).map((e) => e.label);
+  if (!seeded && reseeded.length > 0) {
     const count = await resyncEveryone(client, runtime.directory, new Date());
-    console.log(`idsync: restart: asked ${count} person workflows to converge the fresh emulators again`);
+    console.log(`idsync: restart: ${reseeded.join(', ')} had no saved state; asked ${count} person workflows to converge them again`);
+  } else if (!seeded) {
+    console.log('idsync: restart: every emulator kept its state; nothing to converge again');
   }
   await workersStopped;
 }

@@ -2,7 +2,7 @@
  * Starts the Highspot emulator (SCIM write side + REST v1.0 read side) in a child process and
  * returns a handle to steer it over its admin endpoints.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FaultSettings } from '../faults';
 import type { ScimEmulatorState } from '../scim';
 import { spawnEmulator, type FaultReport } from '../scim/process';
@@ -21,6 +21,11 @@ export interface HighspotEmulatorOptions {
   apiKey: string;
   apiSecret: string;
   faultSeed?: number;
+  /**
+   * Keep users and groups in this JSON file: loaded at start when it exists (the seed is then
+   * ignored), rewritten atomically after writes and when the emulator stops. Default: memory only.
+   */
+  statePath?: string;
 }
 
 export interface HighspotEmulatorHandle {
@@ -42,6 +47,8 @@ export async function startHighspotEmulator(opts: HighspotEmulatorOptions): Prom
   const args = ['--port', String(opts.port ?? 0)];
   if (opts.seed) args.push('--seed-json', JSON.stringify(opts.seed));
   if (opts.faultSeed !== undefined) args.push('--fault-seed', String(opts.faultSeed));
+  // The emulator process runs from the project root: hand it an absolute path.
+  if (opts.statePath) args.push('--state', resolve(opts.statePath));
   const proc = await spawnEmulator(join(__dirname, 'main.ts'), args, {
     [HIGHSPOT_ENV.scimToken]: opts.scimToken,
     [HIGHSPOT_ENV.apiKey]: opts.apiKey,

@@ -5,12 +5,16 @@
  * targets/highspot/assumed-contract.ts.
  *   HIGHSPOT_EMULATOR_SCIM_TOKEN=... HIGHSPOT_EMULATOR_API_KEY=... HIGHSPOT_EMULATOR_API_SECRET=... \
  *     node --import tsx emulators/highspot/main.ts --port 0 [--seed config/demo-catalog.yaml] [--seed-json '{...}'] [--fault-seed 1]
+ *       [--state resources.json]
+ * With --state users, groups and recorded activity are kept in that file across restarts (the seed
+ * only fills a new file).
  */
 import { FaultController } from '../faults';
 import { adminRouter, createEmulatorApp, createScimRouter, declareScimResources, scimFaultReplies } from '../scim/app';
 import { announceAndServe, cliArgs, seedArgument } from '../scim/process';
 import { scimSwitchesSchema } from '../scim/seed';
-import { ScimStore } from '../scim/store';
+import { ScimStore, type SavedScimResources } from '../scim/store';
+import { EmulatorStateFile, loadEmulatorState } from '../state-file';
 import { HIGHSPOT_REST, HIGHSPOT_SCIM } from '../../targets/highspot/assumed-contract';
 import { createHighspotRestRouter, highspotRestFaultReplies, LAST_ACTIVITY_EXTRA } from './rest';
 import { DEFAULT_HIGHSPOT_SEED, HIGHSPOT_ENV, highspotSeedSchema } from './seed';
@@ -33,10 +37,14 @@ function main(): void {
     userNameMustBeEmail: HIGHSPOT_SCIM.userNameIsEmail,
     groupsReadOnly: HIGHSPOT_SCIM.groupsReadOnly,
   });
-  const store = new ScimStore(switches, seed);
-  for (const user of seed.users) {
+  const statePath = args.get('state');
+  const saved = statePath ? loadEmulatorState<SavedScimResources>(statePath, 'highspot') : undefined;
+  const store = new ScimStore(switches, seed, saved);
+  for (const user of saved ? [] : seed.users) {
     if (user.lastActivityAt) store.userByName(user.userName)!.extras[LAST_ACTIVITY_EXTRA] = user.lastActivityAt;
   }
+  const stateFile = statePath ? new EmulatorStateFile(statePath, 'highspot', () => store.save()) : undefined;
+  stateFile?.writeNow();
   declareScimResources(store);
   const faults = new FaultController(args.has('fault-seed') ? Number(args.get('fault-seed')) : undefined);
   const admin = adminRouter(faults, () => store.snapshot(), (router) => {
@@ -56,8 +64,8 @@ function main(): void {
       replies: highspotRestFaultReplies(switches.retryAfterSeconds),
       router: createHighspotRestRouter(store, requiredEnv(HIGHSPOT_ENV.apiKey), requiredEnv(HIGHSPOT_ENV.apiSecret)),
     },
-  ]);
-  const server = app.listen(Number(args.get('port') ?? 0), '127.0.0.1', () => announceAndServe(server));
+  ], stateFile && (() => stateFile.changed()));
+  const server = app.listen(Number(args.get('port') ?? 0), '127.0.0.1', () => announceAndServe(server, () => stateFile?.close()));
 }
 
 main();

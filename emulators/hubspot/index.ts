@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { FaultController, EMULATOR_ADMIN_PREFIX, type FaultKind, type FaultSettings } from '../faults';
 import { hubspotSeedSchema, DEFAULT_HUBSPOT_SEED, TIER_LIMITS, type HubspotSeed, type HubspotTier } from './seed';
-import { HubspotStore, HubspotApiError } from './store';
+import { HubspotStore, HubspotApiError, type SavedHubspotAccount } from './store';
+import { EmulatorStateFile, loadEmulatorState } from '../state-file';
 import { RollingWindowLimiter, RATE_LIMIT_MESSAGES } from './rate-limiter';
 import { handleUsersApi, isUsersApiPath, ALL_SCOPES, USERS_PATH } from './routes';
 
@@ -25,6 +26,11 @@ export interface HubspotEmulatorOptions {
   /** Overrides the tier's rolling window. */
   rateLimit?: { max: number; intervalMs: number; daily?: number };
   faultSeed?: number;
+  /**
+   * Keep the account in this JSON file: loaded at start when it exists (the seed's roles, teams and
+   * users are then ignored), rewritten atomically after writes and on close. Default: memory only.
+   */
+  statePath?: string;
 }
 
 /** Which 429 an injected rateLimit fault sends: the SDK retries TEN_SECONDLY after 10 s, SECONDLY after 1 s, DAILY never. */
@@ -63,7 +69,10 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
   const seed = hubspotSeedSchema.parse(opts.seed ?? DEFAULT_HUBSPOT_SEED);
   const tier = opts.tier ?? seed.tier;
   const limits = { ...TIER_LIMITS[tier], ...opts.rateLimit };
-  const store = new HubspotStore(seed);
+  const saved = opts.statePath ? loadEmulatorState<SavedHubspotAccount>(opts.statePath, 'hubspot') : undefined;
+  const store = new HubspotStore(seed, saved);
+  const stateFile = opts.statePath ? new EmulatorStateFile(opts.statePath, 'hubspot', () => store.save()) : undefined;
+  stateFile?.writeNow();
   const faults = new FaultController(opts.faultSeed);
   const limiter = new RollingWindowLimiter(limits.max, limits.intervalMs, limits.daily);
   const tokenScopes = new Map<string, ReadonlySet<string>>();
@@ -83,6 +92,7 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      stateFile?.close();
     },
   };
 
@@ -143,6 +153,8 @@ export async function startHubspotEmulator(opts: HubspotEmulatorOptions = {}): P
     } catch (err) {
       if (err instanceof HubspotApiError) return sendError(err, admission.headers);
       throw err;
+    } finally {
+      if (isWrite) stateFile?.changed();
     }
     if (fault === 'dropAfterWrite') {
       stats.dropped += 1;

@@ -1,9 +1,10 @@
 /**
  * Runs the HubSpot emulator as its own process:
  *   node --import tsx emulators/hubspot/main.ts [--port 4200] [--seed config/demo-catalog.yaml]
- *        [--tier starter|professional|enterprise] [--token-env HUBSPOT_TOKEN]
+ *        [--tier starter|professional|enterprise] [--token-env HUBSPOT_TOKEN] [--state account.json]
  * The seed file is either a bare HubSpot seed or a catalog with a `hubspot:` section. Tokens come
- * from the named environment variable (comma-separated) so they never appear in `ps` output.
+ * from the named environment variable (comma-separated) so they never appear in `ps` output. With
+ * --state the account is kept in that file across restarts (the seed only fills a new file).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       tier: { type: 'string' },
       'token-env': { type: 'string', default: 'HUBSPOT_EMULATOR_TOKENS' },
+      state: { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   }
   const tier = values.tier ? hubspotTierSchema.parse(values.tier) : undefined;
   const tokens = process.env[values['token-env']!]?.split(',').map((t) => t.trim()).filter(Boolean);
-  const emulator = await startHubspotEmulator({ port, seed, tier, tokens });
+  const emulator = await startHubspotEmulator({ port, seed, tier, tokens, statePath: values.state });
   console.log(`hubspot emulator listening on ${emulator.url} (tier ${tier ?? hubspotSeedSchema.parse(seed ?? {}).tier}, ${emulator.store.userCount} seeded users)`);
   if (!tokens) console.log('no tokens configured: accepting the default emulator token');
   const stop = () => {

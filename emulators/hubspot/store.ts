@@ -64,6 +64,14 @@ export interface UserWrite {
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** The account as written to the emulator's state file (see ../state-file.ts). */
+export interface SavedHubspotAccount {
+  roles: EmulatedRole[];
+  teams: EmulatedTeam[];
+  users: EmulatedUser[];
+  nextUserId: number;
+}
+
 export class HubspotStore {
   readonly roles = new Map<string, EmulatedRole>();
   readonly teams = new Map<string, EmulatedTeam>();
@@ -71,7 +79,15 @@ export class HubspotStore {
   private readonly users = new Map<string, EmulatedUser>();
   private nextUserId = 1001;
 
-  constructor(seed: ParsedHubspotSeed) {
+  /** From the seed, or from a saved account (a restart with a state file): then the seed is not used. */
+  constructor(seed: ParsedHubspotSeed, saved?: SavedHubspotAccount) {
+    if (saved) {
+      for (const role of saved.roles) this.roles.set(role.id, role);
+      for (const team of saved.teams) this.teams.set(team.id, team);
+      for (const user of saved.users) this.users.set(user.id, user);
+      this.nextUserId = saved.nextUserId;
+      return;
+    }
     let roleId = 100;
     for (const r of seed.roles) {
       const id = r.id ?? String(roleId++);
@@ -95,6 +111,11 @@ export class HubspotStore {
         superAdmin: u.superAdmin,
       });
     }
+  }
+
+  /** Everything, user id counter included so a deleted user's id is never handed out again. */
+  save(): SavedHubspotAccount {
+    return { roles: [...this.roles.values()], teams: [...this.teams.values()], users: this.allUsers(), nextUserId: this.nextUserId };
   }
 
   get userCount(): number {

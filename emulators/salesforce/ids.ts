@@ -19,7 +19,8 @@ export function isWellFormedId(value: unknown): value is string {
 }
 
 export class IdGenerator {
-  private counter = 0;
+  /** Ids handed out so far; saved with the emulator's state so ids stay unique across a restart. */
+  counter = 0;
   constructor(private readonly pod = '5e') {}
 
   next(keyPrefix: string): string {

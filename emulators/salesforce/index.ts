@@ -7,7 +7,8 @@ import { toEighteen } from './ids';
 import { OAuthServer, type EmulatorClient, type JwtVerifier } from './oauth';
 import { RestApi } from './rest';
 import { DEFAULT_SALESFORCE_SEED, salesforceSeedSchema, type SalesforceSeed } from './seed';
-import { SalesforceStore } from './store';
+import { SalesforceStore, type SavedSalesforceOrg } from './store';
+import { EmulatorStateFile, loadEmulatorState } from '../state-file';
 
 export { salesforceSeedSchema, DEFAULT_SALESFORCE_SEED, type SalesforceSeed } from './seed';
 export type { EmulatorClient } from './oauth';
@@ -24,6 +25,11 @@ export interface SalesforceEmulatorOptions {
   /** Records per query batch (Salesforce: 2000); small values make tests exercise locators. */
   queryBatchSize?: number;
   jwtVerifier?: JwtVerifier;
+  /**
+   * Keep the org in this JSON file: loaded at start when it exists (the seed is then ignored),
+   * rewritten atomically after writes and on close. Without it the org lives in memory only.
+   */
+  statePath?: string;
 }
 
 export interface SalesforceEmulator {
@@ -46,7 +52,10 @@ const IDENTITY_PATH = /^\/id\/([A-Za-z0-9]{15,18})\/([A-Za-z0-9]{15,18})$/;
 
 export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = {}): Promise<SalesforceEmulator> {
   const seed = salesforceSeedSchema.parse(opts.seed ?? DEFAULT_SALESFORCE_SEED);
-  const store = new SalesforceStore(seed, { federationIdUnique: opts.federationIdUnique ?? ASSUMED.federationIdUniqueByDefault });
+  const saved = opts.statePath ? loadEmulatorState<SavedSalesforceOrg>(opts.statePath, 'salesforce') : undefined;
+  const store = new SalesforceStore(seed, { federationIdUnique: opts.federationIdUnique ?? ASSUMED.federationIdUniqueByDefault }, saved);
+  const stateFile = opts.statePath ? new EmulatorStateFile(opts.statePath, 'salesforce', () => store.save()) : undefined;
+  stateFile?.writeNow();
   const faults = new FaultController(opts.faultSeed);
   const limit = opts.dailyApiLimit ?? 100_000;
   let used = 0;
@@ -117,7 +126,13 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
         throw new SalesforceApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content type '${String(req.headers['content-type'])}' not supported`);
       }
       const body = raw ? parseJson(raw) : undefined;
-      const reply = rest.handle({ method: req.method ?? 'GET', version: data[1], path: data[2] ?? '/', query: url.searchParams, headers: req.headers, body });
+      let reply;
+      try {
+        reply = rest.handle({ method: req.method ?? 'GET', version: data[1], path: data[2] ?? '/', query: url.searchParams, headers: req.headers, body });
+      } finally {
+        // A failed write may still have changed rows (allOrNone: false collections), so save either way.
+        if (isWrite) stateFile?.changed();
+      }
       if (fault === 'dropAfterWrite') return void req.socket.destroy();
       if (reply.body === undefined) {
         res.writeHead(reply.status, limitHeader());
@@ -164,11 +179,16 @@ export async function startSalesforceEmulator(opts: SalesforceEmulatorOptions = 
     oauth,
     expireTokens: () => oauth.expireAll(),
     apiUsage,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+      } finally {
+        stateFile?.close();
+      }
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Runs the Salesforce emulator as its own process for the demo and out-of-process tests:
- *   node --import tsx emulators/salesforce/main.ts --port 4100 --seed config/demo-catalog.yaml
+ *   node --import tsx emulators/salesforce/main.ts --port 4100 --seed config/demo-catalog.yaml [--state org.json]
  * A seed file may be the whole demo catalog (its `salesforce` section is used) or just that section.
+ * With --state the org is kept in that file across restarts (the seed only fills a new file).
  * Prints `salesforce emulator listening on <url>` once ready; stops on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
       'client-id': { type: 'string' },
       'client-secret-env': { type: 'string' },
       'query-batch-size': { type: 'string' },
+      state: { type: 'string' },
     },
   });
   let seed;
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     seed,
     clients: values['client-id'] && secret ? [{ clientId: values['client-id'], clientSecret: secret }] : undefined,
     queryBatchSize: values['query-batch-size'] ? Number(values['query-batch-size']) : undefined,
+    statePath: values.state,
   });
   console.log(`salesforce emulator listening on ${emulator.url}`);
   const stop = () => void emulator.close().then(() => process.exit(0));

@@ -9,6 +9,16 @@ export interface StoreOptions {
   federationIdUnique: boolean;
 }
 
+/** Everything the org holds, as written to the emulator's state file (see ../state-file.ts). */
+export interface SavedSalesforceOrg {
+  orgId: string;
+  usernamesTakenElsewhere: string[];
+  tables: Record<string, Row[]>;
+  requiredPermissionSetLicense: Record<string, string>;
+  passwords: Record<string, string>;
+  idCounter: number;
+}
+
 /**
  * The emulated org's data plus the generic REST write checks (unknown or read-only field, string
  * length, restricted picklists, email shape, reference shape and existence). Object-specific rules
@@ -26,11 +36,45 @@ export class SalesforceStore implements RowSource {
   readonly passwords = new Map<string, string>();
   private readonly ids = new IdGenerator();
 
-  constructor(seed: ParsedSalesforceSeed, readonly options: StoreOptions) {
+  /** From the seed, or from a saved org (a restart with a state file): then the seed is not used. */
+  constructor(seed: ParsedSalesforceSeed, readonly options: StoreOptions, saved?: SavedSalesforceOrg) {
     for (const name of Object.keys(OBJECTS)) this.tables.set(name, new Map());
+    if (saved) {
+      this.orgId = saved.orgId;
+      this.usernamesTakenElsewhere = new Set(saved.usernamesTakenElsewhere);
+      this.restore(saved);
+      return;
+    }
     this.orgId = seed.orgId.length === 15 ? seed.orgId + 'EAA' : seed.orgId;
     this.usernamesTakenElsewhere = new Set(seed.usernamesTakenElsewhere.map((u) => u.toLowerCase()));
     this.loadSeed(seed);
+  }
+
+  /** The whole org as plain JSON for the state file, id counter included so new ids never repeat old ones. */
+  save(): SavedSalesforceOrg {
+    return {
+      orgId: this.orgId,
+      usernamesTakenElsewhere: [...this.usernamesTakenElsewhere],
+      tables: this.snapshot(),
+      requiredPermissionSetLicense: Object.fromEntries(this.requiredPermissionSetLicense),
+      passwords: Object.fromEntries(this.passwords),
+      idCounter: this.ids.counter,
+    };
+  }
+
+  private restore(saved: SavedSalesforceOrg): void {
+    for (const [name, rows] of Object.entries(saved.tables)) {
+      const table = this.tables.get(name);
+      if (!table) throw new Error(`saved Salesforce org has rows of unknown object ${name}`);
+      for (const row of rows) {
+        // Fields the schema gained since the file was written read as null, as insertRaw would leave them.
+        for (const f of OBJECTS[name].fields) if (!(f.name in row)) row[f.name] = null;
+        table.set(row.Id as string, row);
+      }
+    }
+    for (const [id, license] of Object.entries(saved.requiredPermissionSetLicense)) this.requiredPermissionSetLicense.set(id, license);
+    for (const [id, password] of Object.entries(saved.passwords)) this.passwords.set(id, password);
+    this.ids.counter = saved.idCounter;
   }
 
   rows(object: string): Row[] {

@@ -238,19 +238,32 @@ export interface EmulatorMount {
   router: express.Router;
 }
 
-/** Admin endpoints first (never faulted), then each API behind fault injection in its own wire style. */
-export function createEmulatorApp(faults: FaultController, admin: express.Router, mounts: EmulatorMount[]): express.Express {
+/**
+ * Admin endpoints first (never faulted), then each API behind fault injection in its own wire style.
+ * `afterWrite` runs when any request that may change state (not GET/HEAD/OPTIONS) has finished or
+ * was cut off, so a state file can be rewritten.
+ */
+export function createEmulatorApp(faults: FaultController, admin: express.Router, mounts: EmulatorMount[], afterWrite?: () => void): express.Express {
   const app = express();
   app.set('etag', false);
   app.set('x-powered-by', false);
+  if (afterWrite) {
+    app.use((req, res, next) => {
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) res.once('close', afterWrite);
+      next();
+    });
+  }
   app.use(EMULATOR_ADMIN_PREFIX, admin);
   for (const mount of mounts) app.use(mount.path, faultInjection(faults, mount.replies), mount.router);
   return app;
 }
 
 /** A complete single-SP app: the SCIM API under /scim/v2. */
-export function createScimApp(store: ScimStore, token: string, faults: FaultController): express.Express {
-  return createEmulatorApp(faults, adminRouter(faults, () => store.snapshot()), [
-    { path: SCIM_BASE_PATH, replies: scimFaultReplies(store.switches.retryAfterSeconds), router: createScimRouter(store, token) },
-  ]);
+export function createScimApp(store: ScimStore, token: string, faults: FaultController, afterWrite?: () => void): express.Express {
+  return createEmulatorApp(
+    faults,
+    adminRouter(faults, () => store.snapshot()),
+    [{ path: SCIM_BASE_PATH, replies: scimFaultReplies(store.switches.retryAfterSeconds), router: createScimRouter(store, token) }],
+    afterWrite,
+  );
 }

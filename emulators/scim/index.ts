@@ -2,7 +2,7 @@
  * Starts a SCIM 2.0 service-provider emulator in a child process (scimmy is a per-process
  * singleton) and returns a handle to steer it over its admin endpoints.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FaultSettings } from '../faults';
 import { spawnEmulator, type FaultReport } from './process';
 import { SCIM_TOKEN_ENV, type ScimSeed, type ScimSwitches } from './seed';
@@ -16,6 +16,11 @@ export interface ScimEmulatorOptions {
   token: string;
   switches?: ScimSwitches;
   faultSeed?: number;
+  /**
+   * Keep users and groups in this JSON file: loaded at start when it exists (the seed is then
+   * ignored), rewritten atomically after writes and when the emulator stops. Default: memory only.
+   */
+  statePath?: string;
 }
 
 export interface ScimEmulatorState {
@@ -39,6 +44,8 @@ export async function startScimEmulator(opts: ScimEmulatorOptions): Promise<Scim
   if (opts.seed) args.push('--seed-json', JSON.stringify(opts.seed));
   if (opts.switches) args.push('--switches', JSON.stringify(opts.switches));
   if (opts.faultSeed !== undefined) args.push('--fault-seed', String(opts.faultSeed));
+  // The emulator process runs from the project root: hand it an absolute path.
+  if (opts.statePath) args.push('--state', resolve(opts.statePath));
   const proc = await spawnEmulator(join(__dirname, 'main.ts'), args, { [SCIM_TOKEN_ENV]: opts.token });
   return {
     url: `${proc.origin}/scim/v2`,

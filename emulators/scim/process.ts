@@ -12,15 +12,27 @@ import { EMULATOR_ADMIN_PREFIX, type FaultSettings, type FaultKind } from '../fa
 const READY_PREFIX = 'EMULATOR_READY ';
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
-/** Child side: announce the port on stdout, and exit when asked or when a spawning parent goes away (IPC closes). */
-export function announceAndServe(server: Server): void {
+/**
+ * Child side: announce the port on stdout, and exit when asked or when a spawning parent goes away
+ * (IPC closes). `beforeExit` runs once the server has stopped (or after 2 s): the last state write.
+ */
+export function announceAndServe(server: Server, beforeExit: () => void = () => undefined): void {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(`${READY_PREFIX}${JSON.stringify({ port })}\n`);
+  const exit = () => {
+    try {
+      beforeExit();
+    } catch (err) {
+      console.error(`emulator: on exit: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    process.exit(0);
+  };
   const shutdown = () => {
-    server.close(() => process.exit(0));
+    server.close(exit);
     server.closeAllConnections();
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(exit, 2000).unref();
   };
   if (process.send) process.on('disconnect', shutdown);
   process.on('SIGTERM', shutdown);

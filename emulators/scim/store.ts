@@ -39,16 +39,29 @@ function writable(instance: Record<string, unknown>): Record<string, unknown> {
   return plain;
 }
 
+/** Users and groups as written to the emulator's state file (see ../state-file.ts); ids are UUIDs, so no counter. */
+export interface SavedScimResources {
+  users: StoredResource[];
+  groups: StoredResource[];
+}
+
 export class ScimStore {
   readonly users = new Map<string, StoredResource>();
   readonly groups = new Map<string, StoredResource>();
   /** Writes refused with 412 because their If-Match was stale, so tests can see concurrency happened. */
   versionConflicts = 0;
 
+  /** From the seed, or from saved resources (a restart with a state file): then the seed is not used. */
   constructor(
     readonly switches: ParsedScimSwitches,
     seed: ParsedScimSeed,
+    saved?: SavedScimResources,
   ) {
+    if (saved) {
+      for (const user of saved.users) this.users.set(user.id, user);
+      for (const group of saved.groups) this.groups.set(group.id, group);
+      return;
+    }
     for (const displayName of seed.groups) this.saveGroup(undefined, { displayName, members: [] });
     for (const user of seed.users) {
       const data: Record<string, unknown> = { userName: user.userName, active: user.active };
@@ -180,6 +193,11 @@ export class ScimStore {
 
   deleteGroup(id: string): void {
     if (!this.groups.delete(id)) throw scimError(404, null, `Group ${id} not found`);
+  }
+
+  /** Every resource as stored (meta, versions and emulator-only extras included). */
+  save(): SavedScimResources {
+    return { users: [...this.users.values()], groups: [...this.groups.values()] };
   }
 
   snapshot(): { users: Record<string, unknown>[]; groups: Record<string, unknown>[]; versionConflicts: number } {
