@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import type { IdentityEvent } from '../lib/person';
-import type { Runtime } from '../lib/runtime';
+import type { IdentityEvent } from '../domain/person';
+import type { Runtime } from '../app/runtime';
 import { SIGNALS, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 import { retryable } from '../lib/errors';
 import { resolveWatcherConfig } from '../directory/config';

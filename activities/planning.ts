@@ -4,9 +4,9 @@
  * policy/plan.ts. Nothing here writes to a target.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { IdsyncConfig } from '../lib/config';
-import type { Runtime } from '../lib/runtime';
-import type { MatchKeys } from '../targets/adapter';
+import type { IdsyncConfig } from '../app/config';
+import type { Runtime } from '../app/runtime';
+import type { MatchKeys } from '../domain/account';
 import type { DesiredTargetState } from '../policy/types';
 import type { PolicyConfig } from '../policy/config';
 import { computeDesiredState, outOfScopeEverywhere } from '../policy/desired-state';

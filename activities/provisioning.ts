@@ -5,9 +5,11 @@
  * audit records carry a key derived from the activity's identity, so a retried attempt logs once.
  */
 import { Context } from '@temporalio/activity';
-import type { AuditRecordInput, Runtime } from '../lib/runtime';
-import type { Person } from '../lib/person';
-import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../targets/adapter';
+import type { Runtime } from '../app/runtime';
+import type { AuditRecordInput } from '../audit/types';
+import type { Person } from '../domain/person';
+import type { TargetAdapter } from '../targets/adapter';
+import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../domain/account';
 import { nonRetryable } from '../lib/errors';
 import { readDesiredState, readTargetPlan } from './planning';
 import { mayApprove } from '../policy/approvals';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditRecordInput, AuditSink } from '../lib/runtime';
+import type { AuditRecordInput, AuditSink } from './types';
 import { canonicalJson } from './canonical-json';
 
 /** What one line of the audit log holds. `hash` covers every other field, `prevHash` links the chain. */

@@ -1,4 +1,5 @@
-import type { DesiredAccount, Entitlement, EntitlementMode, TargetAdapter } from '../targets/adapter';
+import type { TargetAdapter } from '../targets/adapter';
+import type { DesiredAccount, Entitlement, EntitlementMode } from '../domain/account';
 
 /**
  * The two provisioning activities a joiner needs, over the real adapter. Each costs a known number

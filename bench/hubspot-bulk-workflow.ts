@@ -6,7 +6,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../lib/names';
 import { NON_RETRYABLE_TYPES } from '../lib/errors';
-import type { DesiredAccount } from '../targets/adapter';
+import type { DesiredAccount } from '../domain/account';
 import type { BulkActivities } from './hubspot-bulk-activities';
 
 export interface BulkOnboardInput {

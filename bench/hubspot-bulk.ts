@@ -17,11 +17,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { startTemporalDevServer, type TemporalDevServer } from '../lib/local-services';
+import { startTemporalDevServer, type TemporalDevServer } from '../scripts/local-services';
 import { TASK_QUEUES } from '../lib/names';
 import { startHubspotEmulator, DEFAULT_HUBSPOT_SEED, type HubspotEmulator } from '../emulators/hubspot';
 import { hubspotTarget } from '../targets/hubspot';
-import type { DesiredAccount, TargetAdapter } from '../targets/adapter';
+import type { TargetAdapter } from '../targets/adapter';
+import type { DesiredAccount } from '../domain/account';
 import { createBulkActivities, REQUESTS_PER_ACTIVITY, type BulkActivities } from './hubspot-bulk-activities';
 import { hubspotBulkOnboardWorkflow } from './hubspot-bulk-workflow';
 

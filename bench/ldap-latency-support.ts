@@ -4,7 +4,7 @@
  */
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { SIGNALS } from '../lib/names';
-import type { IdentityEvent } from '../lib/person';
+import type { IdentityEvent } from '../domain/person';
 
 export { directoryWatcherWorkflow } from '../workflows/directory-watcher';
 

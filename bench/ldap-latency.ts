@@ -13,10 +13,10 @@ import { Client as LdapClient, EqualityFilter } from 'ldapts';
 import { createDirectoryActivities } from '../activities/directory';
 import { createDirectorySource } from '../directory';
 import { directoryConfigSchema, resolveWatcherConfig } from '../directory/config';
-import type { IdsyncConfig } from '../lib/config';
-import { startSlapd, startTemporalDevServer, type LocalSlapd, type TemporalDevServer } from '../lib/local-services';
+import type { IdsyncConfig } from '../app/config';
+import { startSlapd, startTemporalDevServer, type LocalSlapd, type TemporalDevServer } from '../scripts/local-services';
 import { WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
-import type { Runtime } from '../lib/runtime';
+import type { Runtime } from '../app/runtime';
 
 const SAMPLES = Number(process.argv[2] ?? 40);
 const SUFFIX = 'dc=example,dc=com';

@@ -16,7 +16,7 @@ import { directoryConfigSchema, resolveWatcherConfig, type LdapDirectoryConfig }
 import { WatcherStateStore } from '../directory/watch/state-store';
 import { pollOnce, type PollerDeps } from '../directory/watch/poller';
 import { statSync, readdirSync } from 'node:fs';
-import { startSlapd, type LocalSlapd } from '../lib/local-services';
+import { startSlapd, type LocalSlapd } from '../scripts/local-services';
 
 const execFileAsync = promisify(execFile);
 const COUNT = Number(process.argv[2] ?? 100_000);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/local-services';
+import { PROJECT_ROOT } from '../scripts/local-services';
 
 /** Entry points, cheapest first; the other files in bench/ are their helpers. */
 const BENCHES = ['ldap-latency.ts', 'ldap-scan.ts', 'hubspot-bulk.ts'];

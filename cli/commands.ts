@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { IdsyncConfig } from '../lib/config';
-import type { IdentityEvent, Person } from '../lib/person';
+import type { IdsyncConfig } from '../app/config';
+import type { IdentityEvent, Person } from '../domain/person';
 import type { DirectorySource } from '../directory/source';
-import type { Runtime } from '../lib/runtime';
-import { EXIT } from '../lib/startup';
+import type { Runtime } from '../app/runtime';
+import { EXIT } from '../app/startup';
 import { parsePersonWorkflowId, parseWorkflowId, personWorkflowId, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
 import { planPersonNow } from '../activities/planning';
 import { verifyAuditLog } from '../audit';

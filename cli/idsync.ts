@@ -2,12 +2,12 @@
  * idsync command line: `node --import tsx cli/idsync.ts <command> [options]` (npm run idsync -- ...).
  * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
  */
-import { ConfigError, loadConfigFile, type IdsyncConfig } from '../lib/config';
+import { ConfigError, loadConfigFile, type IdsyncConfig } from '../app/config';
 import { embeddedDemoConfigPath } from '../starters/demo-home';
-import { EXIT } from '../lib/startup';
-import { connectClient } from '../lib/temporal-connection';
+import { EXIT } from '../app/startup';
+import { connectClient } from '../app/temporal-connection';
 import { createDirectorySource } from '../directory';
-import { buildRuntime, closeRuntime } from '../workers/runtime';
+import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts

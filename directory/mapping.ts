@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import type { AttributeMapping, DisabledRule } from './config';
 
 /** Attribute values after normalisation: lower-cased attribute names, always arrays of strings. */

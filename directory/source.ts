@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 
 /**
  * Read side of the enterprise directory. Implemented for LDAP (ldapts: OpenLDAP, AD, OTDS's LDAP)

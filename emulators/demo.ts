@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PROJECT_ROOT } from '../lib/local-services';
+import { PROJECT_ROOT } from '../scripts/local-services';
 import type { DemoSecrets } from '../starters/demo-secrets';
 import { startSalesforceEmulator, salesforceSeedSchema } from './salesforce';
 import { startHubspotEmulator, hubspotSeedSchema } from './hubspot';

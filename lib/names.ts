@@ -3,7 +3,7 @@
  * lib/search-attributes (@temporalio/common), so workflow code can import this file without
  * breaking the deterministic sandbox.
  */
-import type { IdentityEventKind } from './person';
+import type { IdentityEventKind } from '../domain/person';
 
 export const TASK_QUEUES = {
   /** Workflows (decisions only). */
@@ -22,7 +22,7 @@ export const WORKFLOW_TYPES = {
 } as const;
 
 export const SIGNALS = {
-  /** Payload: IdentityEvent (lib/person.ts). Sent with signalWithStart to the person workflow. */
+  /** Payload: IdentityEvent (domain/person.ts). Sent with signalWithStart to the person workflow. */
   identityEvent: 'identityEvent',
 } as const;
 

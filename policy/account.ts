@@ -1,7 +1,7 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import type { TargetPolicy } from './config';
 import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateMaps } from './template';
-import type { AccountFieldRules } from '../targets/description';
+import type { AccountFieldRules } from '../domain/target-kind';
 import { isPlausibleEmail } from './kinds';
 
 export interface FieldProblem {

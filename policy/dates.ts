@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import { readPersonField } from './template';
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,6 +1,6 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import { parseDuration } from '../lib/duration';
-import type { TargetKindDescription } from '../targets/description';
+import type { TargetKindDescription } from '../domain/target-kind';
 import type { PolicyConfig, ScopeRule, TargetPolicy } from './config';
 import type { ApprovalRequirement, DesiredState, DesiredTargetState } from './types';
 import { matchesCondition, personFacts, type PersonFacts } from './rules';

@@ -1,9 +1,9 @@
-import type { Entitlement } from '../targets/adapter';
+import type { Entitlement } from '../domain/account';
 import type { TargetPolicy } from './config';
 import type { EntitlementConflict } from './types';
 import { grantEntries, matchesCondition, type PersonFacts } from './rules';
 import { compareText } from '../lib/compare-text';
-import type { TargetKindDescription } from '../targets/description';
+import type { TargetKindDescription } from '../domain/target-kind';
 
 /** One grant offered by one rule, before deduplication and conflict resolution. */
 interface Candidate {

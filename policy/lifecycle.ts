@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import { parseDuration } from '../lib/duration';
 import type { LifecyclePolicy } from './config';
 import { readLifecycleDate } from './dates';

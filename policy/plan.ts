@@ -1,4 +1,4 @@
-import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../targets/adapter';
+import type { AccountState, Change, DesiredAccount, Entitlement, EntitlementMode, MatchKeys } from '../domain/account';
 import type { ApprovalRequirement, DesiredState, DesiredTargetState, EntitlementConflict } from './types';
 import { entitlementKey } from './entitlements';
 import { compareText } from '../lib/compare-text';

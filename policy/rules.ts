@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 import type { AttributeMatcher, Condition, Grant, Grants, GroupMatcher } from './config';
 
 /** Evaluation of rule conditions and grant lists: pure, no zod at run time (types only). */

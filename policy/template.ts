@@ -1,4 +1,4 @@
-import type { Person } from '../lib/person';
+import type { Person } from '../domain/person';
 
 /**
  * The attribute-mapping template language. Deliberately tiny and evaluated by hand (no eval, no

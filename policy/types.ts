@@ -1,4 +1,4 @@
-import type { DesiredAccount } from '../targets/adapter';
+import type { DesiredAccount } from '../domain/account';
 
 /** Several rules wanted different values of a single-valued kind (profile, role, primaryTeam); one won. */
 export interface EntitlementConflict {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from '../lib/local-services';
+import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from './local-services';
 
 /** The end-to-end tests run idsync's real worker set-up (fixed task-queue names) in a namespace of their own. */
 const E2E_NAMESPACE = 'idsync-e2e';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../lib/local-services';
+import { PROJECT_ROOT } from '../scripts/local-services';
 
 /** Where `npm start` keeps the embedded demo's state (Temporal SQLite, LDAP data, resolved config, secrets). */
 export function demoHome(env: NodeJS.ProcessEnv = process.env): string {

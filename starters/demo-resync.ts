@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { DirectorySource } from '../directory/source';
-import type { IdentityEvent } from '../lib/person';
+import type { IdentityEvent } from '../domain/person';
 import { SIGNALS, TASK_QUEUES, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { IdentityEvent } from '../lib/person';
+import type { IdentityEvent } from '../domain/person';
 
 export const SIGNATURE_HEADER = 'x-idsync-signature';
 export const TIMESTAMP_HEADER = 'x-idsync-timestamp';

@@ -5,12 +5,12 @@
  *   node --import tsx starters/watch.ts --config idsync.yaml     (docker-compose's idsync-watcher)
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { IdsyncConfig } from '../lib/config';
+import type { IdsyncConfig } from '../app/config';
 import { resolveWatcherConfig } from '../directory/config';
 import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
-import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
-import { connectClient } from '../lib/temporal-connection';
+import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
+import { connectClient } from '../app/temporal-connection';
 import { startIntakeServer } from './intake';
 
 export interface Watching {

@@ -1,6 +1,6 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import { nonRetryable } from '../lib/errors';
-import type { MatchKeys } from './adapter';
+import type { MatchKeys } from '../domain/account';
 
 /**
  * Shared rules for MatchKeys.accountId, the account idsync linked to a person. Each adapter reads

@@ -1,5 +1,5 @@
 import type { TargetDefinition, CommonTargetConfig } from './adapter';
-import { descriptionProblems, type TargetKindDescription } from './description';
+import { descriptionProblems, type TargetKindDescription } from '../domain/target-kind';
 import { salesforceTarget } from './salesforce';
 import { hubspotTarget } from './hubspot';
 import { highspotTarget } from './highspot';

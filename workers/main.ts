@@ -5,9 +5,9 @@
  * Run as many of these as needed: they share the work through Temporal's task queues.
  */
 import { hostname } from 'node:os';
-import { connectClient, connectWorker } from '../lib/temporal-connection';
-import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../lib/startup';
-import { buildRuntime, closeRuntime } from './runtime';
+import { connectClient, connectWorker } from '../app/temporal-connection';
+import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
+import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { ALL_ROLES, installQuietTemporalLogging, startWorkers, type WorkerRole } from './workers';
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
 import { TASK_QUEUES } from '../lib/names';
-import type { Runtime } from '../lib/runtime';
+import type { Runtime } from '../app/runtime';
 
 /**
  * Which parts of idsync this process runs. Operators scale horizontally by running more processes

@@ -6,7 +6,7 @@
  */
 import { directoryActivities, failureMessage, isNonRetryable, targetActivities } from './person-activities';
 import { dataProblemFor, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
-import type { Entitlement, MatchKeys } from '../targets/adapter';
+import type { Entitlement, MatchKeys } from '../domain/account';
 import type { RunOptions, ScheduledRemoval, TargetProgress } from './person-types';
 
 export interface ApplyContext {

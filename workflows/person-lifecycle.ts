@@ -17,7 +17,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { IdentityEvent, IdentityEventKind } from '../lib/person';
+import type { IdentityEvent, IdentityEventKind } from '../domain/person';
 import { identityEventSignal, personStatusQuery, runWorkflowId, supersedeSignal } from './person-messages';
 import { directoryActivities, failureMessage, isNonRetryable, SA, targetActivities } from './person-activities';
 import { PersonState } from './person-state';

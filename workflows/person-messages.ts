@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { SIGNALS } from '../lib/names';
-import type { IdentityEvent } from '../lib/person';
+import type { IdentityEvent } from '../domain/person';
 import type { ApprovalAnswer, ApprovalDecisionInput, PersonStatus, RunView } from './person-types';
 
 /** Person (entity) workflow: one directory change for this person. */

@@ -5,7 +5,7 @@
  * what it returns. Time always comes in as milliseconds from the caller: the workflow passes its
  * deterministic clock.
  */
-import type { IdentityEvent, IdentityEventKind } from '../lib/person';
+import type { IdentityEvent, IdentityEventKind } from '../domain/person';
 import { compareText } from '../lib/compare-text';
 import { linkValue } from '../lib/search-attributes';
 import type {

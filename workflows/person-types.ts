@@ -2,7 +2,7 @@
  * Plain data exchanged between the person workflows, their activities and the CLI. Type-only
  * imports keep this file free of runtime dependencies, so workflow code can import it.
  */
-import type { IdentityEvent, IdentityEventKind } from '../lib/person';
+import type { IdentityEvent, IdentityEventKind } from '../domain/person';
 import type { PersonPlan } from '../policy/plan';
 
 export type TargetStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';

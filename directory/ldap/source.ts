@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EqualityFilter, GreaterThanEqualsFilter, InsufficientAccessError, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter } from 'ldapts';
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';

@@ -1,4 +1,4 @@
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { nonRetryable, redact, retryable } from '../../lib/errors';
 import type { OtdsDirectoryConfig } from '../config';
 import type { DirectoryChanges, DirectorySource } from '../source';

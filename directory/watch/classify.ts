@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IdentityEvent, IdentityEventKind, Person } from '../../lib/person';
+import type { IdentityEvent, IdentityEventKind, Person } from '../../domain/person';
 import type { SnapshotEntry } from './types';
 
 function sha(text: string): string {

@@ -1,5 +1,5 @@
-import type { IdentityEvent, Person } from '../../lib/person';
-import type { AuditSink } from '../../lib/runtime';
+import type { IdentityEvent, Person } from '../../domain/person';
+import type { AuditSink } from '../../audit/types';
 import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
 import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';

@@ -1,4 +1,4 @@
-import type { IdentityEvent } from '../../lib/person';
+import type { IdentityEvent } from '../../domain/person';
 
 /** What the watcher remembers per person between polls (kept on disk, never in workflow history). */
 export interface SnapshotEntry {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { startHubspotEmulator } from './index';
+import { startHubspotEmulator } from '.';
 import { hubspotSeedSchema, hubspotTierSchema, type HubspotSeed } from './seed';
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { startSalesforceEmulator, salesforceSeedSchema } from './index';
+import { startSalesforceEmulator, salesforceSeedSchema } from '.';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

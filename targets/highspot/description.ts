@@ -1,4 +1,4 @@
-import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../description';
+import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../../domain/target-kind';
 import { GROUP_KIND } from '../scim/description';
 
 export const highspotDescription: TargetKindDescription = {

@@ -5,7 +5,8 @@
  * ./assumed-contract.ts (provisional until checked against a real tenant).
  */
 import { secretFromEnv } from '../common-config';
-import type { AccountState, TargetDefinition } from '../adapter';
+import type { TargetDefinition } from '../adapter';
+import type { AccountState } from '../../domain/account';
 import type { ScimClient } from '../scim/client';
 import { scimConnection } from '../scim';
 import { ScimConnector, type ScimConnectorSettings } from '../scim/connector';

@@ -1,4 +1,5 @@
-import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import type { TargetAdapter } from '../adapter';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys } from '../../domain/account';
 import { nonRetryable } from '../../lib/errors';
 import type { HubspotConfig } from './config';
 import type { HubspotUsersApi } from './client';

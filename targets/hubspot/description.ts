@@ -1,4 +1,4 @@
-import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../description';
+import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../../domain/target-kind';
 
 /** One role, one primary team and any number of secondary teams per user. */
 export const HUBSPOT_ENTITLEMENT_KINDS = ['role', 'primaryTeam', 'secondaryTeam'] as const;

@@ -1,4 +1,4 @@
-import type { Change, Entitlement, EntitlementMode } from '../adapter';
+import type { Change, Entitlement, EntitlementMode } from '../../domain/account';
 import { nonRetryable } from '../../lib/errors';
 import type { CatalogSnapshot } from './catalog';
 import { HUBSPOT_ENTITLEMENT_KINDS } from './description';

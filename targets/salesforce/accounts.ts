@@ -1,5 +1,5 @@
 import { nonRetryable } from '../../lib/errors';
-import type { AccountState, Change, DesiredAccount, EnsureAccountResult, MatchKeys } from '../adapter';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, MatchKeys } from '../../domain/account';
 import { step, savedId, type SalesforceContext } from './context';
 import { queryAll, readFrozen, readGrants, soqlString, toAccountState, userSelect, type UserRow } from './read';
 import { revokeGrants } from './entitlements';

@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import { nonRetryable } from '../../lib/errors';
-import type { Change, Entitlement, EntitlementMode } from '../adapter';
+import type { Change, Entitlement, EntitlementMode } from '../../domain/account';
 import { ENTITLEMENT_KINDS, type CatalogEntry, type EntitlementKind } from './catalog';
 import { step, savedId, type SalesforceContext } from './context';
 import { errorCodeOf } from './errors';

@@ -1,4 +1,5 @@
-import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter, TargetDefinition } from '../adapter';
+import type { TargetAdapter, TargetDefinition } from '../adapter';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys } from '../../domain/account';
 import * as accounts from './accounts';
 import { SalesforceCatalog } from './catalog';
 import { salesforceConfigSchema, type SalesforceConfig } from './config';

@@ -1,5 +1,5 @@
 import type { Connection } from 'jsforce';
-import type { AccountState, Entitlement } from '../adapter';
+import type { AccountState, Entitlement } from '../../domain/account';
 
 /** SOQL string literal: jsforce-style `\'` escaping, plus backslashes so a value cannot end the literal. */
 export function soqlString(value: string): string {

@@ -5,9 +5,10 @@
  */
 import type { FailureContext } from '../../lib/errors';
 import { nonRetryable } from '../../lib/errors';
-import type { TargetKindDescription } from '../description';
+import type { TargetKindDescription } from '../../domain/target-kind';
 import { GROUP_KIND } from './description';
-import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys, TargetAdapter } from '../adapter';
+import type { TargetAdapter } from '../adapter';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, EntitlementMode, MatchKeys } from '../../domain/account';
 import { anchoredToSomeoneElse, linkConflict } from '../links';
 import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
 import { classifyScimError, isScimStatus } from './errors';

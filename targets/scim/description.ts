@@ -1,4 +1,4 @@
-import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../description';
+import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../../domain/target-kind';
 
 /** SCIM access is group membership; Highspot (provisioned through SCIM) shares it. */
 export const GROUP_KIND = 'group';

@@ -4,7 +4,7 @@
  * paths: a core attribute ("title"), a sub-attribute ("name.middleName"), or an enterprise
  * extension attribute by its full URN ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").
  */
-import type { AccountState, Change, DesiredAccount } from '../adapter';
+import type { AccountState, Change, DesiredAccount } from '../../domain/account';
 import type { PatchOperation, ScimResource } from './client';
 import { SCIM_ENTERPRISE_SCHEMA, SCIM_USER_SCHEMA } from './urns';
 

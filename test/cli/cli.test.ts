@@ -12,7 +12,7 @@ import { stringify as toYaml } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
-import { PROJECT_ROOT } from '../../lib/local-services';
+import { PROJECT_ROOT } from '../../scripts/local-services';
 import { runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, TEST_POLICY, uniqueQueues, waitForOutcome, type Fixture } from '../workflows/support/harness';
 

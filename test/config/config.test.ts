@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConfigError, loadConfigFile, validateConfig } from '../../lib/config';
-import { PROJECT_ROOT } from '../../lib/local-services';
+import { ConfigError, loadConfigFile, validateConfig } from '../../app/config';
+import { PROJECT_ROOT } from '../../scripts/local-services';
 import { testEnv } from '../support/env';
 
 const CONFIG_DIR = join(PROJECT_ROOT, 'config');

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PROJECT_ROOT, freePort } from '../../lib/local-services';
+import { PROJECT_ROOT, freePort } from '../../scripts/local-services';
 import { EMULATOR_ADMIN_PREFIX } from '../../emulators/faults';
 import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../../lib/names';
 import { decideApprovalUpdate } from '../../workflows/person-messages';

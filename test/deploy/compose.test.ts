@@ -4,7 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import Ajv2019 from 'ajv/dist/2019';
-import { PROJECT_ROOT } from '../../lib/local-services';
+import { PROJECT_ROOT } from '../../scripts/local-services';
 import { searchAttributeRegistrations } from '../../lib/search-attributes';
 
 // No Docker engine runs here, so the deployment is checked statically: against the Compose

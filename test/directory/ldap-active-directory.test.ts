@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createDirectorySource } from '../../directory';
 import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { testEnv } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startAdProxy, type AdProxy } from './support/ad-proxy';

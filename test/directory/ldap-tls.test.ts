@@ -13,7 +13,7 @@ import { Client } from 'ldapts';
 import { createDirectorySource } from '../../directory';
 import { directoryConfigSchema, type LdapDirectoryConfig } from '../../directory/config';
 import type { DirectorySource } from '../../directory/source';
-import { freePort, startSlapd, type LocalSlapd } from '../../lib/local-services';
+import { freePort, startSlapd, type LocalSlapd } from '../../scripts/local-services';
 import { testEnv, uniqueId } from '../support/env';
 import { createTestCertificates, type TestCertificates } from './support/tls-certs';
 

@@ -5,7 +5,7 @@ import { directoryConfigSchema, resolveWatcherConfig } from '../../directory/con
 import type { DirectorySource } from '../../directory/source';
 import { WatcherStateStore } from '../../directory/watch/state-store';
 import { pollOnce, type PollerDeps } from '../../directory/watch/poller';
-import type { IdentityEvent, Person } from '../../lib/person';
+import type { IdentityEvent, Person } from '../../domain/person';
 import { testEnv } from '../support/env';
 import { startOtdsEmulator, type OtdsEmulator } from './support/otds-emulator';
 

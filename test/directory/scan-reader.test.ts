@@ -9,7 +9,7 @@ import { Attribute, Change, Control } from 'ldapts';
 import { createDirectorySource } from '../../directory';
 import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { testEnv } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';

@@ -8,7 +8,7 @@ import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { createDirectorySource } from '../../directory';
 import type { DirectorySource } from '../../directory/source';
 import { WORKFLOW_TYPES } from '../../lib/names';
-import type { IdentityEvent } from '../../lib/person';
+import type { IdentityEvent } from '../../domain/person';
 import { testEnv, uniqueId } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { connectClient, recordedEvents, terminateQueue, waitUntil } from './support/watcher-harness';

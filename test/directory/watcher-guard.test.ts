@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createDirectorySource } from '../../directory';
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { testEnv, uniqueId } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startHarness, waitUntil, type WatcherHarness } from './support/watcher-harness';

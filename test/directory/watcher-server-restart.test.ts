@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { freePort, startTemporalDevServer, type TemporalDevServer } from '../../lib/local-services';
+import { freePort, startTemporalDevServer, type TemporalDevServer } from '../../scripts/local-services';
 import { testEnv, uniqueId } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startHarness, waitUntil, type WatcherHarness } from './support/watcher-harness';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
-import type { AccountState } from '../../targets/adapter';
+import type { AccountState } from '../../domain/account';
 import { personWorkflowId } from '../../lib/names';
 import { personStatusQuery } from '../../workflows/person-messages';
 import type { PersonStatus } from '../../workflows/person-types';

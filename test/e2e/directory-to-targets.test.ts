@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccountState } from '../../targets/adapter';
+import type { AccountState } from '../../domain/account';
 import { WATCHER_WORKFLOW_ID } from '../../lib/names';
 import { historyToStoredJson } from '../histories/history-files';
 import { startE2E, runsOf, waitFor, describeWorkflows, type E2E } from './support';

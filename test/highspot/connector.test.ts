@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HighspotEmulatorHandle } from '../../emulators/highspot';
-import type { DesiredAccount, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { DesiredAccount } from '../../domain/account';
 import { highspotConfigSchema } from '../../targets/highspot';
 import { expectFailure } from '../scim/support';
 import { highspotAdapter, startEmulator, type HighspotCredentials } from './support';

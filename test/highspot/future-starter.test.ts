@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HighspotEmulatorHandle } from '../../emulators/highspot';
-import type { DesiredAccount, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { DesiredAccount } from '../../domain/account';
 import { highspotAdapter, startEmulator } from './support';
 
 function seller(anchor: string, active: boolean): DesiredAccount {

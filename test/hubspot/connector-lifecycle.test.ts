@@ -5,7 +5,8 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHubspotEmulator, HubspotApiError, type HubspotEmulator } from '../../emulators/hubspot';
-import type { Entitlement, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { Entitlement } from '../../domain/account';
 import { desiredAccount, failure, hubspotAdapter } from './helpers';
 
 const TOKEN = 'pat-na1-lifecycle';

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHubspotEmulator, type HubspotEmulator } from '../../emulators/hubspot';
-import type { Entitlement, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { Entitlement } from '../../domain/account';
 import { desiredAccount, hubspotAdapter } from './helpers';
 
 const TOKEN = 'pat-na1-future';

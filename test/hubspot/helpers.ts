@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DesiredAccount, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { DesiredAccount } from '../../domain/account';
 import { hubspotTarget, type HubspotConfig } from '../../targets/hubspot';
 
 /** Builds a HubSpot adapter the way the runtime does: config through the schema, token from env. */

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { validatePolicyAgainstCatalog, validatePolicyAgainstTargets } from '../../policy/config';
-import { loadConfigFile } from '../../lib/config';
+import { loadConfigFile } from '../../app/config';
 import { TARGET_REGISTRY } from '../../targets/registry';
 import { DEMO_TARGETS, DESCRIPTIONS, examplePolicy, policy, policyIssues } from './fixtures';
 
-/** Entitlement kinds per target kind, as lib/config.ts takes them from the registry's descriptions. */
+/** Entitlement kinds per target kind, as app/config.ts takes them from the registry's descriptions. */
 const KNOWN_ENTITLEMENT_KINDS = Object.fromEntries(Object.values(DESCRIPTIONS).map((d) => [d.kind, d.entitlementKinds]));
 
 const minimalTarget = { scope: [{ id: 'everyone' }] };

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Person } from '../../lib/person';
+import type { Person } from '../../domain/person';
 import { policyConfigSchema, type PolicyConfig } from '../../policy/config';
 import type { PolicyTarget } from '../../policy/desired-state';
-import type { TargetKindDescription } from '../../targets/description';
+import type { TargetKindDescription } from '../../domain/target-kind';
 import { highspotDescription } from '../../targets/highspot/description';
 import { hubspotDescription } from '../../targets/hubspot/description';
 import { salesforceDescription } from '../../targets/salesforce/description';
@@ -24,7 +24,7 @@ export function policyTarget(kind: string, gracePeriod: string): PolicyTarget {
   return { kind, gracePeriod, description };
 }
 
-/** The demo targets as lib/config.ts would pass them (names from the example policy). */
+/** The demo targets as app/config.ts would pass them (names from the example policy). */
 export const DEMO_TARGETS: Record<string, PolicyTarget> = {
   salesforce: policyTarget('salesforce', '30d'),
   hubspot: policyTarget('hubspot', '14d'),
@@ -47,7 +47,7 @@ export function policy(input: unknown): PolicyConfig {
   return policyConfigSchema.parse(input);
 }
 
-/** Messages zod gives for a policy, as "path: message" like lib/config.ts prints them. */
+/** Messages zod gives for a policy, as "path: message" like app/config.ts prints them. */
 export function policyIssues(input: unknown): string[] {
   const result = policyConfigSchema.safeParse(input);
   if (result.success) return [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountState } from '../../targets/adapter';
+import type { AccountState } from '../../domain/account';
 import { computeDesiredState } from '../../policy/desired-state';
 import { hasChanges, planAccountChanges, planPersonFromAccounts, type PlannedChange } from '../../policy/plan';
 import { formatPlan } from '../../policy/plan-text';

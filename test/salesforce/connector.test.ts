@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SalesforceSeed } from '../../emulators/salesforce';
-import type { AccountState } from '../../targets/adapter';
+import type { AccountState } from '../../domain/account';
 import { SalesforceAdapter, salesforceConfigSchema } from '../../targets/salesforce';
 import { defaultJwtAudience } from '../../targets/salesforce/connection';
 import { adapterFor, failure, idOf, person, withEmulator } from './helpers';

@@ -1,7 +1,7 @@
 /** Shared set-up for the Salesforce tests: an emulator per test and jsforce / adapter clients pointed at it. */
 import { Connection } from 'jsforce';
 import { DEFAULT_CLIENTS, startSalesforceEmulator, type SalesforceEmulator, type SalesforceEmulatorOptions } from '../../emulators/salesforce';
-import type { DesiredAccount } from '../../targets/adapter';
+import type { DesiredAccount } from '../../domain/account';
 import { SalesforceAdapter, salesforceConfigSchema } from '../../targets/salesforce';
 
 export const CLIENT = DEFAULT_CLIENTS[0];

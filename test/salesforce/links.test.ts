@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SalesforceSeed } from '../../emulators/salesforce';
-import type { Entitlement } from '../../targets/adapter';
+import type { Entitlement } from '../../domain/account';
 import { adapterFor, failure, jsforceConnection, person, withEmulator } from './helpers';
 
 const SEED: SalesforceSeed = {

@@ -4,7 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import assert from 'node:assert/strict';
 import { startScimEmulator, type ScimEmulatorHandle, type ScimSeed, type ScimSwitches } from '../../emulators/scim';
 import { scimTarget, scimConfigSchema } from '../../targets/scim';
-import type { DesiredAccount, TargetAdapter } from '../../targets/adapter';
+import type { TargetAdapter } from '../../targets/adapter';
+import type { DesiredAccount } from '../../domain/account';
 
 export async function startEmulator(switches: ScimSwitches, seed: ScimSeed = { groups: ['Agents', 'Team Leads', 'Admins'] }) {
   const token = randomBytes(16).toString('hex');

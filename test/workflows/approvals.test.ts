@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { readAuditLog } from '../../audit';
 import { approveSignal, decideApprovalUpdate, runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
-import type { IdentityEvent } from '../../lib/person';
+import type { IdentityEvent } from '../../domain/person';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
 
 let fx: Fixture;

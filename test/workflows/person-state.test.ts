@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PersonState, DEFAULT_RETRY_BACKOFF_MS } from '../../workflows/person-state';
-import type { IdentityEvent, IdentityEventKind } from '../../lib/person';
+import type { IdentityEvent, IdentityEventKind } from '../../domain/person';
 import type { RunResult, TargetProgress } from '../../workflows/person-types';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');

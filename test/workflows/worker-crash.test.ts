@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { testEnv } from '../support/env';
-import { stopChild } from '../../lib/local-services';
+import { stopChild } from '../../scripts/local-services';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
 
 let fx: Fixture;

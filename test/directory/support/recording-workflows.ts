@@ -4,7 +4,7 @@
  * the watcher started. De-duplication by eventId is the real person workflow's job; this keeps every copy.
  */
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
-import type { IdentityEvent } from '../../../lib/person';
+import type { IdentityEvent } from '../../../domain/person';
 import { SIGNALS } from '../../../lib/names';
 
 export { directoryWatcherWorkflow } from '../../../workflows/directory-watcher';

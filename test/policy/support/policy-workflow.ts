@@ -2,7 +2,7 @@
  * A workflow that only runs the policy: proves computeDesiredState and the plan renderer load and
  * behave the same inside Temporal's deterministic sandbox (no zod, no Node APIs, no clock).
  */
-import type { Person } from '../../../lib/person';
+import type { Person } from '../../../domain/person';
 import type { PolicyConfig } from '../../../policy/config';
 import { computeDesiredState, type PolicyTarget } from '../../../policy/desired-state';
 import { planPersonFromAccounts } from '../../../policy/plan';

@@ -4,7 +4,7 @@
  * "ready" once polling. The test kills it with SIGKILL and starts another.
  */
 import { NativeConnection } from '@temporalio/worker';
-import type { IdsyncConfig } from '../../../lib/config';
+import type { IdsyncConfig } from '../../../app/config';
 import { buildRuntime, startWorkers, type Queues } from './harness';
 
 interface WorkerSpec {

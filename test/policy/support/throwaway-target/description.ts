@@ -1,4 +1,4 @@
-import type { TargetKindDescription } from '../../../../targets/description';
+import type { TargetKindDescription } from '../../../../domain/target-kind';
 
 /**
  * A made-up target kind whose facts differ from every built-in one (a short non-email login, a

@@ -3,7 +3,8 @@
  * accounts in memory; the point is the registration, not the provisioning.
  */
 import { z } from 'zod';
-import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, MatchKeys, TargetAdapter, TargetDefinition } from '../../../../targets/adapter';
+import type { TargetAdapter, TargetDefinition } from '../../../../targets/adapter';
+import type { AccountState, Change, DesiredAccount, EnsureAccountResult, Entitlement, MatchKeys } from '../../../../domain/account';
 import { commonTargetFields } from '../../../../targets/common-config';
 import { throwawayDescription } from './description';
 

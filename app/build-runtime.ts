@@ -1,7 +1,7 @@
 import { FileAuditLog } from '../audit';
 import { createDirectorySource } from '../directory';
-import type { IdsyncConfig } from '../lib/config';
-import type { Runtime } from '../lib/runtime';
+import type { IdsyncConfig } from './config';
+import type { Runtime } from './runtime';
 import type { TargetAdapter } from '../targets/adapter';
 import { targetDefinition } from '../targets/registry';
 

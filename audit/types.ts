@@ -1,6 +1,4 @@
-import type { IdsyncConfig } from './config';
-import type { TargetAdapter } from '../targets/adapter';
-import type { DirectorySource } from '../directory/source';
+/** What the audit log records and the one operation everyone writes it with. */
 
 /** One audit record: who or what decided or changed what, for whom, where, and why. */
 export interface AuditRecordInput {
@@ -24,12 +22,4 @@ export interface AuditRecordInput {
 
 export interface AuditSink {
   append(record: AuditRecordInput): Promise<void>;
-}
-
-/** Everything activities need, built once per worker process from the validated config. */
-export interface Runtime {
-  config: IdsyncConfig;
-  adapters: Map<string, TargetAdapter>;
-  directory: DirectorySource;
-  audit: AuditSink;
 }

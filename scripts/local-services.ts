@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { searchAttributeRegistrations } from './search-attributes';
+import { searchAttributeRegistrations } from '../lib/search-attributes';
 
 const execFileAsync = promisify(execFile);
 export const PROJECT_ROOT = resolve(__dirname, '..');
