@@ -5,6 +5,9 @@
  * audit records carry a key derived from the activity's identity, so a retried attempt logs once.
  */
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_KEYS, linkValue } from '../lib/search-attributes';
+import { WORKFLOW_TYPES } from '../lib/names';
 import type { Runtime } from '../app/runtime';
 import type { AuditRecordInput } from '../audit/types';
 import type { Person } from '../domain/person';
@@ -27,6 +30,8 @@ export interface ApproverCheck {
 export interface ProvisioningDeps {
   /** Planning time; tests on a time-skipping server pass its clock. */
   clock?: () => Date;
+  /** Client of the namespace the person workflows run in: who holds a link is read from their search attributes. */
+  client?: Client;
 }
 
 /** Who and where the current activity runs for: the audit context of every record it writes. */
@@ -104,6 +109,22 @@ export function createProvisioningActivities(runtime: Runtime, deps: Provisionin
         key: scope.keyPrefix && `${scope.keyPrefix}/plan`,
       });
       return plan;
+    },
+
+    /**
+     * The people whose person workflow links to this account (IdsyncLinks), from Temporal's
+     * visibility: an account matched by username/e-mail that someone else holds is never taken over.
+     */
+    async accountHolders(target: string, accountId: string): Promise<string[]> {
+      if (!deps.client) throw nonRetryable('ConfigError', 'this worker has no Temporal client to look up who holds an account', { target });
+      const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      const query = `WorkflowType = ${quote(WORKFLOW_TYPES.personLifecycle)} AND ExecutionStatus = 'Running' AND ${SEARCH_ATTRIBUTE_KEYS.links.name} = ${quote(linkValue(target, accountId))}`;
+      const anchors: string[] = [];
+      for await (const wf of deps.client.workflow.list({ query })) {
+        const anchor = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.person);
+        if (anchor) anchors.push(anchor);
+      }
+      return [...new Set(anchors)].sort();
     },
 
     /** A workflow decision (plan, approval, cancellation) written to the audit log, once per activity. */

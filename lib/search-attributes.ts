@@ -25,7 +25,8 @@ export const SEARCH_ATTRIBUTE_KEYS = {
 export const GUARD_STATES = { awaitingApproval: 'awaiting-approval', clear: 'clear' } as const;
 export type GuardState = (typeof GUARD_STATES)[keyof typeof GUARD_STATES];
 
-export const OUTCOMES = ['converged', 'partial', 'failed'] as const;
+/** conflict: the person would take an account another person holds; held until the directory is fixed. */
+export const OUTCOMES = ['converged', 'partial', 'failed', 'conflict'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** One IdsyncLinks value: the target's name and the account id idsync linked there. */

@@ -195,6 +195,8 @@ export interface TargetProblem {
   field: string;
   message: string;
   retryable?: boolean;
+  /** Anchors of the people who hold the account this person's username/e-mail matched: an identity conflict. */
+  conflictWith?: string[];
 }
 
 /** Per-target settings from config that change what an adapter does, so the plan says the same. */
@@ -365,4 +367,14 @@ export function dataProblemFor(desired: DesiredState, target: string): TargetPro
 /** A target whose read kept failing past the retry policy: planned with the failure as its problem. */
 export function unreadableTarget(wanted: DesiredTargetState, settings: TargetSettings, message: string, retryable: boolean): TargetPlan {
   return planTarget(wanted, null, settings, { field: 'connection', message: `target ${wanted.target} could not be read: ${message}`, retryable });
+}
+
+/**
+ * The account this person's username or e-mail matched is linked to someone else: neither takes an
+ * account the other holds. The target is left alone for this person until the directory is fixed.
+ */
+export function heldAsConflict(tp: TargetPlan, anchor: string, holders: readonly string[]): TargetPlan {
+  const accountId = tp.existing?.id ?? '?';
+  const message = `identity conflict in ${tp.target}: account ${accountId} matches ${anchor} by username/e-mail but belongs to ${holders.join(', ')}; fix the directory entry (username or e-mail) of one of them`;
+  return { ...tp, problem: { field: 'account', message, retryable: false, conflictWith: [...holders] }, lines: [] };
 }

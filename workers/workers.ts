@@ -51,7 +51,7 @@ export async function startWorkers(
   opts: { connection: NativeConnection; namespace: string; client: Client; roles?: readonly WorkerRole[]; identity?: string },
 ): Promise<RunningWorkers> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
-  const provisioning = createProvisioningActivities(runtime);
+  const provisioning = createProvisioningActivities(runtime, { client: opts.client });
   const workers: Worker[] = [];
   const common = { connection: opts.connection, namespace: opts.namespace, ...(opts.identity ? { identity: opts.identity } : {}) };
 

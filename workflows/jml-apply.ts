@@ -5,7 +5,7 @@
  * by itself), never skipped silently; the person workflow tries it again later.
  */
 import { directoryActivities, failureMessage, isNonRetryable, targetActivities } from './person-activities';
-import { dataProblemFor, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
+import { dataProblemFor, heldAsConflict, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
 import type { Entitlement, MatchKeys } from '../domain/account';
 import type { RunOptions, ScheduledRemoval, TargetProgress } from './person-types';
 
@@ -73,10 +73,21 @@ async function planOne(ctx: ApplyContext, person: PersonDesiredState, wanted: Pe
   const settings = person.settings[wanted.target] ?? { mode: 'overwrite' };
   try {
     const match = matchKeysFor(person, wanted, ctx.links[wanted.target]);
-    return await targetActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
+    const tp = await targetActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
+    return tp.existing && !tp.problem && ctx.links[tp.target] !== tp.existing.id ? await unlessHeldByAnother(ctx, tp) : tp;
   } catch (err) {
     return unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));
   }
+}
+
+/** An account found by username/e-mail rather than by this person's link: adopt it only if nobody else holds it. */
+async function unlessHeldByAnother(ctx: ApplyContext, tp: TargetPlan): Promise<TargetPlan> {
+  const directory = directoryActivities(ctx.options);
+  const holders = (await directory.accountHolders(tp.target, tp.existing!.id)).filter((anchor) => anchor !== ctx.anchor);
+  if (holders.length === 0) return tp;
+  const held = heldAsConflict(tp, ctx.anchor, holders);
+  await directory.recordAudit({ actor: 'idsync', action: 'identity-conflict', person: ctx.anchor, target: tp.target, after: { accountId: tp.existing!.id, heldBy: holders }, reason: held.problem!.message });
+  return held;
 }
 
 /** Joiner path (in scope) or leaver path (scoped out) for one target; never throws. */
@@ -84,7 +95,10 @@ export async function applyTarget(ctx: ApplyContext, tp: TargetPlan): Promise<Ta
   const existing = tp.existing;
   const path: TargetProgress['path'] = tp.inScope && tp.account ? 'provision' : existing && existing.active && !existing.suspended ? 'suspend' : 'none';
   const base = { target: tp.target, path, ...(existing ? { accountId: existing.id } : {}) };
-  if (tp.problem) return report(ctx, { ...base, status: 'failed', changes: 0, error: tp.problem.message, retryable: tp.problem.retryable ?? false });
+  if (tp.problem) {
+    const conflict = tp.problem.conflictWith ? { conflictWith: tp.problem.conflictWith } : {};
+    return report(ctx, { target: tp.target, path, status: 'failed', changes: 0, error: tp.problem.message, retryable: tp.problem.retryable ?? false, ...conflict });
+  }
   const act = targetActivities(tp.target, ctx.options);
   report(ctx, { ...base, status: 'running', changes: 0 });
   try {

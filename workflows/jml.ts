@@ -55,7 +55,8 @@ async function finish(scope: RunScope, ending: Ending): Promise<RunResult> {
   await condition(allHandlersFinished);
   const targets: TargetProgress[] = [...scope.ctx.progress.values()].sort((a, b) => compareText(a.target, b.target));
   const short = targets.filter((t) => t.status === 'failed');
-  const outcome = ending.outcome === 'converged' && short.length > 0 ? 'partial' : ending.outcome;
+  const conflicted = short.some((t) => t.conflictWith);
+  const outcome = ending.outcome === 'converged' && short.length > 0 ? (conflicted ? 'conflict' : 'partial') : ending.outcome;
   const message = ending.message ?? (short.length > 0 ? short.map((t) => `${t.target}: ${t.error}`).join('; ') : undefined);
   upsertMemo({ outcome, failedTargets: short.map((t) => t.target) });
   if (outcome !== 'superseded') upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);

@@ -147,7 +147,7 @@ export class PersonState {
     d.outcome = outcome;
     d.outcomeReason = outcome === 'converged' ? undefined : result.message;
     const retryable =
-      outcome === 'partial' ? result.targets.some((t) => t.status === 'failed' && t.retryable !== false) : outcome === 'failed' && result.retryable !== false;
+      outcome === 'partial' || outcome === 'conflict' ? result.targets.some((t) => t.status === 'failed' && t.retryable !== false) : outcome === 'failed' && result.retryable !== false;
     if (!retryable) {
       d.retry = undefined;
       return;

@@ -4,6 +4,7 @@
  */
 import type { IdentityEvent, IdentityEventKind } from '../domain/person';
 import type { PersonPlan } from '../policy/plan';
+import type { Outcome } from '../lib/search-attributes';
 
 export type TargetStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -17,10 +18,12 @@ export interface TargetProgress {
   error?: string;
   /** Whether the failure may pass by itself (network, 5xx, 429, timeout): the person workflow retries it. */
   retryable?: boolean;
+  /** Identity conflict: the people who hold the account this person matched. */
+  conflictWith?: string[];
 }
 
-/** How a run, and so the person, ended: every target as desired, some not (named, with why), or the run itself failed. */
-export type ConvergenceOutcome = 'converged' | 'partial' | 'failed';
+/** How a run, and so the person, ended: every target as desired, some not (named, with why), the run itself failed, or an account another person holds was matched (conflict). */
+export type ConvergenceOutcome = Outcome;
 
 export type ApprovalState = 'none' | 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';
 

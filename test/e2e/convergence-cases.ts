@@ -136,4 +136,32 @@ export function registerConvergenceTests(stack: () => E2E): void {
       assert.equal(desk.length, 1, `${who.uid}: one support-desk user`);
     }
   });
+
+  test('a newcomer carrying a colleague\'s e-mail never takes the colleague\'s account: held as a conflict naming both', async () => {
+    const colleague = await hire('first.holder');
+    const held = await converged(colleague);
+    const newcomer = await hire('second.claimant', { mail: 'first.holder@example.com' });
+    const conflict = await waitFor('newcomer held as conflict', async () => {
+      const s = await status(e2e.client, newcomer.anchor);
+      return s && !s.activeRun && s.queued.length === 0 && s.outcome ? s : undefined;
+    });
+    assert.equal(conflict.outcome, 'conflict', JSON.stringify(conflict.lastResult?.targets));
+    const hubspot = conflict.lastResult!.targets.find((t) => t.target === 'hubspot')!;
+    assert.deepEqual(hubspot.conflictWith, [colleague.anchor], 'the conflict names the holder');
+    assert.match(conflict.outcomeReason!, new RegExp(colleague.anchor));
+    assert.equal(conflict.links.hubspot, undefined, 'the newcomer links nothing in HubSpot');
+    assert.equal(conflict.retry, undefined, 'held until the directory is fixed, not retried');
+    const listed = await waitFor('conflict listed by search attribute', async () => {
+      for await (const wf of e2e.client.workflow.list({ query: `IdsyncOutcome = 'conflict' AND IdsyncPerson = '${newcomer.anchor}'` })) return wf.workflowId;
+      return undefined;
+    });
+    assert.ok(listed);
+    // The colleague keeps the account and still converges.
+    await e2e.ldap.replace(colleague.dn, 'title', ['Senior Rep']);
+    await waitFor('colleague mover run', async () => (await runsOf(e2e.client, colleague.anchor, 'mover')).some((r) => r.status === 'COMPLETED'));
+    const still = await converged(colleague);
+    assert.equal(still.links.hubspot!.accountId, held.links.hubspot!.accountId);
+    assert.ok(hasAccess(await accountOf('hubspot', colleague, held.links.hubspot!.accountId)));
+  });
 }
+

@@ -142,3 +142,13 @@ test('a leaver with a leave date ahead is deferred; the leave date from a plan i
   p.runFinished('mover', 'e4', result('converged', [], { plan: {} as never }), T0);
   assert.equal(p.data.pendingLeave, undefined);
 });
+
+test('an identity conflict holds the person as conflict, not retried by itself unless another target failed transiently', () => {
+  const p = PersonState.start('a-1', {});
+  const conflict = target('hub', 'failed', { retryable: false, conflictWith: ['a-0'], error: 'identity conflict' });
+  p.runFinished('joiner', 'e1', result('conflict', [conflict], { message: 'hub: identity conflict' }), T0);
+  assert.equal(p.data.outcome, 'conflict');
+  assert.equal(p.data.retry, undefined);
+  p.runFinished('mover', 'e2', result('conflict', [conflict, target('wiki', 'failed', { retryable: true })]), T0);
+  assert.equal(p.status().retry?.attempt, 1, 'the transient failure elsewhere is still retried');
+});

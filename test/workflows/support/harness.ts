@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Client, Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { startScimEmulator, type ScimEmulatorHandle } from '../../../emulators/scim';
 import { scimConfigSchema, scimTarget } from '../../../targets/scim';
 import { policyConfigSchema } from '../../../policy/config';
@@ -142,7 +142,9 @@ export function uniqueQueues(label: string): Queues {
 
 /** Workers for one test file: the workflow queue, the directory queue and one queue per target. */
 export async function startWorkers(connection: NativeConnection, runtime: Runtime, queues: Queues, roles = { workflows: true, activities: true }) {
-  const activities = createProvisioningActivities(runtime);
+  // The person workflows' own namespace: accountHolders reads who holds a link from their search attributes.
+  const clientConnection = await Connection.connect({ address: testEnv.temporalAddress() });
+  const activities = createProvisioningActivities(runtime, { client: new Client({ connection: clientConnection }) });
   const workers: Worker[] = [];
   if (roles.workflows) workers.push(await Worker.create({ connection, taskQueue: queues.orchestration, workflowBundle: await personWorkflowBundle() }));
   if (roles.activities) {
@@ -154,6 +156,7 @@ export async function startWorkers(connection: NativeConnection, runtime: Runtim
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
+      await clientConnection.close();
     },
   };
 }
