@@ -156,6 +156,13 @@ export const guardConfigSchema = z.object({
   minPeoplePercent: z.number().min(0).max(100).default(50),
   /** Percentage rules only apply from this snapshot size on (tiny directories churn in big relative steps). */
   minSnapshotForPercent: z.number().int().min(0).default(50),
+  /**
+   * Leavers released within this sliding window count together, so a mass deletion split over several
+   * polls is held like one made in a single poll.
+   */
+  window: durationMs.default(15 * 60_000),
+  /** Rejected removals are "not now": still gone from the directory after this long, they come back as a new batch. */
+  rejectRecheckAfter: durationMs.default(24 * 3_600_000),
 });
 
 /** Watcher settings with every default applied; read them through resolveWatcherConfig. */
@@ -172,7 +179,7 @@ export const watcherSettingsSchema = z.object({
   /** First baseline: record everyone silently (default) or start a joiner per enabled person. */
   baseline: z.enum(['silent', 'joiners']).default('silent'),
   pollsPerRun: z.number().int().min(1).default(200),
-  guard: guardConfigSchema.default({ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50 }),
+  guard: guardConfigSchema.default({ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000 }),
 });
 export type WatcherSettings = z.infer<typeof watcherSettingsSchema>;
 export type GuardConfig = z.infer<typeof guardConfigSchema>;

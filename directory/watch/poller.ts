@@ -49,7 +49,7 @@ class PollWork {
     if (previous?.hold) {
       if (previous.hold === 'pending' && !person.enabled) return; // the operator is still deciding
       if (previous.hold === 'pending') this.heldCameBack.push(person.anchor);
-      previous = { ...previous, hold: undefined };
+      previous = { ...previous, hold: undefined, keptSince: undefined };
       this.updates.set(person.anchor, previous);
     }
     const version = previous?.v ?? 0;
@@ -65,6 +65,13 @@ class PollWork {
     }
   }
 
+  /** A rejected removal is "not now": once guard.rejectRecheckAfter has passed and the person is still gone, it is judged again. */
+  private rejectionExpired(entry: SnapshotEntry): boolean {
+    if (entry.hold !== 'kept') return false;
+    const since = entry.keptSince ? Date.parse(entry.keptSince) : NaN;
+    return !Number.isNaN(since) && since + this.deps.settings.guard.rejectRecheckAfter <= Date.parse(this.observedAt);
+  }
+
   /** A held person a presence scan found again: the removal that held them no longer holds. */
   present(anchor: string, entry: SnapshotEntry): void {
     if (entry.gone) return;
@@ -72,12 +79,13 @@ class PollWork {
       if (!this.heldRemovals.has(anchor)) return; // held for being disabled, not for being missing
       this.heldCameBack.push(anchor);
     }
-    this.updates.set(anchor, { ...entry, hold: undefined });
+    this.updates.set(anchor, { ...entry, hold: undefined, keptSince: undefined });
   }
 
   removal(anchor: string): void {
     const previous = this.state.people[anchor];
-    if (!previous || previous.gone || previous.hold || this.considered.has(anchor)) return;
+    if (!previous || previous.gone || this.considered.has(anchor)) return;
+    if (previous.hold && !this.rejectionExpired(previous)) return;
     if (!previous.enabled) {
       this.updates.set(anchor, { ...previous, gone: true });
       return;
@@ -96,21 +104,35 @@ function activeCount(state: WatcherState): number {
 function releasedEntry(previous: SnapshotEntry | undefined, held: HeldEvent): SnapshotEntry {
   const v = (previous?.v ?? 0) + 1;
   return held.fp === null
-    ? { ...(previous ?? { fp: '', groups: [] }), enabled: previous?.enabled ?? false, gone: true, v, hold: undefined }
+    ? { ...(previous ?? { fp: '', groups: [] }), enabled: previous?.enabled ?? false, gone: true, v, hold: undefined, keptSince: undefined }
     : { fp: held.fp, enabled: false, v, groups: held.groups };
 }
 
 /** Why a batch of leavers must wait for an operator, or null when it may flow. */
-function guardReason(settings: WatcherSettings, active: number, leavers: number, scanned: number | null): string | null {
+function guardReason(settings: WatcherSettings, active: number, leavers: number, recent: number, scanned: number | null): string | null {
   const g = settings.guard;
   if (scanned !== null && active > 0 && scanned * 100 < active * g.minPeoplePercent) {
     return `directory returned ${scanned} people, last snapshot had ${active} (below ${g.minPeoplePercent}%): wrong base DN, bind or an empty page?`;
   }
-  if (leavers > g.maxLeavers) return `${leavers} leavers in one poll exceed the limit of ${g.maxLeavers}`;
-  if (active >= g.minSnapshotForPercent && leavers * 100 > active * g.maxLeaverPercent) {
-    return `${leavers} leavers are more than ${g.maxLeaverPercent}% of ${active} active people`;
+  // Leavers already released in the window count too: a deletion split over several polls is one mass change.
+  const total = leavers + recent;
+  const where = recent > 0 ? `within ${formatWindow(g.window)} (${recent} already released, ${leavers} in this poll)` : 'in one poll';
+  if (total > g.maxLeavers) return `${total} leavers ${where} exceed the limit of ${g.maxLeavers}`;
+  const base = active + recent;
+  if (base >= g.minSnapshotForPercent && total * 100 > base * g.maxLeaverPercent) {
+    return `${total} leavers ${where} are more than ${g.maxLeaverPercent}% of ${base} active people`;
   }
   return null;
+}
+
+function formatWindow(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
+
+/** Leavers released without an operator within the guard's window, oldest dropped. */
+function releasedInWindow(state: WatcherState, settings: WatcherSettings, nowIso: string): { at: string; count: number }[] {
+  const from = Date.parse(nowIso) - settings.guard.window;
+  return (state.released ?? []).filter((r) => Date.parse(r.at) > from);
 }
 
 async function readEveryone(deps: PollerDeps, work: PollWork): Promise<Set<string>> {
@@ -238,17 +260,19 @@ async function guardLeavers(
   hold: { pending: PendingBatch | null; deferred: string[] },
   scanned: number | null,
   nowIso: string,
-): Promise<{ pending: PendingBatch | null; deferred: string[] }> {
+): Promise<{ pending: PendingBatch | null; deferred: string[]; released?: { at: string; count: number }[] }> {
   const leavers = work.leavers;
   if (leavers.length === 0) return hold;
   if (hold.pending) return { pending: hold.pending, deferred: [...new Set([...hold.deferred, ...leavers.map((l) => l.event.anchor)])] };
-  const reason = guardReason(deps.settings, activeCount(state), leavers.length, scanned);
+  const window = releasedInWindow(state, deps.settings, nowIso);
+  const recent = window.reduce((n, r) => n + r.count, 0);
+  const reason = guardReason(deps.settings, activeCount(state), leavers.length, recent, scanned);
   if (!reason) {
     for (const l of leavers) {
       work.events.push(l.event);
       work.updates.set(l.event.anchor, releasedEntry(state.people[l.event.anchor], l));
     }
-    return hold;
+    return { ...hold, released: [...window, { at: nowIso, count: leavers.length }] };
   }
   const pending: PendingBatch = { id: batchIdFor(leavers.map((l) => l.event.eventId)), createdAt: nowIso, reason, held: leavers };
   for (const l of leavers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
@@ -269,11 +293,12 @@ function saveIfChanged(
   state: WatcherState,
   work: PollWork,
   read: PollRead,
-  hold: { pending: PendingBatch | null; deferred: string[] },
+  hold: { pending: PendingBatch | null; deferred: string[]; released?: { at: string; count: number }[] },
   nowIso: string,
 ): PollOutcome {
   const cursorMoved = read.nextCursor !== state.cursor;
-  const changed = work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || Object.keys(read.scans).length > 0;
+  const changed =
+    work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || hold.released !== undefined || Object.keys(read.scans).length > 0;
   if (!changed) return outcome(state, deps, 0, nowIso);
   const people = work.updates.size > 0 ? { ...state.people } : state.people;
   for (const [anchor, entry] of work.updates) people[anchor] = entry;
@@ -284,6 +309,7 @@ function saveIfChanged(
       ...read.scans,
       deferred: hold.deferred,
       pending: hold.pending,
+      ...(hold.released ? { released: hold.released } : {}),
       cursor: read.nextCursor,
       cursorAdvancedAt: cursorMoved ? nowIso : state.cursorAdvancedAt,
       lastPollAt: nowIso,
@@ -324,8 +350,10 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
     const anchor = held.event.anchor;
     const previous = people[anchor];
     if (approve) people[anchor] = releasedEntry(previous, held);
-    // Rejected removals stay "present" until they really come back; rejected disables are simply recorded.
-    else if (held.fp === null) people[anchor] = { ...previous!, hold: 'kept' };
+    // Rejected removals are "not now": kept until they come back, or judged again (a new batch, new
+    // event ids) if the directory still says they are gone after guard.rejectRecheckAfter. Rejected
+    // disables are simply recorded.
+    else if (held.fp === null) people[anchor] = { ...previous!, hold: 'kept', keptSince: nowIso, v: (previous?.v ?? 0) + 1 };
     else people[anchor] = { fp: held.fp, enabled: false, v: previous?.v ?? 0, groups: held.groups };
   }
   await deps.audit.append({
@@ -337,6 +365,7 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
     after: { released: approve ? pending.held.map((h) => h.event.anchor) : [] },
     key: `${pending.id}-${approve ? 'approve' : 'reject'}`,
   });
-  const next = deps.store.save({ ...state, people, pending: null }, state.generation);
+  // A decision starts a fresh window: what the operator saw is not counted against the next poll.
+  const next = deps.store.save({ ...state, people, pending: null, released: [] }, state.generation);
   return outcome(next, deps, approve ? pending.held.length : 0, nowIso);
 }

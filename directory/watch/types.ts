@@ -9,6 +9,8 @@ export interface SnapshotEntry {
   gone?: boolean;
   /** Held in the pending guard batch ("pending") or a rejected leaver the operator chose to keep ("kept"). */
   hold?: 'pending' | 'kept';
+  /** When an operator rejected this person's removal: still gone after guard.rejectRecheckAfter, it comes back as a new batch. */
+  keptSince?: string;
   /** Count of events emitted for this person: part of every event id, so a replayed poll repeats ids exactly. */
   v: number;
   /** Group names, so a group change can find its former members. */
@@ -43,6 +45,8 @@ export interface WatcherState {
   pending: PendingBatch | null;
   /** Leavers seen while a batch was pending: re-checked once the operator has decided. */
   deferred: string[];
+  /** Leavers released without an operator, per poll, within the guard's sliding window. */
+  released?: { at: string; count: number }[];
 }
 
 export function emptyState(generation: number): WatcherState {

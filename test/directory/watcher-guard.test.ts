@@ -14,7 +14,7 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-async function setup(label: string, people: number): Promise<{ fx: LdapFixture; h: WatcherHarness; watcher: WorkflowHandle; everyone: Person[] }> {
+async function setup(label: string, people: number, guard: { window?: number; rejectRecheckAfter?: number } = {}): Promise<{ fx: LdapFixture; h: WatcherHarness; watcher: WorkflowHandle; everyone: Person[] }> {
   const fx = await createLdapFixture(label);
   cleanups.push(() => fx.close());
   for (let i = 0; i < people; i++) await fx.addPerson(`p${i}`);
@@ -26,7 +26,7 @@ async function setup(label: string, people: number): Promise<{ fx: LdapFixture; 
       presenceScanInterval: 600,
       fullScanInterval: 3_600_000,
       stateDir: testEnv.scratchDir(`${label}-state`),
-      guard: { maxLeavers: 3, maxLeaverPercent: 100, minPeoplePercent: 50, minSnapshotForPercent: 1000 },
+      guard: { maxLeavers: 3, maxLeaverPercent: 100, minPeoplePercent: 50, minSnapshotForPercent: 1000, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000, ...guard },
     },
   });
   cleanups.push(() => h.close());
@@ -131,4 +131,38 @@ test('a leaver seen while a batch is pending waits for the decision, then is jud
   assert.deepEqual(lateEvents.map((e) => [e.kind, e.reason]), [['leaver', 'account disabled']]);
   for (const p of everyone.slice(0, 6)) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
   assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch, null);
+});
+
+test('deletions split over several polls count together in the window: the ones after the limit are held', async () => {
+  const { fx, h, watcher, everyone } = await setup('guard-window', 10);
+  const first = everyone.slice(0, 3);
+  for (const p of first) await fx.remove(p.dn);
+  for (const p of first) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver', 'three are within the limit and flow');
+  assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch, null);
+  const second = everyone.slice(3, 5);
+  for (const p of second) await fx.remove(p.dn);
+  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+  assert.match(held.reason, /5 leavers within 15 min \(3 already released, 2 in this poll\) exceed the limit of 3/);
+  await pollsPass(watcher, 1500);
+  for (const p of second) assert.deepEqual(await h.events(p.anchor), [], `no leaver for ${p.username} before a decision`);
+  await watcher.signal(approveBatchSignal, { operator: 'ops@example.com', comment: 'planned' });
+  for (const p of second) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
+});
+
+test('reject means "not now": people still gone after the recheck period come back as a new batch', async () => {
+  const { fx, h, watcher, everyone } = await setup('guard-recheck', 8, { rejectRecheckAfter: 2000 });
+  const doomed = everyone.slice(0, 5);
+  for (const p of doomed) await fx.remove(p.dn);
+  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+  await watcher.signal(rejectBatchSignal, { batchId: held.batchId, operator: 'ops@example.com', comment: 'check with HR first' });
+  await waitUntil('the batch to clear', async () => ((await watcher.query(watcherStatusQuery)).pendingBatch === null ? true : undefined));
+  const again = await waitUntil('the rejected people held again', async () => {
+    const s = await watcher.query(watcherStatusQuery);
+    return s.pendingBatch && s.pendingBatch.batchId !== held.batchId ? s.pendingBatch : undefined;
+  });
+  assert.equal(again.leavers, 5, 'nothing is forgotten: the same people, in a new batch');
+  for (const p of doomed) assert.deepEqual(await h.events(p.anchor), [], 'still nothing sent without a human');
+  assert.equal(h.audit.filter((r) => r.action === 'guard-hold').length, 2, 'the second hold is audited too');
+  await watcher.signal(approveBatchSignal, { batchId: again.batchId, operator: 'ops@example.com', comment: 'HR confirmed' });
+  for (const p of doomed) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
 });
