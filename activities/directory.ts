@@ -7,7 +7,7 @@ import { retryable } from '../lib/errors';
 import { resolveWatcherConfig } from '../directory/config';
 import { WatcherStateStore } from '../directory/watch/state-store';
 import { decideBatch, pollOnce, type PollerDeps } from '../directory/watch/poller';
-import type { BatchDecision, PollOutcome } from '../directory/watch/types';
+import type { BatchDecision, DecisionOutcome, PollOutcome } from '../directory/watch/types';
 
 const DELIVERY_CONCURRENCY = 16;
 
@@ -74,7 +74,7 @@ export function createDirectoryActivities(runtime: Runtime, deps: { client: Clie
     async pollDirectoryWatcher(input: { generation: number | null }): Promise<PollOutcome> {
       return withHeartbeat(() => serialised(() => pollOnce(pollerDeps, input.generation)));
     },
-    async decideDirectoryWatcherBatch(input: WatcherDecisionInput): Promise<PollOutcome> {
+    async decideDirectoryWatcherBatch(input: WatcherDecisionInput): Promise<DecisionOutcome> {
       const { generation, approve, ...decision } = input;
       return withHeartbeat(() => serialised(() => decideBatch(pollerDeps, generation, decision, approve)));
     },

@@ -8,6 +8,7 @@ import { EXIT } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
 import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
+import { guardDecideCommand, guardStatusCommand } from './guard-commands';
 import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
@@ -23,6 +24,9 @@ Commands:
                                         Reject them
   status <person>                       Plan, per-target progress, pending approval and deprovisioning
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
+  guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
+  guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
+                                        Release or reject ("not now") the held batch; operators only (synchronous answer)
 
 <person> is a directory anchor, username or email. <run> is a run workflow id (idsync-joiner-...).
 
@@ -38,7 +42,7 @@ interface Parsed {
   options: Map<string, string | true>;
 }
 
-const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file']);
+const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file', 'batch']);
 const FLAGS = new Set(['json', 'help']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -132,6 +136,16 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');
       return auditVerifyCommand(loadConfig(options), options.get('file') as string | undefined);
+    }
+    case 'guard': {
+      const sub = positional[1];
+      if (positional.length !== 2 || (sub !== 'status' && sub !== 'approve' && sub !== 'reject')) throw new UsageError('guard takes one subcommand: status, approve or reject');
+      const config = loadConfig(options);
+      if (sub === 'status') return withClient(config, (client) => guardStatusCommand(client));
+      const operator = options.get('as');
+      if (typeof operator !== 'string' || !operator.trim()) throw new UsageError(`guard ${sub} needs --as <operator>`);
+      const batch = options.get('batch') as string | undefined;
+      return withClient(config, (client) => guardDecideCommand(client, sub, operator, (options.get('comment') as string | undefined) ?? '', batch));
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -163,6 +163,8 @@ export const guardConfigSchema = z.object({
   window: durationMs.default(15 * 60_000),
   /** Rejected removals are "not now": still gone from the directory after this long, they come back as a new batch. */
   rejectRecheckAfter: durationMs.default(24 * 3_600_000),
+  /** Directory groups whose enabled members may approve or reject a held batch; anyone else is refused and audited. */
+  operatorGroups: z.array(z.string().min(1)).min(1).default(['idsync-operators']),
 });
 
 /** Watcher settings with every default applied; read them through resolveWatcherConfig. */
@@ -179,7 +181,7 @@ export const watcherSettingsSchema = z.object({
   /** First baseline: record everyone silently (default) or start a joiner per enabled person. */
   baseline: z.enum(['silent', 'joiners']).default('silent'),
   pollsPerRun: z.number().int().min(1).default(200),
-  guard: guardConfigSchema.default({ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000 }),
+  guard: guardConfigSchema.default({ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000, operatorGroups: ['idsync-operators'] }),
 });
 export type WatcherSettings = z.infer<typeof watcherSettingsSchema>;
 export type GuardConfig = z.infer<typeof guardConfigSchema>;

@@ -4,10 +4,12 @@
  * carries a generation number and small summaries, so a 100,000-person snapshot never touches it.
  */
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -17,13 +19,15 @@ import { TASK_QUEUES } from '../lib/names';
 import { SEARCH_ATTRIBUTE_KEYS, type GuardState } from '../lib/search-attributes';
 import type { DirectoryActivities } from '../activities/directory';
 import type { BatchDecision } from '../directory/watch/types';
-import { WatcherController, type DirectoryWatcherInput, type WatcherStatus } from './watcher-controller';
+import { WatcherController, type DecisionAnswer, type DirectoryWatcherInput, type WatcherStatus } from './watcher-controller';
 
-export type { DirectoryWatcherInput, WatcherStatus } from './watcher-controller';
+export type { DecisionAnswer, DirectoryWatcherInput, WatcherStatus } from './watcher-controller';
 
 export const approveBatchSignal = defineSignal<[BatchDecision]>('approveBatch');
 export const rejectBatchSignal = defineSignal<[BatchDecision]>('rejectBatch');
 export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
+/** The same decision with a synchronous answer (the CLI's `idsync guard approve|reject`). */
+export const decideBatchUpdate = defineUpdate<DecisionAnswer, [BatchDecision & { decision: 'approve' | 'reject' }]>('decideBatch');
 
 export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}): Promise<void> {
   const activities = proxyActivities<DirectoryActivities>({
@@ -33,8 +37,17 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
   });
   const watcher = new WatcherController(input);
-  setHandler(approveBatchSignal, (decision) => watcher.acceptDecision(decision, true));
-  setHandler(rejectBatchSignal, (decision) => watcher.acceptDecision(decision, false));
+  setHandler(approveBatchSignal, (decision) => void watcher.acceptDecision(decision, true));
+  setHandler(rejectBatchSignal, (decision) => void watcher.acceptDecision(decision, false));
+  setHandler(
+    decideBatchUpdate,
+    async ({ decision, ...rest }) => {
+      const requestId = watcher.acceptDecision(rest, decision === 'approve', true)!;
+      await condition(() => watcher.answerFor(requestId) !== undefined);
+      return watcher.answerFor(requestId)!;
+    },
+    { validator: (request) => watcher.validateDecision(request) },
+  );
   setHandler(watcherStatusQuery, () => watcher.status);
 
   const showGuardState = (changed: GuardState | null) => {
@@ -56,5 +69,6 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
   // starts with an empty list. One that arrives in the same moment as the hand-over makes the server
   // refuse the continue-as-new and replay this code with it, so it lands in this loop too.
   await applyDecisions();
+  await condition(allHandlersFinished);
   await continueAsNew<typeof directoryWatcherWorkflow>(watcher.continueAsNewInput());
 }

@@ -5,7 +5,7 @@
  * API is called here, so it is unit-tested with plain objects; workflows/directory-watcher.ts wires
  * it to signals, activities, timers and continue-as-new.
  */
-import type { BatchDecision, PendingSummary, PollOutcome } from '../directory/watch/types';
+import type { BatchDecision, DecisionOutcome, PendingSummary, PollOutcome } from '../directory/watch/types';
 import { GUARD_STATES, type GuardState } from '../lib/search-attributes';
 
 export interface DirectoryWatcherInput {
@@ -27,10 +27,19 @@ export interface WatcherStatus {
   people: number;
   pendingBatch: PendingSummary | null;
   decisions: { batchId: string; approved: boolean; operator: string; at: string }[];
+  /** Decisions refused (anonymous, not an operator, no such batch), newest last. */
+  refusals: { batchId: string; operator: string; reason: string; at: string }[];
 }
 
-/** An operator's decision as the approveBatch / rejectBatch signal delivered it, waiting to be applied. */
-export type QueuedDecision = BatchDecision & { approve: boolean };
+/** The synchronous answer to the decideBatch update. */
+export interface DecisionAnswer {
+  accepted: boolean;
+  batchId: string;
+  message: string;
+}
+
+/** An operator's decision as the approveBatch / rejectBatch signal (or the decideBatch update) delivered it, waiting to be applied. */
+export type QueuedDecision = BatchDecision & { approve: boolean; requestId?: number };
 
 /** What the decideDirectoryWatcherBatch activity is asked to apply (activities/directory.ts WatcherDecisionInput). */
 export type DecisionRequest = QueuedDecision & { batchId: string; generation: number | null };
@@ -38,6 +47,7 @@ export type DecisionRequest = QueuedDecision & { batchId: string; generation: nu
 /** Polls per run until the first outcome brings the configured number. */
 const INITIAL_POLLS_PER_RUN = 200;
 const INITIAL_POLL_INTERVAL_MS = 2000;
+const REMEMBERED_REFUSALS = 20;
 
 export class WatcherController {
   readonly status: WatcherStatus;
@@ -48,6 +58,8 @@ export class WatcherController {
   private polls = 0;
   private pollsPerRun = INITIAL_POLLS_PER_RUN;
   private pollIntervalMsValue = INITIAL_POLL_INTERVAL_MS;
+  private nextRequestId = 1;
+  private readonly answers = new Map<number, DecisionAnswer>();
 
   constructor(private readonly input: DirectoryWatcherInput = {}) {
     this.generation = input.generation ?? null;
@@ -59,13 +71,34 @@ export class WatcherController {
       people: 0,
       pendingBatch: null,
       decisions: [],
+      refusals: [],
     };
   }
 
-  /** Signal handler body: queues the decision; an anonymous one (no operator) is ignored. */
-  acceptDecision(decision: BatchDecision, approve: boolean): void {
-    if (typeof decision?.operator !== 'string' || decision.operator.trim() === '') return;
-    this.queued.push({ ...decision, comment: String(decision.comment ?? ''), approve });
+  /**
+   * Signal and update handler body: queues the decision. Even an anonymous one is queued: the decide
+   * activity refuses it and writes the refusal to the audit log, so nothing is dropped silently.
+   * With `answer` (the update), returns the request id whose answer it waits on.
+   */
+  acceptDecision(decision: BatchDecision, approve: boolean, answer = false): number | undefined {
+    const requestId = answer ? this.nextRequestId++ : undefined;
+    const operator = typeof decision?.operator === 'string' ? decision.operator : '';
+    this.queued.push({ ...decision, operator, comment: String(decision?.comment ?? ''), approve, ...(requestId !== undefined ? { requestId } : {}) });
+    return requestId;
+  }
+
+  /** The decideBatch update's validator: refuse, before it enters history, what can never be accepted. */
+  validateDecision(decision: { decision?: unknown; operator?: unknown; batchId?: unknown }): void {
+    if (decision.decision !== 'approve' && decision.decision !== 'reject') throw new Error(`decision must be approve or reject, not ${String(decision.decision)}`);
+    if (typeof decision.operator !== 'string' || decision.operator.trim() === '') throw new Error('an operator identity is required');
+    const pending = this.status.pendingBatch;
+    if (!pending) throw new Error('no batch is held');
+    if (decision.batchId !== undefined && decision.batchId !== pending.batchId) throw new Error(`batch ${String(decision.batchId)} is not the one held (${pending.batchId})`);
+  }
+
+  /** The answer for an update's request, once its decision has been applied (or refused). */
+  answerFor(requestId: number): DecisionAnswer | undefined {
+    return this.answers.get(requestId);
   }
 
   hasQueuedDecisions(): boolean {
@@ -81,13 +114,23 @@ export class WatcherController {
       const decision = this.queued.shift()!;
       const batchId = decision.batchId ?? this.status.pendingBatch?.batchId;
       if (batchId) return { ...decision, batchId, generation: this.generation };
+      if (decision.requestId !== undefined) this.answers.set(decision.requestId, { accepted: false, batchId: '', message: 'no batch is held' });
     }
     return null;
   }
 
-  /** Records an applied decision; returns the guard state to set on the workflow, if it changed. */
-  decisionApplied(request: DecisionRequest, outcome: PollOutcome): GuardState | null {
-    this.status.decisions.push({ batchId: request.batchId, approved: request.approve, operator: request.operator, at: outcome.lastPollAt });
+  /** Records an applied (or refused) decision; returns the guard state to set on the workflow, if it changed. */
+  decisionApplied(request: DecisionRequest, outcome: DecisionOutcome): GuardState | null {
+    const at = outcome.lastPollAt;
+    if (outcome.refused) {
+      this.status.refusals = [...this.status.refusals, { batchId: request.batchId, operator: request.operator, reason: outcome.refused, at }].slice(-REMEMBERED_REFUSALS);
+    } else {
+      this.status.decisions.push({ batchId: request.batchId, approved: request.approve, operator: request.operator, at });
+    }
+    if (request.requestId !== undefined) {
+      const verb = request.approve ? 'approved: its leavers are released' : 'rejected: not now; people still gone after the recheck period come back as a new batch';
+      this.answers.set(request.requestId, { accepted: !outcome.refused, batchId: request.batchId, message: outcome.refused ?? `batch ${request.batchId} ${verb}` });
+    }
     return this.record(outcome);
   }
 

@@ -4,7 +4,7 @@ import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
 import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
 import type { WatcherStateStore } from './state-store';
-import type { BatchDecision, HeldEvent, PendingBatch, PollOutcome, SnapshotEntry, WatcherState } from './types';
+import type { BatchDecision, DecisionOutcome, HeldEvent, PendingBatch, PollOutcome, SnapshotEntry, WatcherState } from './types';
 
 const PRESENCE_DUTY_FACTOR = 5;
 
@@ -338,12 +338,39 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
   return saveIfChanged(deps, state, work, read, hold, nowIso);
 }
 
-/** Applies an operator's decision on the pending batch; a decision for another (older) batch changes nothing. */
-export async function decideBatch(deps: PollerDeps, generation: number | null, decision: BatchDecision, approve: boolean): Promise<PollOutcome> {
+/** Whether `operator` may decide on a held batch: an enabled directory person in one of guard.operatorGroups. */
+async function operatorRefusal(deps: PollerDeps, operator: string): Promise<string | null> {
+  const who = operator.trim();
+  if (!who) return 'an anonymous decision is refused: name the operator';
+  const person = await deps.source.findPerson(who.includes('@') ? { email: who } : { username: who });
+  if (!person) return `operator ${who} is not in the directory`;
+  if (!person.enabled) return `operator ${who} is disabled in the directory`;
+  const groups = deps.settings.guard.operatorGroups;
+  if (!person.groups.some((g) => groups.some((o) => o.toLowerCase() === g.toLowerCase()))) return `operator ${who} is in none of the operator groups (${groups.join(', ')})`;
+  return null;
+}
+
+/**
+ * Applies an operator's decision on the pending batch; a decision for another (older) batch changes
+ * nothing. Only a member of an operator group may decide: anyone else (or nobody) is refused, and the
+ * refusal is audited.
+ */
+export async function decideBatch(deps: PollerDeps, generation: number | null, decision: BatchDecision, approve: boolean): Promise<DecisionOutcome> {
   const state = deps.store.load(generation);
   const nowIso = new Date((deps.now ?? Date.now)()).toISOString();
   const pending = state.pending;
-  if (!pending || (decision.batchId && decision.batchId !== pending.id)) return outcome(state, deps, 0, nowIso);
+  if (!pending || (decision.batchId && decision.batchId !== pending.id)) return { ...outcome(state, deps, 0, nowIso), refused: `no held batch ${decision.batchId ?? ''}`.trim() };
+  const refused = await operatorRefusal(deps, String(decision.operator ?? ''));
+  if (refused) {
+    await deps.audit.append({
+      actor: String(decision.operator ?? '').trim() || 'anonymous',
+      action: 'guard-decision-refused',
+      rule: 'mass-change-guard',
+      reason: refused,
+      before: { batchId: pending.id, decision: approve ? 'approve' : 'reject', comment: decision.comment },
+    });
+    return { ...outcome(state, deps, 0, nowIso), refused };
+  }
   if (approve) await deps.deliver(pending.held.map((h) => h.event));
   const people = { ...state.people };
   for (const held of pending.held) {

@@ -83,6 +83,11 @@ export interface PollOutcome {
   pollsPerRun: number;
 }
 
+/** A decision's outcome: the state after it, or why it was refused (then nothing changed). */
+export interface DecisionOutcome extends PollOutcome {
+  refused?: string;
+}
+
 export interface BatchDecision {
   batchId?: string;
   /** Operator identity (e.g. e-mail or login), recorded in the audit log. */

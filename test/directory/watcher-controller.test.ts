@@ -38,6 +38,7 @@ test('a poll outcome becomes the status, and the next poll reads the generation 
     people: 7,
     pendingBatch: null,
     decisions: [],
+    refusals: [],
   });
   assert.equal(watcher.pollIntervalMs, 300);
   watcher.pollCompleted(outcome({ cursorAdvancedAt: null }));
@@ -55,15 +56,31 @@ test('the guard state is reported on the first outcome and then only when it cha
   assert.equal(watcher.decisionApplied(watcher.nextDecision()!, outcome({ pending: null })), 'clear');
 });
 
-test('anonymous decisions are ignored; a missing comment becomes empty text', () => {
+test('anonymous decisions are queued too (the decide activity refuses and audits them); a missing comment becomes empty text', () => {
   const watcher = new WatcherController();
-  watcher.acceptDecision({ operator: '  ', comment: 'x' }, true);
+  watcher.pollCompleted(outcome({ pending: pendingBatch }));
   watcher.acceptDecision({ comment: 'x' } as never, true);
-  watcher.acceptDecision(undefined as never, false);
-  assert.equal(watcher.hasQueuedDecisions(), false);
   watcher.acceptDecision({ batchId: 'batch-1', operator: 'ops-lead' } as never, false);
-  assert.equal(watcher.hasQueuedDecisions(), true);
-  assert.deepEqual(watcher.nextDecision(), { batchId: 'batch-1', operator: 'ops-lead', comment: '', approve: false, generation: null });
+  assert.deepEqual(watcher.nextDecision(), { comment: 'x', operator: '', approve: true, batchId: 'batch-1', generation: 1 });
+  assert.deepEqual(watcher.nextDecision(), { batchId: 'batch-1', operator: 'ops-lead', comment: '', approve: false, generation: 1 });
+});
+
+test('a refused decision is listed as a refusal, not a decision; an update gets its answer either way', () => {
+  const watcher = new WatcherController();
+  watcher.pollCompleted(outcome({ pending: pendingBatch }));
+  assert.throws(() => watcher.validateDecision({ decision: 'maybe', operator: 'x' }), /approve or reject/);
+  assert.throws(() => watcher.validateDecision({ decision: 'approve', operator: '' }), /operator identity is required/);
+  assert.throws(() => watcher.validateDecision({ decision: 'approve', operator: 'x', batchId: 'batch-9' }), /not the one held \(batch-1\)/);
+  watcher.validateDecision({ decision: 'approve', operator: 'x', batchId: 'batch-1' });
+  const stranger = watcher.acceptDecision({ operator: 'stranger', comment: '' }, true, true)!;
+  watcher.decisionApplied(watcher.nextDecision()!, { ...outcome({ pending: pendingBatch }), refused: 'operator stranger is in none of the operator groups (ops)' });
+  assert.deepEqual(watcher.answerFor(stranger), { accepted: false, batchId: 'batch-1', message: 'operator stranger is in none of the operator groups (ops)' });
+  assert.deepEqual(watcher.status.decisions, []);
+  assert.equal(watcher.status.refusals[0]?.operator, 'stranger');
+  const lead = watcher.acceptDecision({ operator: 'ops-lead', comment: '' }, false, true)!;
+  watcher.decisionApplied(watcher.nextDecision()!, outcome({ pending: null }));
+  assert.equal(watcher.answerFor(lead)?.accepted, true);
+  assert.throws(() => watcher.validateDecision({ decision: 'approve', operator: 'x' }), /no batch is held/);
 });
 
 test('a decision without a batch id applies to the pending batch, or is dropped when none is pending', () => {

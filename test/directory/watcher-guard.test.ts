@@ -6,8 +6,9 @@ import type { Person } from '../../domain/person';
 import { testEnv, uniqueId } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startHarness, waitUntil, type WatcherHarness } from './support/watcher-harness';
-import { approveBatchSignal, rejectBatchSignal, watcherStatusQuery, type WatcherStatus } from '../../workflows/directory-watcher';
+import { approveBatchSignal, decideBatchUpdate, rejectBatchSignal, watcherStatusQuery, type WatcherStatus } from '../../workflows/directory-watcher';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../../lib/search-attributes';
+import { guardDecideCommand, guardStatusCommand } from '../../cli/guard-commands';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -18,6 +19,8 @@ async function setup(label: string, people: number, guard: { window?: number; re
   const fx = await createLdapFixture(label);
   cleanups.push(() => fx.close());
   for (let i = 0; i < people; i++) await fx.addPerson(`p${i}`);
+  // The operator who decides on held batches: an enabled member of an operator group.
+  await fx.addGroup('idsync-operators', [await fx.addPerson('ops')]);
   const h = await startHarness({
     taskQueue: uniqueId(label),
     directory: fx.config({ changeLookback: 1000 }),
@@ -26,14 +29,14 @@ async function setup(label: string, people: number, guard: { window?: number; re
       presenceScanInterval: 600,
       fullScanInterval: 3_600_000,
       stateDir: testEnv.scratchDir(`${label}-state`),
-      guard: { maxLeavers: 3, maxLeaverPercent: 100, minPeoplePercent: 50, minSnapshotForPercent: 1000, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000, ...guard },
+      guard: { maxLeavers: 3, maxLeaverPercent: 100, minPeoplePercent: 50, minSnapshotForPercent: 1000, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000, operatorGroups: ['idsync-operators'], ...guard },
     },
   });
   cleanups.push(() => h.close());
   const watcher = await h.startWatcher(uniqueId(`${label}-watcher`));
   await waitUntil('the baseline', async () => ((await watcher.query(watcherStatusQuery)).generation ?? 0) >= 1 || undefined);
   const everyone: Person[] = [];
-  for await (const p of h.source.listPeople()) everyone.push(p);
+  for await (const p of h.source.listPeople()) if (p.username !== 'ops') everyone.push(p);
   return { fx, h, watcher, everyone };
 }
 
@@ -57,7 +60,7 @@ test('deleting most of the directory holds every leaver for approval while joine
 
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
   assert.equal(held.leavers, 8);
-  assert.match(held.reason, /leavers in one poll exceed the limit of 3|directory returned 2 people/);
+  assert.match(held.reason, /leavers in one poll exceed the limit of 3|directory returned 3 people, last snapshot had 11/);
   assert.equal(await guardState(watcher), GUARD_STATES.awaitingApproval);
   const hold = h.audit.find((r) => r.action === 'guard-hold');
   assert.ok(hold, 'the hold is audited');
@@ -70,7 +73,7 @@ test('deleting most of the directory holds every leaver for approval while joine
   await pollsPass(watcher, 1500);
   for (const p of doomed) assert.deepEqual(await h.events(p.anchor), [], `no leaver for ${p.username} before approval`);
 
-  await watcher.signal(approveBatchSignal, { batchId: held.batchId, operator: 'ops@example.com', comment: 'reorg: contractors offboarded' });
+  await watcher.signal(approveBatchSignal, { batchId: held.batchId, operator: 'ops', comment: 'reorg: contractors offboarded' });
   for (const p of doomed) {
     const events = await h.waitForEvents(p.anchor, 1);
     assert.deepEqual(events.map((e) => e.kind), ['leaver']);
@@ -79,17 +82,17 @@ test('deleting most of the directory holds every leaver for approval while joine
     const s = await watcher.query(watcherStatusQuery);
     return s.pendingBatch === null ? s : undefined;
   });
-  assert.equal(status.decisions[0]?.operator, 'ops@example.com');
+  assert.equal(status.decisions[0]?.operator, 'ops');
   await waitUntil('guard state clear', async () => (await guardState(watcher)) === GUARD_STATES.clear || undefined);
   const approval = h.audit.find((r) => r.action === 'approve');
-  assert.equal(approval?.actor, 'ops@example.com');
+  assert.equal(approval?.actor, 'ops');
   assert.equal(approval?.reason, 'reorg: contractors offboarded');
   await pollsPass(watcher, 1500);
   for (const p of doomed) assert.equal((await h.events(p.anchor)).length, 1, `exactly one leaver for ${p.username}`);
   for (const p of everyone.slice(8)) assert.deepEqual(await h.events(p.anchor), []);
 });
 
-test('an empty base DN holds everyone; rejecting discards the batch, and the people returning start nothing', async () => {
+test('an empty base DN holds everyone; decisions by nobody or by someone the directory cannot vouch for are refused and audited, never dropped', async () => {
   const { fx, h, watcher, everyone } = await setup('guard-reject', 6);
   const emptyBase = `ou=empty,${fx.root}`;
   await fx.client.add(emptyBase, { objectClass: 'organizationalUnit', ou: 'empty' });
@@ -99,20 +102,42 @@ test('an empty base DN holds everyone; rejecting discards the batch, and the peo
   h.source.current = wrong;
 
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
-  assert.equal(held.leavers, 6);
-  assert.match(held.reason, /directory returned 0 people, last snapshot had 6/);
-  await watcher.signal(rejectBatchSignal, { operator: 'ops@example.com', comment: 'wrong base DN after a config change' });
-  await waitUntil('the batch to clear', async () => ((await watcher.query(watcherStatusQuery)).pendingBatch === null ? true : undefined));
-  const after = await pollsPass(watcher, 1500);
-  assert.equal(after.pendingBatch, null, 'rejected people are not held again on every scan');
-  assert.equal(h.audit.find((r) => r.action === 'reject')?.actor, 'ops@example.com');
+  assert.equal(held.leavers, 7, 'the six people and the operator');
+  assert.match(held.reason, /directory returned 0 people, last snapshot had 7/);
+  await watcher.signal(rejectBatchSignal, { operator: '', comment: 'who am I' });
+  // The operator is gone from this (misconfigured) directory too: nobody can vouch for them.
+  await watcher.signal(rejectBatchSignal, { operator: 'ops', comment: 'wrong base DN after a config change' });
+  const refused = await waitUntil('two refusals', async () => {
+    const s = await watcher.query(watcherStatusQuery);
+    return s.refusals.length >= 2 ? s : undefined;
+  });
+  assert.deepEqual(refused.refusals.map((r) => r.reason), ['an anonymous decision is refused: name the operator', 'operator ops is not in the directory']);
+  assert.equal(refused.pendingBatch?.batchId, held.batchId, 'the batch still waits');
+  assert.deepEqual(h.audit.filter((r) => r.action === 'guard-decision-refused').map((r) => r.actor), ['anonymous', 'ops']);
 
   h.source.current = real;
+  await waitUntil('the batch to clear as everyone is back', async () => ((await watcher.query(watcherStatusQuery)).pendingBatch === null ? true : undefined));
   await pollsPass(watcher, 1500);
   for (const p of everyone) assert.deepEqual(await h.events(p.anchor), [], `nothing started for ${p.username}`);
   await fx.remove(everyone[0]!.dn);
   const events = await h.waitForEvents(everyone[0]!.anchor, 1);
-  assert.equal(events[0]!.kind, 'leaver', 'a kept person who really leaves later is a leaver as usual');
+  assert.equal(events[0]!.kind, 'leaver', 'a held person who really leaves later is a leaver as usual');
+});
+
+test('the decideBatch update answers synchronously: a non-operator is refused, an operator\'s reject is accepted', async () => {
+  const { fx, watcher, everyone } = await setup('guard-update', 8);
+  for (const p of everyone.slice(0, 5)) await fx.remove(p.dn);
+  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+  const refusedBy = (pattern: RegExp) => (err: unknown) => pattern.test(String((err as { cause?: { message?: string } }).cause?.message));
+  await assert.rejects(watcher.executeUpdate(decideBatchUpdate, { args: [{ decision: 'approve', operator: ' ', comment: '' }] }), refusedBy(/an operator identity is required/));
+  await assert.rejects(watcher.executeUpdate(decideBatchUpdate, { args: [{ decision: 'approve', operator: 'ops', comment: '', batchId: 'nope' }] }), refusedBy(/batch nope is not the one held/));
+  const stranger = await watcher.executeUpdate(decideBatchUpdate, { args: [{ decision: 'approve', operator: everyone[6]!.username, comment: 'me' }] });
+  assert.equal(stranger.accepted, false);
+  assert.match(stranger.message, /in none of the operator groups \(idsync-operators\)/);
+  const answer = await watcher.executeUpdate(decideBatchUpdate, { args: [{ decision: 'reject', operator: 'ops', comment: 'not now', batchId: held.batchId }] });
+  assert.deepEqual([answer.accepted, answer.batchId], [true, held.batchId]);
+  assert.match(answer.message, /rejected: not now/);
+  assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch, null);
 });
 
 test('a leaver seen while a batch is pending waits for the decision, then is judged on its own', async () => {
@@ -126,7 +151,7 @@ test('a leaver seen while a batch is pending waits for the decision, then is jud
   assert.deepEqual(await h.events(late.anchor), [], 'not sent while the operator decides');
   assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch?.leavers, 6, 'and not slipped into the batch being reviewed');
 
-  await watcher.signal(approveBatchSignal, { operator: 'ops@example.com', comment: 'expected' });
+  await watcher.signal(approveBatchSignal, { operator: 'ops', comment: 'expected' });
   const lateEvents = await h.waitForEvents(late.anchor, 1);
   assert.deepEqual(lateEvents.map((e) => [e.kind, e.reason]), [['leaver', 'account disabled']]);
   for (const p of everyone.slice(0, 6)) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
@@ -145,7 +170,7 @@ test('deletions split over several polls count together in the window: the ones 
   assert.match(held.reason, /5 leavers within 15 min \(3 already released, 2 in this poll\) exceed the limit of 3/);
   await pollsPass(watcher, 1500);
   for (const p of second) assert.deepEqual(await h.events(p.anchor), [], `no leaver for ${p.username} before a decision`);
-  await watcher.signal(approveBatchSignal, { operator: 'ops@example.com', comment: 'planned' });
+  await watcher.signal(approveBatchSignal, { operator: 'ops', comment: 'planned' });
   for (const p of second) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
 });
 
@@ -154,7 +179,7 @@ test('reject means "not now": people still gone after the recheck period come ba
   const doomed = everyone.slice(0, 5);
   for (const p of doomed) await fx.remove(p.dn);
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
-  await watcher.signal(rejectBatchSignal, { batchId: held.batchId, operator: 'ops@example.com', comment: 'check with HR first' });
+  await watcher.signal(rejectBatchSignal, { batchId: held.batchId, operator: 'ops', comment: 'check with HR first' });
   await waitUntil('the batch to clear', async () => ((await watcher.query(watcherStatusQuery)).pendingBatch === null ? true : undefined));
   const again = await waitUntil('the rejected people held again', async () => {
     const s = await watcher.query(watcherStatusQuery);
@@ -163,6 +188,26 @@ test('reject means "not now": people still gone after the recheck period come ba
   assert.equal(again.leavers, 5, 'nothing is forgotten: the same people, in a new batch');
   for (const p of doomed) assert.deepEqual(await h.events(p.anchor), [], 'still nothing sent without a human');
   assert.equal(h.audit.filter((r) => r.action === 'guard-hold').length, 2, 'the second hold is audited too');
-  await watcher.signal(approveBatchSignal, { batchId: again.batchId, operator: 'ops@example.com', comment: 'HR confirmed' });
+  await watcher.signal(approveBatchSignal, { batchId: again.batchId, operator: 'ops', comment: 'HR confirmed' });
   for (const p of doomed) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
+});
+
+test('idsync guard status / approve from the CLI commands: the held batch, why, and a synchronous answer', async () => {
+  const { fx, h, watcher, everyone } = await setup('guard-cli', 8);
+  for (const p of everyone.slice(0, 5)) await fx.remove(p.dn);
+  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+  const status = await guardStatusCommand(h.client, watcher.workflowId);
+  assert.match(status.text, new RegExp(`HELD: batch ${held.batchId} since .*: 5 leaver\\(s\\) wait for an operator`));
+  assert.ok(status.text.includes(`why: ${held.reason}`), status.text);
+  assert.match(status.text, new RegExp(`watcher ${watcher.workflowId}`));
+  const refused = await guardDecideCommand(h.client, 'approve', 'nobody-here', 'x', undefined, watcher.workflowId);
+  assert.equal(refused.code, 1);
+  assert.match(refused.text, /^refused: operator nobody-here is not in the directory/);
+  const approved = await guardDecideCommand(h.client, 'approve', 'ops', 'planned offboarding', held.batchId, watcher.workflowId);
+  assert.equal(approved.code, 0, approved.text);
+  for (const p of everyone.slice(0, 5)) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver');
+  const after = await guardStatusCommand(h.client, watcher.workflowId);
+  assert.match(after.text, /clear: nothing is held/);
+  assert.match(after.text, new RegExp(`decided: batch ${held.batchId} approved by ops`));
+  assert.match(after.text, /refused: nobody-here/);
 });
