@@ -188,11 +188,42 @@ export function resolveWatcherConfig(raw: WatcherConfig | undefined): WatcherSet
   return watcherSettingsSchema.parse(raw ?? {});
 }
 
+/** An intake source's request budget (token bucket): over it, 429 with Retry-After. */
+const intakeRateLimitSchema = z.strictObject({
+  /** Sustained requests per second; fractions allowed (0.2 = one every 5 s). */
+  perSecond: z.number().positive().max(10_000),
+  /** Requests accepted at once after a quiet period. */
+  burst: z.number().int().min(1).max(100_000),
+});
+
+/** A named push source: its own secret (which is what identifies it), authority and budget. */
+const intakeSourceSchema = z.strictObject({
+  hmacSecretEnv: envVarName,
+  /**
+   * The source is the record of truth for person data: a joiner / mover / rehire for someone the
+   * directory does not have is provisioned from the pushed `person` instead of being refused (422).
+   */
+  authoritative: z.boolean().default(false),
+  /** Default: intake.rateLimit. */
+  rateLimit: intakeRateLimitSchema.optional(),
+});
+const intakeSourceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and - (max 63)')
+  .refine((name) => name !== 'default', { message: '"default" is the source signed with intake.hmacSecretEnv' });
+
 export const intakeConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8787),
   host: z.string().min(1).default('127.0.0.1'),
   /** Name of the environment variable holding the HMAC-SHA256 secret. */
   hmacSecretEnv: envVarName,
+  /** Requests per source, unless the source sets its own: a token bucket. */
+  rateLimit: intakeRateLimitSchema.default({ perSecond: 10, burst: 50 }),
+  /**
+   * Further senders, chosen by the x-idsync-source header; each signs with its own secret. Requests
+   * without the header are the "default" source, signed with hmacSecretEnv.
+   */
+  sources: z.record(intakeSourceName, intakeSourceSchema).default({}),
   /** Requests whose timestamp is further than this from now are refused as replays. */
   maxClockSkew: durationMs.default(300_000),
   maxBodyBytes: z.number().int().positive().default(256 * 1024),
