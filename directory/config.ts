@@ -207,10 +207,13 @@ const intakeSourceSchema = z.strictObject({
   /** Default: intake.rateLimit. */
   rateLimit: intakeRateLimitSchema.optional(),
 });
-const intakeSourceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and - (max 63)')
-  .refine((name) => name !== 'default', { message: '"default" is the source signed with intake.hmacSecretEnv' });
+/** Checked on the record rather than as its key schema, so each problem is reported under the source's own path. */
+const intakeSources = z.record(z.string(), intakeSourceSchema).superRefine((sources, ctx) => {
+  for (const name of Object.keys(sources)) {
+    if (name === 'default') ctx.addIssue({ code: 'custom', path: [name], message: '"default" is the source signed with intake.hmacSecretEnv; choose another name' });
+    else if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a source name is lower-case letters, digits, _ and - (max 63)' });
+  }
+});
 
 export const intakeConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8787),
@@ -223,7 +226,7 @@ export const intakeConfigSchema = z.object({
    * Further senders, chosen by the x-idsync-source header; each signs with its own secret. Requests
    * without the header are the "default" source, signed with hmacSecretEnv.
    */
-  sources: z.record(intakeSourceName, intakeSourceSchema).default({}),
+  sources: intakeSources.default({}),
   /** Requests whose timestamp is further than this from now are refused as replays. */
   maxClockSkew: durationMs.default(300_000),
   maxBodyBytes: z.number().int().positive().default(256 * 1024),

@@ -28,7 +28,7 @@ function sourcesFrom(intake: IntakeConfig, env: NodeJS.ProcessEnv): Record<strin
   );
 }
 
-export async function startConfiguredIntake(config: IdsyncConfig, intake: IntakeConfig, client: Client, orchestrationTaskQueue: string, env: NodeJS.ProcessEnv = process.env): Promise<IntakeServer> {
+export async function startConfiguredIntake(config: Pick<IdsyncConfig, 'directory'>, intake: IntakeConfig, client: Client, orchestrationTaskQueue: string, env: NodeJS.ProcessEnv = process.env): Promise<IntakeServer> {
   const hmacSecret = secretFrom(env, intake.hmacSecretEnv, 'intake.hmacSecretEnv');
   const sources = sourcesFrom(intake, env);
   const directory = createDirectorySource(config.directory, env);

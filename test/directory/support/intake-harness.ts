@@ -34,6 +34,8 @@ export interface IntakeReply {
 
 export interface IntakeHarness {
   client: Client;
+  /** Where the recording person workflow runs: the intake's orchestration task queue. */
+  taskQueue: string;
   ldap: LdapFixture;
   directory: DirectorySource;
   /** Starts an intake server on a free port with the harness's client, queue and directory; closed with the harness. */
@@ -58,6 +60,7 @@ export async function startIntakeHarness(label: string): Promise<IntakeHarness> 
 
   return {
     client,
+    taskQueue,
     ldap,
     directory,
     async startIntake(opts) {
