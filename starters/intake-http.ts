@@ -1,8 +1,9 @@
 /**
- * HTTP plumbing for the intake: bounded body reading and answers that always reach the sender.
- * A refusal is sent only after the request body has been read to its end: closing a socket with
- * unread data makes the kernel reset the connection, and the sender would see a reset instead of
- * the 413 (or 401, 404) that tells it what to fix.
+ * HTTP plumbing for the intake: bounded body reading and JSON answers. A body over the limit is read
+ * to its end and discarded rather than cut off: destroying the request closes the socket with data
+ * unread, the kernel resets the connection, and the sender sees a reset instead of the 413 that
+ * tells it what to fix. (A body the handler never reads, e.g. on a 404, Node discards by itself once
+ * the answer is sent.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -17,7 +18,7 @@ export class HttpError extends Error {
   }
 }
 
-export type BodyRead = { tooLarge: false; text: string } | { tooLarge: true; receivedBytes: number };
+export type BodyRead = { tooLarge: false; text: string } | { tooLarge: true };
 
 /**
  * Reads the whole body, keeping at most `limit` bytes. A larger body (declared or actual) is read
@@ -36,7 +37,7 @@ export function readBoundedBody(req: IncomingMessage, limit: number): Promise<Bo
       if (tooLarge) chunks = [];
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? { tooLarge: true, receivedBytes: received } : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('end', () => resolve(tooLarge ? { tooLarge: true } : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') }));
     req.on('error', reject);
   });
 }
@@ -45,14 +46,4 @@ export function sendJson(res: ServerResponse, status: number, body: Record<strin
   if (res.headersSent) return;
   res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-/** Answers once the request body is consumed (see the file comment); a body nobody read is drained first. */
-export function sendAfterBody(req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
-  if (req.complete || req.destroyed) {
-    sendJson(res, status, body, headers);
-    return;
-  }
-  req.once('end', () => sendJson(res, status, body, headers));
-  req.resume();
 }

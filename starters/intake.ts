@@ -12,7 +12,7 @@ import type { DirectorySource } from '../directory/source';
 import { personWorkflowId } from '../lib/names';
 import { redact } from '../lib/errors';
 import { admitEvent } from './intake-admission';
-import { HttpError, readBoundedBody, sendAfterBody, sendJson } from './intake-http';
+import { HttpError, readBoundedBody, sendJson } from './intake-http';
 import { DEFAULT_INTAKE_RATE_LIMIT, TokenBucket, type RateLimit } from './intake-rate-limit';
 import { SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, intakeEventSchema, toIdentityEvent, verifyIntakeSignature } from './intake-request';
 
@@ -124,8 +124,8 @@ export async function startIntakeServer(opts: IntakeServerOptions): Promise<Inta
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) sendAfterBody(req, res, err.status, err.body, err.headers);
-      else sendAfterBody(req, res, 503, { error: 'could not start the workflow; retry later', detail: redact((err as Error).message).slice(0, 300) });
+      if (err instanceof HttpError) sendJson(res, err.status, err.body, err.headers);
+      else sendJson(res, 503, { error: 'could not start the workflow; retry later', detail: redact((err as Error).message).slice(0, 300) });
     });
   });
   server.requestTimeout = 30_000;

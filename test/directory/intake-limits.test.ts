@@ -122,3 +122,14 @@ test('when the directory cannot be read, a joiner gets 503 with Retry-After and 
     await unreachable.close().catch(() => undefined);
   }
 });
+
+test('a wrong path or method gets its JSON answer, not a reset, even with a body the server never reads', async () => {
+  const intake = await h.startIntake({ hmacSecret: SECRET });
+  const body = 'x'.repeat(300_000);
+  const wrongPath = await fetch(intake.url.replace(/\/events$/, '/evnts'), { method: 'POST', body });
+  assert.equal(wrongPath.status, 404);
+  assert.match(String(((await wrongPath.json()) as Record<string, unknown>).error), /POST \/events/);
+  const wrongMethod = await fetch(intake.url, { method: 'PUT', body });
+  assert.equal(wrongMethod.status, 405);
+  assert.equal((await fetch(intake.url)).status, 405);
+});

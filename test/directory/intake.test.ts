@@ -72,7 +72,7 @@ test('a leaver needs no directory entry: it is accepted for someone already gone
   assert.equal((await h.eventsOf(anchor))[0]!.kind, 'leaver');
 });
 
-test('an authoritative source provisions someone the directory does not have from the pushed record', async () => {
+test('an authoritative source: a joiner for someone the directory does not have is accepted and delivered with the pushed record, marked authoritative', async () => {
   const anchor = uniqueId('hr-new');
   const body = { kind: 'joiner', anchor, reason: 'hired in HR', person: { username: 'newbie', email: 'newbie@example.com', department: 'Sales', groups: ['sales'] } };
   const res = await post(body, { source: 'hr-master', secret: HR_SECRET });
