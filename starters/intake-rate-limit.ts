@@ -12,6 +12,7 @@ export interface RateLimit {
   burst: number;
 }
 
+/** For servers started without one; the config section defaults to the same (directory/config.ts, intake.rateLimit). */
 export const DEFAULT_INTAKE_RATE_LIMIT: RateLimit = { perSecond: 10, burst: 50 };
 
 export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
