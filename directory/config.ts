@@ -197,11 +197,45 @@ export function resolveWatcherConfig(raw: WatcherConfig | undefined): WatcherSet
   return watcherSettingsSchema.parse(raw ?? {});
 }
 
+/** An intake source's request budget (token bucket): over it, 429 with Retry-After. */
+const intakeRateLimitSchema = z.strictObject({
+  /** Sustained requests per second; fractions allowed (0.2 = one every 5 s). */
+  perSecond: z.number().positive().max(10_000),
+  /** Requests accepted at once after a quiet period. */
+  burst: z.number().int().min(1).max(100_000),
+});
+
+/** A named push source: its own secret (which is what identifies it), authority and budget. */
+const intakeSourceSchema = z.strictObject({
+  hmacSecretEnv: envVarName,
+  /**
+   * The source is the record of truth for person data: a joiner / mover / rehire for someone the
+   * directory does not have is provisioned from the pushed `person` instead of being refused (422).
+   */
+  authoritative: z.boolean().default(false),
+  /** Default: intake.rateLimit. */
+  rateLimit: intakeRateLimitSchema.optional(),
+});
+/** Checked on the record rather than as its key schema, so each problem is reported under the source's own path. */
+const intakeSources = z.record(z.string(), intakeSourceSchema).superRefine((sources, ctx) => {
+  for (const name of Object.keys(sources)) {
+    if (name === 'default') ctx.addIssue({ code: 'custom', path: [name], message: '"default" is the source signed with intake.hmacSecretEnv; choose another name' });
+    else if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a source name is lower-case letters, digits, _ and - (max 63)' });
+  }
+});
+
 export const intakeConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8787),
   host: z.string().min(1).default('127.0.0.1'),
   /** Name of the environment variable holding the HMAC-SHA256 secret. */
   hmacSecretEnv: envVarName,
+  /** Requests per source, unless the source sets its own: a token bucket. */
+  rateLimit: intakeRateLimitSchema.default({ perSecond: 10, burst: 50 }),
+  /**
+   * Further senders, chosen by the x-idsync-source header; each signs with its own secret. Requests
+   * without the header are the "default" source, signed with hmacSecretEnv.
+   */
+  sources: intakeSources.default({}),
   /** Requests whose timestamp is further than this from now are refused as replays. */
   maxClockSkew: durationMs.default(300_000),
   maxBodyBytes: z.number().int().positive().default(256 * 1024),

@@ -53,4 +53,10 @@ export interface IdentityEvent {
    * directory before acting where a directory is configured, so a stale event cannot grant access.
    */
   person?: Person;
+  /**
+   * True only on an intake event from a source configured authoritative for person data (its own
+   * signature verified): when the directory does not have the person, `person` is the record to
+   * provision from. Absent everywhere else, where the directory alone decides.
+   */
+  personAuthoritative?: boolean;
 }

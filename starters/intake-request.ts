@@ -8,6 +8,8 @@ import type { IdentityEvent } from '../domain/person';
 
 export const SIGNATURE_HEADER = 'x-idsync-signature';
 export const TIMESTAMP_HEADER = 'x-idsync-timestamp';
+/** Names a configured intake source (absent: the default source); the signature must be made with that source's secret. */
+export const SOURCE_HEADER = 'x-idsync-source';
 
 /** "sha256=" + hex HMAC-SHA256 over "<unix seconds>.<raw body>": the timestamp is covered, so it cannot be swapped. */
 export function signIntakeRequest(secret: string, timestampSeconds: number, body: string): string {

@@ -11,7 +11,7 @@ import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
-import { startIntakeServer } from './intake';
+import { startConfiguredIntake } from './intake-config';
 
 export interface Watching {
   watcherWorkflowId: string;
@@ -36,17 +36,7 @@ export async function ensureWatcherRunning(config: IdsyncConfig, client: Client)
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
   await ensureWatcherRunning(config, client);
   if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
-  const secret = env[config.intake.hmacSecretEnv];
-  if (!secret) throw new Error(`intake.hmacSecretEnv: environment variable ${config.intake.hmacSecretEnv} is not set`);
-  const intake = await startIntakeServer({
-    port: config.intake.port,
-    host: config.intake.host,
-    hmacSecret: secret,
-    maxClockSkewMs: config.intake.maxClockSkew,
-    maxBodyBytes: config.intake.maxBodyBytes,
-    client,
-    orchestrationTaskQueue: resolveWatcherConfig(config.watcher).orchestrationTaskQueue,
-  });
+  const intake = await startConfiguredIntake(config, config.intake, client, resolveWatcherConfig(config.watcher).orchestrationTaskQueue, env);
   return { watcherWorkflowId: WATCHER_WORKFLOW_ID, intakeUrl: intake.url, stop: () => intake.close() };
 }
 
