@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { IdsyncConfig } from '../app/config';
 import type { Runtime } from '../app/runtime';
+import type { Person } from '../domain/person';
 import type { MatchKeys } from '../domain/account';
 import type { DesiredTargetState } from '../policy/types';
 import type { PolicyConfig } from '../policy/config';
@@ -38,11 +39,15 @@ function targetSettings(config: IdsyncConfig, target: string): TargetSettings {
   return { mode: t?.entitlementMode ?? 'overwrite', ...(t?.ignoreEntitlements ? { ignoreEntitlements: t.ignoreEntitlements } : {}) };
 }
 
-/** Reads the person and computes their desired state in every enabled target (out of scope everywhere when gone). */
-export async function readDesiredState(runtime: Runtime, anchor: string, now: Date): Promise<PersonDesiredState> {
+/**
+ * Reads the person and computes their desired state in every enabled target (out of scope everywhere
+ * when gone). The directory wins; `pushed` (a record from a source authoritative for person data) is
+ * used only when the directory does not have the person.
+ */
+export async function readDesiredState(runtime: Runtime, anchor: string, now: Date, pushed?: Person): Promise<PersonDesiredState> {
   const { config } = runtime;
   const policy = config.policy as PolicyConfig;
-  const person = await runtime.directory.getPerson(anchor);
+  const person = (await runtime.directory.getPerson(anchor)) ?? (pushed && pushed.anchor === anchor ? pushed : null);
   const names = enabledTargetNames(config);
   const targets = Object.fromEntries(
     names.map((name) => [name, { kind: config.targets[name]!.kind, gracePeriod: config.targets[name]!.gracePeriod, description: targetDescription(config.targets[name]!.kind) }]),

@@ -84,8 +84,8 @@ export function createProvisioningActivities(runtime: Runtime, deps: Provisionin
      * The person and the policy -> the desired state in every target (directory queue). `asOf` is the
      * workflow's (deterministic) time, so start and leave dates are judged on its clock.
      */
-    async desiredState(anchor: string, asOf?: string): Promise<PersonDesiredState> {
-      return readDesiredState(runtime, anchor, asOf ? new Date(asOf) : clock());
+    async desiredState(anchor: string, asOf?: string, pushedPerson?: Person): Promise<PersonDesiredState> {
+      return readDesiredState(runtime, anchor, asOf ? new Date(asOf) : clock(), pushedPerson);
     },
 
     /**

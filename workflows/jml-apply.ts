@@ -7,6 +7,7 @@
 import { directoryActivities, failureMessage, isNonRetryable, targetActivities } from './person-activities';
 import { dataProblemFor, heldAsConflict, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
 import type { Entitlement, MatchKeys } from '../domain/account';
+import type { Person } from '../domain/person';
 import type { RunOptions, ScheduledRemoval, TargetProgress } from './person-types';
 
 export interface ApplyContext {
@@ -15,6 +16,8 @@ export interface ApplyContext {
   reason: string;
   /** The accounts idsync manages for the person when the run started, by target. */
   links: Readonly<Record<string, string>>;
+  /** Authoritative intake record, used when the directory does not have the person. */
+  pushedPerson?: Person;
   /** Live progress, read by the status query. */
   progress: Map<string, TargetProgress>;
   removals: ScheduledRemoval[];
@@ -49,7 +52,9 @@ function scheduleRemoval(ctx: ApplyContext, tp: TargetPlan): void {
 
 /** Reads the person and computes their desired state in every target (directory queue). */
 export async function readPerson(ctx: ApplyContext, asOf: string): Promise<PersonDesiredState> {
-  return directoryActivities(ctx.options).desiredState(ctx.anchor, asOf);
+  const activities = directoryActivities(ctx.options);
+  // Only with a pushed record is the third argument sent, so runs without one keep their recorded commands.
+  return ctx.pushedPerson ? activities.desiredState(ctx.anchor, asOf, ctx.pushedPerson) : activities.desiredState(ctx.anchor, asOf);
 }
 
 /**

@@ -22,7 +22,7 @@ interface RunScope {
 
 function beginRun(input: RunInput): RunScope {
   const view: RunView = { workflowId: workflowInfo().workflowId, kind: input.kind, eventId: input.eventId, phase: 'planning', targets: [] };
-  const ctx: ApplyContext = { anchor: input.anchor, options: input.options, reason: input.reason, links: input.links ?? {}, progress: new Map(), removals: [], linked: {} };
+  const ctx: ApplyContext = { anchor: input.anchor, options: input.options, reason: input.reason, links: input.links ?? {}, ...(input.pushedPerson ? { pushedPerson: input.pushedPerson } : {}), progress: new Map(), removals: [], linked: {} };
   let supersededBy: string | undefined;
   setHandler(supersedeSignal, ({ byEventId }) => void (supersededBy = byEventId));
   setHandler(runStatusQuery, () => ({ ...view, targets: [...ctx.progress.values()] }));

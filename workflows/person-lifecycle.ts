@@ -81,7 +81,8 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   async function run(kind: IdentityEventKind, eventId: string, reason: string): Promise<void> {
     const workflowId = runWorkflowId(kind, person.anchor, eventId);
     const links = Object.fromEntries(Object.entries(person.links).map(([target, link]) => [target, link.accountId]));
-    const runInput: RunInput = { anchor: person.anchor, eventId, kind, reason, options, links };
+    const pushed = kind !== 'leaver' ? person.pushedPerson : undefined;
+    const runInput: RunInput = { anchor: person.anchor, eventId, kind, reason, options, links, ...(pushed ? { pushedPerson: pushed } : {}) };
     active = { workflowId, kind, eventId, startedAt: new Date().toISOString() };
     setCurrentDetails(`running ${kind} ${eventId}`);
     let result: RunResult;

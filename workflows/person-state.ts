@@ -75,7 +75,16 @@ export class PersonState {
       this.note({ eventId: dropped.eventId, kind: dropped.kind, outcome: 'superseded-before-start', at, message: `replaced by ${event.kind} ${event.eventId}` });
     }
     this.data.queue = [...this.data.queue.filter((q) => !replaces(event, q)), event];
+    // A source authoritative for person data: its latest record is what this person is planned from
+    // while the directory does not have them. A leaver ends that.
+    if (event.kind === 'leaver') this.data.pushedPerson = undefined;
+    else if (event.source === 'intake' && event.personAuthoritative && event.person) this.data.pushedPerson = event.person;
     return true;
+  }
+
+  /** The record to plan from when the directory does not have the person (authoritative intake), if any. */
+  get pushedPerson(): IdentityEvent['person'] {
+    return this.data.pushedPerson;
   }
 
   /** The first queued event that should interrupt a run waiting for an approval or a start date (sync events never do). */

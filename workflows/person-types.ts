@@ -2,7 +2,7 @@
  * Plain data exchanged between the person workflows, their activities and the CLI. Type-only
  * imports keep this file free of runtime dependencies, so workflow code can import it.
  */
-import type { IdentityEvent, IdentityEventKind } from '../domain/person';
+import type { IdentityEvent, IdentityEventKind, Person } from '../domain/person';
 import type { PersonPlan } from '../policy/plan';
 import type { Outcome } from '../lib/search-attributes';
 
@@ -81,6 +81,8 @@ export interface RunInput {
   options: RunOptions;
   /** Accounts idsync manages for this person, by target: planning, suspension and removal act on them first. */
   links?: Record<string, string>;
+  /** The record an authoritative intake source pushed: planned from when the directory does not have the person. */
+  pushedPerson?: Person;
 }
 
 export interface RunResult {
@@ -176,6 +178,8 @@ export interface PersonLifecycleState {
   outcome?: ConvergenceOutcome;
   outcomeReason?: string;
   retry?: ScheduledRetry;
+  /** The latest record an authoritative intake source pushed (cleared by a leaver). */
+  pushedPerson?: Person;
 }
 
 export interface PersonStatus {

@@ -23,6 +23,7 @@ import {
   uniqueQueues,
   waitForOutcome,
   type Fixture,
+  uniqueId,
 } from './support/harness';
 
 let fx: Fixture;
@@ -247,4 +248,22 @@ test('a target that stays down leaves the person partial, named and retried; it 
   const status = await personStatus(client, anchor);
   assert.deepEqual(Object.keys(status.links).sort(), ['desk', 'wiki'], 'both accounts are linked');
   assert.equal(status.retry, undefined);
+});
+
+test('a joiner pushed by a source authoritative for person data is provisioned from the pushed record when the directory does not have the person; a leaver ends it', async () => {
+  const anchor = `pushed-${uniqueId('auth')}`;
+  const pushed = { anchor, dn: `uid=pushed.person,${fx.ldap.root}`, username: 'pushed.person', email: 'pushed.person@example.com', givenName: 'Pushed', familyName: 'Person', enabled: true, groups: ['support'], extra: {} };
+  const joiner = event(anchor, 'joiner', 'pushed by HR', { source: 'intake', personAuthoritative: true, person: pushed });
+  await sendEvent(client, queues, joiner);
+  const joined = await waitForOutcome(client, anchor, joiner.eventId);
+  assert.equal(joined.outcome, 'converged', joined.message);
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'pushed.person@example.com'))?.groups, ['Agents']);
+  const leaver = event(anchor, 'leaver', 'left, says HR', { source: 'intake' });
+  await sendEvent(client, queues, leaver);
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'converged');
+  assert.equal((await scimAccount(fx.emulators, 'desk', 'pushed.person@example.com'))?.active, false, 'the leaver ends the pushed record: out of scope, suspended');
+  const plain = event(anchor, 'joiner', 'not authoritative', { source: 'intake', person: pushed });
+  await sendEvent(client, queues, plain);
+  const refused = await waitForOutcome(client, anchor, plain.eventId);
+  assert.equal(refused.outcome, 'failed', 'a record from a source that is not authoritative provisions nothing');
 });
