@@ -4,14 +4,20 @@ import { isDuration, parseDuration } from '../lib/duration';
 import { atLeast, envVarName, strictObject } from '../lib/config-schema';
 import { TASK_QUEUES } from '../lib/names';
 
-/** Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. */
-const durationMs = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .refine(isDuration, { message: 'expected a duration such as 2s, 500ms, 5m' })
-    .transform((text) => parseDuration(text)),
-]);
+const DURATION_HINT = 'expected a duration such as 2s, 500ms, 5m';
+
+/**
+ * Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. Text is checked
+ * after the union so a malformed duration says so (a union alone reports only "Invalid input").
+ */
+const durationMs = z
+  .union([z.number().int().nonnegative(), z.string()], { error: `${DURATION_HINT} (or a whole number of milliseconds)` })
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    if (isDuration(value)) return parseDuration(value);
+    ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    return z.NEVER;
+  });
 
 /** Why a configured LDAP filter cannot be combined with idsync's own clauses, or null when it can. */
 function ldapFilterProblem(text: string): string | null {

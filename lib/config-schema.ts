@@ -82,9 +82,10 @@ export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, 
 /** The name of an environment variable (the value is read at start-up), never the secret itself. */
 export const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable NAME (the value is read at start-up)');
 
-function milliseconds(value: string | number): number {
+/** A malformed value counts as long enough: the schema itself reports it, once. */
+function milliseconds(value: unknown): number {
   if (typeof value === 'number') return value;
-  return isDuration(value) ? parseDuration(value) : Number.POSITIVE_INFINITY; // a malformed text is reported by the schema itself
+  return typeof value === 'string' && isDuration(value) ? parseDuration(value) : Number.POSITIVE_INFINITY;
 }
 
 /**
