@@ -7,22 +7,38 @@ import { policyConfigSchema } from '../policy/config';
 import { validatePolicyAgainstTargets } from '../policy/validate';
 import { TARGET_REGISTRY, type TargetRegistry } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
+import { strictObject, unknownKeyMessage } from '../lib/config-schema';
 
-export const temporalConfigSchema = z.object({
-  address: z.string().min(1).default('127.0.0.1:7233'),
-  namespace: z.string().min(1).default('default'),
-  /** Files, not contents: certificates stay out of the config file. */
-  tls: z
-    .object({
-      caFile: z.string().optional(),
-      certFile: z.string().optional(),
-      keyFile: z.string().optional(),
-      serverName: z.string().optional(),
-    })
-    .optional(),
+/**
+ * Why `address` is not a Temporal address ("host:port", IPv6 in brackets), or null when it is. The
+ * SDK would only fail at the first connection, with a message that does not name the setting.
+ */
+export function temporalAddressProblem(address: string): string | null {
+  const match = /^(\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[A-Za-z0-9_.-]+):(\d+)$/.exec(address);
+  if (!match) return 'expected host:port, e.g. temporal.example.com:7233 or [::1]:7233 (no scheme, no path)';
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return `port ${match[2]} is out of range: expected host:port with a port from 1 to 65535`;
+  return null;
+}
+
+const temporalAddress = z.string().superRefine((address, ctx) => {
+  const problem = temporalAddressProblem(address);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const auditConfigSchema = z.object({
+export const temporalConfigSchema = strictObject({
+  address: temporalAddress.default('127.0.0.1:7233'),
+  namespace: z.string().min(1).default('default'),
+  /** Files, not contents: certificates stay out of the config file. */
+  tls: strictObject({
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    serverName: z.string().optional(),
+  }).optional(),
+});
+
+export const auditConfigSchema = strictObject({
   /** Append-only, hash-chained JSON lines; outlives Temporal's history retention. */
   path: z.string().min(1).default('.idsync/audit.log'),
 });
@@ -31,7 +47,7 @@ const targetNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'target name
 
 /** The top level; `targets.<name>.kind` must be a kind of `registry` (each block is then parsed by its kind's schema). */
 function rawConfigSchema(registry: TargetRegistry) {
-  return z.object({
+  return strictObject({
     temporal: temporalConfigSchema.default({ address: '127.0.0.1:7233', namespace: 'default' }),
     directory: directoryConfigSchema,
     watcher: watcherConfigSchema.default({}),
@@ -59,16 +75,33 @@ function formatPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(root)';
 }
 
+/**
+ * Sections written with zod's own z.strictObject report unknown keys as one issue per object; this
+ * error map words it as strictObject (lib/config-schema.ts) does, one line per key (split below).
+ */
+const unknownKeysWording: z.core.$ZodErrorMap = (issue) => {
+  if (issue.code !== 'unrecognized_keys') return undefined;
+  const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+  return issue.keys.map((key) => unknownKeyMessage(key, Object.keys(shape ?? {}))).join('\n');
+};
+
 function issuesToProblems(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
-  return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const messages = issue.message.split('\n');
+      return issue.keys.map((key, i) => `${formatPath([...prefix, ...issue.path, key])}: ${messages[i] ?? 'unknown key'}`);
+    }
+    return [`${formatPath([...prefix, ...issue.path])}: ${issue.message}`];
+  });
 }
 
 /**
  * Validates an already-parsed config object; throws ConfigError listing every problem. `registry`
  * is the set of target kinds (their config schemas and descriptions); tests may pass their own.
+ * `env` is checked for the overrides temporalConnectionSettings applies (TEMPORAL_ADDRESS).
  */
-export function validateConfig(raw: unknown, source = 'config', registry: TargetRegistry = TARGET_REGISTRY): IdsyncConfig {
-  const top = rawConfigSchema(registry).safeParse(raw);
+export function validateConfig(raw: unknown, source = 'config', registry: TargetRegistry = TARGET_REGISTRY, env: NodeJS.ProcessEnv = process.env): IdsyncConfig {
+  const top = rawConfigSchema(registry).safeParse(raw, { error: unknownKeysWording });
   const problems: string[] = top.success ? [] : issuesToProblems(top.error.issues);
   const targets: Record<string, CommonTargetConfig> = {};
   const rawTargets = (raw as { targets?: Record<string, unknown> } | undefined)?.targets;
@@ -77,7 +110,7 @@ export function validateConfig(raw: unknown, source = 'config', registry: Target
       const kind = (block as { kind?: unknown } | null)?.kind;
       const def = typeof kind === 'string' ? registry.definitions[kind] : undefined;
       if (!def) continue; // the top-level parse already reported the unknown kind
-      const parsed = def.configSchema.safeParse(block);
+      const parsed = def.configSchema.safeParse(block, { error: unknownKeysWording });
       if (parsed.success) targets[name] = parsed.data;
       else problems.push(...issuesToProblems(parsed.error.issues, ['targets', name]));
     }
@@ -87,8 +120,15 @@ export function validateConfig(raw: unknown, source = 'config', registry: Target
     const targetKinds = Object.fromEntries(Object.entries(top.data.targets).map(([name, t]) => [name, { kind: t.kind }]));
     problems.push(...validatePolicyAgainstTargets(top.data.policy, targetKinds, kinds));
   }
+  problems.push(...environmentProblems(env));
   if (problems.length > 0 || !top.success) throw new ConfigError(source, [...new Set(problems)]);
   return { ...top.data, targets };
+}
+
+/** The environment overrides the file (TEMPORAL_ADDRESS wins over temporal.address), so it is checked as strictly. */
+function environmentProblems(env: NodeJS.ProcessEnv): string[] {
+  const problem = env.TEMPORAL_ADDRESS ? temporalAddressProblem(env.TEMPORAL_ADDRESS) : null;
+  return problem ? [`TEMPORAL_ADDRESS (overrides temporal.address): ${problem}`] : [];
 }
 
 /** Reads a YAML or JSON file (YAML is a superset of JSON) and validates it. */
@@ -132,6 +172,8 @@ function withPolicyFile(raw: unknown, configPath: string): unknown {
 
 /** Temporal connection settings after environment overrides (the names the Temporal CLI uses). */
 export function temporalConnectionSettings(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env) {
+  const problems = environmentProblems(env);
+  if (problems.length > 0) throw new ConfigError('the environment', problems);
   return {
     address: env.TEMPORAL_ADDRESS || config.temporal.address,
     namespace: env.TEMPORAL_NAMESPACE || config.temporal.namespace,

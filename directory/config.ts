@@ -1,18 +1,23 @@
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../lib/duration';
+import { atLeast, envVarName, strictObject } from '../lib/config-schema';
 import { TASK_QUEUES } from '../lib/names';
 
-/** Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. */
-const durationMs = z.union([
-  z.number().int().nonnegative(),
-  z
-    .string()
-    .refine(isDuration, { message: 'expected a duration such as 2s, 500ms, 5m' })
-    .transform((text) => parseDuration(text)),
-]);
+const DURATION_HINT = 'expected a duration such as 2s, 500ms, 5m';
 
-const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable NAME (the value is read at start-up)');
+/**
+ * Accepts "2s", "500ms" or a number of milliseconds; always yields milliseconds. Text is checked
+ * after the union so a malformed duration says so (a union alone reports only "Invalid input").
+ */
+const durationMs = z
+  .union([z.number().int().nonnegative(), z.string()], { error: `${DURATION_HINT} (or a whole number of milliseconds)` })
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    if (isDuration(value)) return parseDuration(value);
+    ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    return z.NEVER;
+  });
 
 /** Why a configured LDAP filter cannot be combined with idsync's own clauses, or null when it can. */
 function ldapFilterProblem(text: string): string | null {
@@ -43,7 +48,7 @@ const ldapFilter = z
   });
 
 /** Person field -> directory attribute. Every field is optional: a preset fills the rest. */
-export const attributeMappingSchema = z.object({
+export const attributeMappingSchema = strictObject({
   anchor: z.string().min(1).optional(),
   username: z.string().min(1).optional(),
   email: z.string().min(1).optional(),
@@ -68,7 +73,7 @@ export type AttributeMapping = z.infer<typeof attributeMappingSchema>;
  * How a disabled account is recognised; any matching rule disables. `values`: the attribute holds one of
  * them (case-insensitive); `present`: the attribute exists at all (pwdAccountLockedTime).
  */
-export const disabledRuleSchema = z.object({
+export const disabledRuleSchema = strictObject({
   attribute: z.string().min(1),
   values: z.array(z.string()).optional(),
   present: z.boolean().default(false),
@@ -79,7 +84,7 @@ export const disabledRuleSchema = z.object({
 });
 export type DisabledRule = z.infer<typeof disabledRuleSchema>;
 
-export const ldapDirectorySchema = z.object({
+export const ldapDirectorySchema = strictObject({
   kind: z.literal('ldap'),
   /** ldap://host:389 or ldaps://host:636. */
   url: z.string().regex(/^ldaps?:\/\//, 'expected ldap://host:port or ldaps://host:port'),
@@ -87,29 +92,25 @@ export const ldapDirectorySchema = z.object({
   bindDn: z.string().min(1).optional(),
   /** Name of the environment variable holding the bind password, never the password itself. */
   bindPasswordEnv: envVarName.optional(),
-  tls: z
-    .object({
-      startTls: z.boolean().default(false),
-      caFile: z.string().min(1).optional(),
-      serverName: z.string().min(1).optional(),
-      rejectUnauthorized: z.boolean().default(true),
-    })
-    .default({ startTls: false, rejectUnauthorized: true }),
-  people: z.object({
+  tls: strictObject({
+    startTls: z.boolean().default(false),
+    caFile: z.string().min(1).optional(),
+    serverName: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  }).default({ startTls: false, rejectUnauthorized: true }),
+  people: strictObject({
     baseDn: z.string().min(1),
     /** Trusted configuration text; never built from directory or request data. */
     filter: ldapFilter.optional(),
     scope: z.enum(['one', 'sub']).default('sub'),
   }),
-  groups: z
-    .object({
-      baseDn: z.string().min(1),
-      filter: ldapFilter.optional(),
-      scope: z.enum(['one', 'sub']).default('sub'),
-      /** How many levels of groups-inside-groups count as membership. 0 = direct only. */
-      nestingDepth: z.number().int().min(0).max(20).default(5),
-    })
-    .optional(),
+  groups: strictObject({
+    baseDn: z.string().min(1),
+    filter: ldapFilter.optional(),
+    scope: z.enum(['one', 'sub']).default('sub'),
+    /** How many levels of groups-inside-groups count as membership. 0 = direct only. */
+    nestingDepth: z.number().int().min(0).max(20).default(5),
+  }).optional(),
   attributes: attributeMappingSchema.default({}),
   /** Overrides the preset's disabled rule (OpenLDAP default: pwdAccountLockedTime present). */
   disabled: z.array(disabledRuleSchema).optional(),
@@ -128,7 +129,7 @@ export const ldapDirectorySchema = z.object({
 });
 export type LdapDirectoryConfig = z.infer<typeof ldapDirectorySchema>;
 
-export const otdsDirectorySchema = z.object({
+export const otdsDirectorySchema = strictObject({
   kind: z.literal('otds'),
   /** e.g. https://otds.example.com (the /otdsws/rest prefix is added). */
   baseUrl: z.string().url(),
@@ -147,7 +148,7 @@ export type OtdsDirectoryConfig = z.infer<typeof otdsDirectorySchema>;
 export const directoryConfigSchema = z.discriminatedUnion('kind', [ldapDirectorySchema, otdsDirectorySchema]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 
-export const guardConfigSchema = z.object({
+export const guardConfigSchema = strictObject({
   /** More leavers than this in one poll are held for approval. */
   maxLeavers: z.number().int().min(0).default(25),
   /** ... or more than this share (percent) of the last snapshot. */
@@ -168,7 +169,7 @@ export const guardConfigSchema = z.object({
 });
 
 /** Watcher settings with every default applied; read them through resolveWatcherConfig. */
-export const watcherSettingsSchema = z.object({
+export const watcherSettingsSchema = strictObject({
   pollInterval: durationMs.default(2000),
   /** Cheap anchors-only scan that proves deletions / scope loss. */
   presenceScanInterval: durationMs.default(10_000),
@@ -189,8 +190,21 @@ export type GuardConfig = z.infer<typeof guardConfigSchema>;
 /**
  * The config-file section: every field optional, so the top-level loader may default the whole
  * block to {}. Consumers call resolveWatcherConfig to get the defaults filled in.
+ *
+ * Floors apply to what is written in the file; resolveWatcherConfig stays open because tests and
+ * benchmarks drive the poller faster on purpose (e.g. a presence scan on every poll).
+ * - pollInterval >= 100ms: every poll is a directory search plus an activity in the watcher's
+ *   history; polling faster only loads the directory and Temporal, it does not notice changes sooner
+ *   than the directory commits them. 0 would be a busy loop.
+ * - presenceScanInterval >= 1s: each presence scan reads every anchor in scope.
+ * - fullScanInterval >= 1m: each full scan re-reads every person with every attribute (seconds of
+ *   directory load at 100,000 people).
  */
-export const watcherConfigSchema = watcherSettingsSchema.partial();
+export const watcherConfigSchema = watcherSettingsSchema.partial().extend({
+  pollInterval: atLeast(durationMs, '100ms').optional(),
+  presenceScanInterval: atLeast(durationMs, '1s').optional(),
+  fullScanInterval: atLeast(durationMs, '1m').optional(),
+});
 export type WatcherConfig = z.infer<typeof watcherConfigSchema>;
 
 export function resolveWatcherConfig(raw: WatcherConfig | undefined): WatcherSettings {
@@ -224,7 +238,7 @@ const intakeSources = z.record(z.string(), intakeSourceSchema).superRefine((sour
   }
 });
 
-export const intakeConfigSchema = z.object({
+export const intakeConfigSchema = strictObject({
   port: z.number().int().min(0).max(65535).default(8787),
   host: z.string().min(1).default('127.0.0.1'),
   /** Name of the environment variable holding the HMAC-SHA256 secret. */
@@ -236,8 +250,11 @@ export const intakeConfigSchema = z.object({
    * without the header are the "default" source, signed with hmacSecretEnv.
    */
   sources: intakeSources.default({}),
-  /** Requests whose timestamp is further than this from now are refused as replays. */
-  maxClockSkew: durationMs.default(300_000),
+  /**
+   * Requests whose timestamp is further than this from now are refused as replays. At least 1s:
+   * the signed timestamp has whole-second resolution, so less would refuse correctly signed requests.
+   */
+  maxClockSkew: atLeast(durationMs, '1s').default(300_000),
   maxBodyBytes: z.number().int().positive().default(256 * 1024),
 });
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

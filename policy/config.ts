@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDuration } from '../lib/duration';
+import { atLeast, MINIMUM_GRACE_PERIOD, strictObject } from '../lib/config-schema';
 import { compileTemplate, TemplateError } from './template';
 import { policyProblems } from './validate';
 
@@ -55,7 +56,7 @@ const templateText = z.string().superRefine((text, ctx) => {
  * Matches one person attribute. A string or list: equals one of them (case-insensitive).
  * An object: every given test must hold.
  */
-const attributeMatcherObject = z.strictObject({
+const attributeMatcherObject = strictObject({
   anyOf: z.array(nonEmpty).min(1).optional(),
   noneOf: z.array(nonEmpty).min(1).optional(),
   /** Case-insensitive substring, e.g. title contains "manager". */
@@ -72,13 +73,11 @@ export const attributeMatcherSchema = byShape(
 export type AttributeMatcher = z.infer<typeof attributeMatcherSchema>;
 
 /** Group membership (names as in Person.groups, compared case-insensitively). A list means anyOf. */
-const groupMatcherObject = z
-  .strictObject({
-    anyOf: z.array(nonEmpty).min(1).optional(),
-    allOf: z.array(nonEmpty).min(1).optional(),
-    noneOf: z.array(nonEmpty).min(1).optional(),
-  })
-  .refine((g) => g.anyOf || g.allOf || g.noneOf, { message: 'give anyOf, allOf or noneOf' });
+const groupMatcherObject = strictObject({
+  anyOf: z.array(nonEmpty).min(1).optional(),
+  allOf: z.array(nonEmpty).min(1).optional(),
+  noneOf: z.array(nonEmpty).min(1).optional(),
+}).refine((g) => g.anyOf || g.allOf || g.noneOf, { message: 'give anyOf, allOf or noneOf' });
 export const groupMatcherSchema = byShape(
   'a list of groups (any of them) or { anyOf, allOf, noneOf }',
   (v): z.ZodType<string[] | z.output<typeof groupMatcherObject>> | undefined =>
@@ -87,7 +86,7 @@ export const groupMatcherSchema = byShape(
 export type GroupMatcher = z.infer<typeof groupMatcherSchema>;
 
 /** Every condition given must hold (AND). Use several rules for OR. `manager` matches the manager's anchor or DN. */
-export const conditionSchema = z.strictObject({
+export const conditionSchema = strictObject({
   groups: groupMatcherSchema.optional(),
   department: attributeMatcherSchema.optional(),
   title: attributeMatcherSchema.optional(),
@@ -100,7 +99,7 @@ export const conditionSchema = z.strictObject({
 });
 export type Condition = z.infer<typeof conditionSchema>;
 
-export const grantSchema = z.strictObject({
+export const grantSchema = strictObject({
   kind: nonEmpty,
   name: nonEmpty,
   /** Privileged grants wait for an approval (see approvals) before they are applied. */
@@ -116,7 +115,7 @@ const grantsSchema = byShape(
 );
 export type Grants = z.infer<typeof grantsSchema>;
 
-export const scopeRuleSchema = z.strictObject({
+export const scopeRuleSchema = strictObject({
   id: ruleId,
   description: z.string().optional(),
   /** Absent: everyone (of the default employee types). */
@@ -126,7 +125,7 @@ export const scopeRuleSchema = z.strictObject({
 });
 export type ScopeRule = z.infer<typeof scopeRuleSchema>;
 
-export const entitlementRuleSchema = z.strictObject({
+export const entitlementRuleSchema = strictObject({
   id: ruleId,
   description: z.string().optional(),
   /** Absent: applies to everyone in scope. */
@@ -141,7 +140,7 @@ export const entitlementRuleSchema = z.strictObject({
 export type EntitlementRule = z.infer<typeof entitlementRuleSchema>;
 
 /** A template, a literal value, or a template that must render (missing -> a problem, target not provisioned). */
-const requiredTemplate = z.strictObject({ template: templateText, required: z.boolean().default(false) });
+const requiredTemplate = strictObject({ template: templateText, required: z.boolean().default(false) });
 export const attributeSpecSchema = byShape(
   'a template string, a number, true/false, null, or { template, required }',
   (v): z.ZodType<string | number | boolean | null | z.output<typeof requiredTemplate>> | undefined =>
@@ -149,99 +148,91 @@ export const attributeSpecSchema = byShape(
 );
 export type AttributeSpec = z.infer<typeof attributeSpecSchema>;
 
-export const targetPolicySchema = z.strictObject({
+export const targetPolicySchema = strictObject({
   /** Who gets an account: in scope when any rule matches (and no `exclude` rule does). */
   scope: z.array(scopeRuleSchema),
   /** Takes precedence over `scope`. */
   exclude: z.array(scopeRuleSchema).default([]),
   /** Entitlements for everyone in scope; the fallback for single-valued kinds. */
-  birthright: z.strictObject({ id: ruleId, grant: grantsSchema }).optional(),
+  birthright: strictObject({ id: ruleId, grant: grantsSchema }).optional(),
   rules: z.array(entitlementRuleSchema).default([]),
   /** Account core fields; defaults: username and email "{email | lower}", names from the directory. */
-  account: z
-    .strictObject({
-      username: templateText.optional(),
-      email: templateText.optional(),
-      givenName: templateText.optional(),
-      familyName: templateText.optional(),
-    })
-    .default({}),
+  account: strictObject({
+    username: templateText.optional(),
+    email: templateText.optional(),
+    givenName: templateText.optional(),
+    familyName: templateText.optional(),
+  }).default({}),
   /** Target-specific attributes in the target's vocabulary (Salesforce: Alias, TimeZoneSidKey, ...). */
   attributes: z.record(z.string().min(1), attributeSpecSchema).default({}),
 });
 export type TargetPolicy = z.infer<typeof targetPolicySchema>;
 
-export const approvalsSchema = z
-  .strictObject({
-    approvers: z
-      .strictObject({
-        /** The person's manager (by anchor) may approve. */
-        manager: z.boolean().default(true),
-        /** Members of these directory groups may approve. */
-        groups: z.array(nonEmpty).default([]),
-      })
-      .default({ manager: true, groups: [] })
-      .refine((a) => a.manager || a.groups.length > 0, {
-        message: 'nobody could approve privileged grants: set manager: true or list approver groups',
-      }),
-    /** Unanswered requests expire (the grant is not applied) after this long. */
-    deadline: durationText.default('72h'),
+export const approvalsSchema = strictObject({
+  approvers: strictObject({
+    /** The person's manager (by anchor) may approve. */
+    manager: z.boolean().default(true),
+    /** Members of these directory groups may approve. */
+    groups: z.array(nonEmpty).default([]),
   })
-  .default({ approvers: { manager: true, groups: [] }, deadline: '72h' });
+    .default({ manager: true, groups: [] })
+    .refine((a) => a.manager || a.groups.length > 0, {
+      message: 'nobody could approve privileged grants: set manager: true or list approver groups',
+    }),
+  /**
+   * Unanswered requests expire (the grant is not applied) after this long. At least 5m: a person
+   * has to see the request and answer it; a shorter deadline rejects every privileged grant unread.
+   */
+  deadline: atLeast(durationText, '5m').default('72h'),
+}).default({ approvers: { manager: true, groups: [] }, deadline: '72h' });
 export type ApprovalsPolicy = z.infer<typeof approvalsSchema>;
 
 const personDateField = z
   .string()
   .regex(/^(startDate|endDate|extra\.[A-Za-z][A-Za-z0-9_.-]*)$/, 'use startDate, endDate or extra.<attribute>');
 
-export const lifecycleSchema = z
-  .strictObject({
-    /** Which Person field carries the start date (Person.startDate or extra.<attribute>). */
-    startDate: personDateField.default('startDate'),
-    /** Which Person field carries the leave date; once it has passed the person is out of scope everywhere. */
-    endDate: personDateField.default('endDate'),
-    /** Future starters: create accounts inactive ahead of time (true) or wait for the start date (false). */
-    preCreateInactive: z.boolean().default(true),
-    /** Pre-create only when the start is at most this far ahead; later starters wait. Absent: no limit. */
-    preCreateWindow: durationText.optional(),
-    /** Per-target override of targets.<name>.gracePeriod (suspend -> remove). */
-    gracePeriod: z.record(z.string().min(1), durationText).default({}),
-  })
-  .default({ startDate: 'startDate', endDate: 'endDate', preCreateInactive: true, gracePeriod: {} });
+export const lifecycleSchema = strictObject({
+  /** Which Person field carries the start date (Person.startDate or extra.<attribute>). */
+  startDate: personDateField.default('startDate'),
+  /** Which Person field carries the leave date; once it has passed the person is out of scope everywhere. */
+  endDate: personDateField.default('endDate'),
+  /** Future starters: create accounts inactive ahead of time (true) or wait for the start date (false). */
+  preCreateInactive: z.boolean().default(true),
+  /** Pre-create only when the start is at most this far ahead; later starters wait. Absent: no limit. */
+  preCreateWindow: durationText.optional(),
+  /** Per-target override of targets.<name>.gracePeriod (suspend -> remove); the same floor applies. */
+  gracePeriod: z.record(z.string().min(1), atLeast(durationText, MINIMUM_GRACE_PERIOD)).default({}),
+}).default({ startDate: 'startDate', endDate: 'endDate', preCreateInactive: true, gracePeriod: {} });
 export type LifecyclePolicy = z.infer<typeof lifecycleSchema>;
 
-export const employeeTypesSchema = z
-  .strictObject({
-    /**
-     * Scope rules that do not test employeeType admit only these types, so contractors and
-     * partners get access only through rules written for them.
-     */
-    default: z.array(nonEmpty).min(1).default(['employee']),
-    /** The type assumed when the directory gives none. */
-    whenMissing: nonEmpty.default('employee'),
-  })
-  .default({ default: ['employee'], whenMissing: 'employee' });
+export const employeeTypesSchema = strictObject({
+  /**
+   * Scope rules that do not test employeeType admit only these types, so contractors and
+   * partners get access only through rules written for them.
+   */
+  default: z.array(nonEmpty).min(1).default(['employee']),
+  /** The type assumed when the directory gives none. */
+  whenMissing: nonEmpty.default('employee'),
+}).default({ default: ['employee'], whenMissing: 'employee' });
 
 const requiredMessage = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${message}` : undefined);
 
-export const policyConfigSchema = z
-  .strictObject(
-    {
-      /** Lookup tables for the `map:<name>` template filter, e.g. region -> Salesforce TimeZoneSidKey. */
-      maps: z
-        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'map names are letters, digits, "_" and "-"'), z.record(z.string(), z.string()))
-        .default({}),
-      employeeTypes: employeeTypesSchema,
-      approvals: approvalsSchema,
-      lifecycle: lifecycleSchema,
-      /** Keyed by target name (the keys under `targets:`). */
-      targets: z.record(z.string().min(1), targetPolicySchema, {
-        error: requiredMessage('one entry per target name, e.g. targets: { salesforce: { scope: [...] } }'),
-      }),
-    },
-    { error: requiredMessage('the access policy (see config/policy.example.yaml)') },
-  )
-  .superRefine((policy, ctx) => {
+export const policyConfigSchema = strictObject(
+  {
+    /** Lookup tables for the `map:<name>` template filter, e.g. region -> Salesforce TimeZoneSidKey. */
+    maps: z
+      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'map names are letters, digits, "_" and "-"'), z.record(z.string(), z.string()))
+      .default({}),
+    employeeTypes: employeeTypesSchema,
+    approvals: approvalsSchema,
+    lifecycle: lifecycleSchema,
+    /** Keyed by target name (the keys under `targets:`). */
+    targets: z.record(z.string().min(1), targetPolicySchema, {
+      error: requiredMessage('one entry per target name, e.g. targets: { salesforce: { scope: [...] } }'),
+    }),
+  },
+  { error: requiredMessage('the access policy (see config/policy.example.yaml)') },
+).superRefine((policy, ctx) => {
     for (const problem of policyProblems(policy)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;

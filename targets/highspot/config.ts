@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonTargetFields } from '../common-config';
+import { strictObject } from '../../lib/config-schema';
 import { scimConnectionFields } from '../scim/config';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
@@ -9,7 +10,7 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an enviro
  * endpoint (baseUrl + tokenEnv); last activity is read from the REST v1.0 API (restBaseUrl, Basic
  * auth with the API key and secret named by apiKeyEnv / apiSecretEnv).
  */
-export const highspotConfigSchema = z.object({
+export const highspotConfigSchema = strictObject({
   kind: z.literal('highspot'),
   ...commonTargetFields,
   ...scimConnectionFields,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonTargetFields } from '../common-config';
+import { strictObject } from '../../lib/config-schema';
 
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -15,7 +16,7 @@ function isHttpUrl(text: string): boolean {
  * `targets.<name>` for kind hubspot. The SDK joins basePath and "/settings/..." verbatim, so a
  * trailing slash would produce "//settings" and every call would 404: it is stripped here.
  */
-export const hubspotConfigSchema = z.object({
+export const hubspotConfigSchema = strictObject({
   kind: z.literal('hubspot'),
   ...commonTargetFields,
   /**

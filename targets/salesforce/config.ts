@@ -1,29 +1,30 @@
 import { z } from 'zod';
 import { commonTargetFields } from '../common-config';
+import { envVarName, strictObject } from '../../lib/config-schema';
 
 /** SOQL-safe API field name (standard or custom): the connector interpolates these into queries. */
 const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'expected a Salesforce API field name' });
 
-const clientCredentialsAuth = z.object({
+const clientCredentialsAuth = strictObject({
   flow: z.literal('client_credentials'),
   /** Connected-app consumer key (not a secret). */
   clientId: z.string().min(1),
-  /** Name of the environment variable holding the consumer secret. */
-  clientSecretEnv: z.string().min(1),
+  /** Name of the environment variable holding the consumer secret (a name: the secret itself is refused). */
+  clientSecretEnv: envVarName,
 });
 
-const jwtAuth = z.object({
+const jwtAuth = strictObject({
   flow: z.literal('jwt'),
   clientId: z.string().min(1),
   /** Name of the environment variable holding the PEM private key whose certificate the connected app trusts. */
-  privateKeyEnv: z.string().min(1),
+  privateKeyEnv: envVarName,
   /** The pre-authorised Salesforce user the integration runs as (JWT `sub`). */
   username: z.string().min(1),
   /** JWT `aud`; by default login.salesforce.com (production, My Domain) or test.salesforce.com (sandboxes). */
   audience: z.string().url().optional(),
 });
 
-export const salesforceConfigSchema = z.object({
+export const salesforceConfigSchema = strictObject({
   kind: z.literal('salesforce'),
   ...commonTargetFields,
   /** Token endpoint host: My Domain, login.salesforce.com, test.salesforce.com or an emulator. */
@@ -40,31 +41,27 @@ export const salesforceConfigSchema = z.object({
   /** freeze: UserLogin.IsFrozen (keeps the license, reversible at once); deactivate: IsActive=false. */
   suspendMode: z.enum(['freeze', 'deactivate']).default('freeze'),
   /** Values for the required User fields when policy maps none. */
-  defaults: z
-    .object({
-      TimeZoneSidKey: z.string().default('Europe/London'),
-      LocaleSidKey: z.string().default('en_GB'),
-      EmailEncodingKey: z.string().default('UTF-8'),
-      LanguageLocaleKey: z.string().default('en_US'),
-      /** Profile for new users when policy grants none. */
-      profile: z.string().optional(),
-    })
-    .prefault({}),
+  defaults: strictObject({
+    TimeZoneSidKey: z.string().default('Europe/London'),
+    LocaleSidKey: z.string().default('en_GB'),
+    EmailEncodingKey: z.string().default('UTF-8'),
+    LanguageLocaleKey: z.string().default('en_US'),
+    /** Profile for new users when policy grants none. */
+    profile: z.string().optional(),
+  }).prefault({}),
   /** Public-group handling, modelled on PingFederate's Salesforce connector. Each part is opt-in. */
-  groupSync: z
-    .object({
-      /** Create a public group named in policy that does not exist yet (otherwise UnknownEntitlement). */
-      createMissing: z.boolean().default(false),
-      /** Find groups by DeveloperName (stable) and rename their Name when it differs. */
-      renameByDeveloperName: z.boolean().default(false),
-      /** syncGroups() deletes groups carrying `managedPrefix` that policy no longer names. */
-      deleteUnmanaged: z.boolean().default(false),
-      /** overwrite: memberships follow entitlementMode; merge: never remove a group membership. */
-      membership: z.enum(['overwrite', 'merge']).default('overwrite'),
-      /** DeveloperName prefix of groups idsync created, the only ones deleteUnmanaged may delete. */
-      managedPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).default('idsync_'),
-    })
-    .prefault({}),
+  groupSync: strictObject({
+    /** Create a public group named in policy that does not exist yet (otherwise UnknownEntitlement). */
+    createMissing: z.boolean().default(false),
+    /** Find groups by DeveloperName (stable) and rename their Name when it differs. */
+    renameByDeveloperName: z.boolean().default(false),
+    /** syncGroups() deletes groups carrying `managedPrefix` that policy no longer names. */
+    deleteUnmanaged: z.boolean().default(false),
+    /** overwrite: memberships follow entitlementMode; merge: never remove a group membership. */
+    membership: z.enum(['overwrite', 'merge']).default('overwrite'),
+    /** DeveloperName prefix of groups idsync created, the only ones deleteUnmanaged may delete. */
+    managedPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).default('idsync_'),
+  }).prefault({}),
   /** User fields read into AccountState.attributes (same keys policy maps into DesiredAccount.attributes). */
   attributeFields: z
     .array(fieldName)

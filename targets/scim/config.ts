@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonTargetFields } from '../common-config';
+import { strictObject } from '../../lib/config-schema';
 
 /** Connection and behaviour fields every SCIM-provisioned target shares (generic SCIM, Highspot). */
 export const scimConnectionFields = {
@@ -16,7 +17,7 @@ export const scimConnectionFields = {
   requestTimeoutMs: z.number().int().positive().default(30_000),
 };
 
-export const scimConfigSchema = z.object({
+export const scimConfigSchema = strictObject({
   kind: z.literal('scim'),
   ...commonTargetFields,
   ...scimConnectionFields,

@@ -58,7 +58,7 @@ test('schema messages point at the field and say how to fix it', () => {
   expect(/^approvals\.deadline: expected a duration such as 72h/);
   expect(/^lifecycle\.startDate: use startDate, endDate or extra\.<attribute>$/);
   expect(/^targets\.salesforce\.scope\[0\]\.id: rule ids are letters, digits/);
-  expect(/^targets\.salesforce\.scope\[0\]\.when: Unrecognized key: "deparment"/);
+  expect(/^targets\.salesforce\.scope\[0\]\.when\.deparment: unknown key; did you mean department\?$/);
   expect(/^targets\.salesforce\.rules\[0\]\.grant\.name: required$/);
   expect(/^targets\.salesforce\.attributes\.Alias: .*unknown filter "shout"/);
 });
