@@ -7,7 +7,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
 import { resolveWatcherConfig } from '../directory/config';
-import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
@@ -19,22 +19,34 @@ export interface Watching {
   stop(): Promise<void>;
 }
 
-export async function ensureWatcherRunning(config: IdsyncConfig, client: Client): Promise<void> {
-  const settings = resolveWatcherConfig(config.watcher);
+/**
+ * Starts the watcher on its own queues (never the orchestration queue, where person runs pile up).
+ * A watcher started by an idsync from before those queues keeps the shared ones across
+ * continue-as-new and stalls, since no worker runs its activities there any more: it is named here.
+ */
+export async function ensureWatcherRunning(client: Client): Promise<void> {
   try {
     await client.workflow.start(WORKFLOW_TYPES.directoryWatcher, {
       workflowId: WATCHER_WORKFLOW_ID,
-      taskQueue: settings.orchestrationTaskQueue,
-      args: [{ activityTaskQueue: settings.directoryTaskQueue }],
+      taskQueue: TASK_QUEUES.watcher,
+      args: [{ activityTaskQueue: TASK_QUEUES.watcherActivities }],
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: GUARD_STATES.clear }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const running = await client.workflow.getHandle(WATCHER_WORKFLOW_ID).describe();
+    if (running.taskQueue !== TASK_QUEUES.watcher) {
+      console.warn(
+        `idsync watch: the running watcher ${WATCHER_WORKFLOW_ID} was started on task queue ${running.taskQueue} by an older idsync and will not poll. ` +
+          `Terminate it once (temporal workflow terminate --workflow-id ${WATCHER_WORKFLOW_ID}) and start again: ` +
+          'its cursor and snapshot are in the watcher state directory, not in the workflow.',
+      );
+    }
   }
 }
 
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
-  await ensureWatcherRunning(config, client);
+  await ensureWatcherRunning(client);
   if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
   const secret = env[config.intake.hmacSecretEnv];
   if (!secret) throw new Error(`intake.hmacSecretEnv: environment variable ${config.intake.hmacSecretEnv} is not set`);

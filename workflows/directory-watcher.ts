@@ -27,7 +27,7 @@ export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
 
 export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}): Promise<void> {
   const activities = proxyActivities<DirectoryActivities>({
-    taskQueue: input.activityTaskQueue ?? TASK_QUEUES.directory,
+    taskQueue: input.activityTaskQueue ?? TASK_QUEUES.watcherActivities,
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
