@@ -3,14 +3,19 @@
  * it then runs on the workers and survives restarts of this process, the workers and the server) and,
  * when configured, the HTTP intake for push sources.
  *   node --import tsx starters/watch.ts --config idsync.yaml     (docker-compose's idsync-watcher)
+ * Run this way, the process also runs the watcher's workers (role 'watcher': its own workflow and
+ * activity queues), since it is the one process that owns the watcher's state directory.
  */
+import { hostname } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
 import { resolveWatcherConfig } from '../directory/config';
 import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
-import { connectClient } from '../app/temporal-connection';
+import { connectClient, connectWorker } from '../app/temporal-connection';
+import { buildRuntime, closeRuntime } from '../app/build-runtime';
+import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startIntakeServer } from './intake';
 
 export interface Watching {
@@ -69,14 +74,22 @@ if (require.main === module) {
     process.exit(EXIT.usage);
   }
   const config = loadConfigOrExit(configPath);
+  installQuietTemporalLogging();
   connectClient(config)
     .then(async (client) => {
+      const runtime = buildRuntime(config);
+      const { connection, namespace } = await connectWorker(config);
+      const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
-      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
+      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
       onShutdownSignal(async () => {
         await watching.stop();
+        await workers.shutdown();
+        await closeRuntime(runtime);
+        await connection.close();
         await client.connection.close();
       });
+      await workers.done;
     })
     .catch((err) => {
       console.error(`idsync watch: ${(err as Error).message}`);
