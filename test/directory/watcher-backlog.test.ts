@@ -6,7 +6,8 @@
  * polls. The watcher runs as docker-compose's idsync-watcher runs it: `starters/watch.ts --config`
  * in a process of its own, which starts the watcher workflow and runs its workers. On the old layout
  * (watcher workflow on the orchestration queue, its activities on the directory queue) its poll waits
- * behind the backlog and the joiner is never delivered.
+ * behind the backlog and the joiner is never delivered. Last, the upgrade path: a watcher still on the
+ * old queues is named at start.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +25,7 @@ import type { IdentityEvent } from '../../domain/person';
 import type { Runtime } from '../../app/runtime';
 import { SIGNALS, WATCHER_WORKFLOW_ID, personWorkflowId } from '../../lib/names';
 import { PROJECT_ROOT, stopChild } from '../../scripts/local-services';
+import { ensureWatcherRunning } from '../../starters/watch';
 import { watcherStatusQuery } from '../../workflows/directory-watcher';
 import { testEnv, uniqueId } from '../support/env';
 import { pollUntil } from '../support/poll';
@@ -198,4 +200,19 @@ test('a person added behind hundreds of queued person runs is delivered by the w
   assert.equal(stillQueued, RUNS_QUEUED, 'no queued person run was picked up');
   assert.ok(await neverPickedUp(personWorkflowId(latecomer.anchor)), 'delivery needs no person worker: the latecomer\'s run is queued too');
   assert.match(watcherOutput, /running on idsync-watcher, idsync-watcher-activities/, 'the watcher process polls the watcher\'s own queues');
+});
+
+test('a watcher an older idsync left on the shared queues is named at start, with what to do', async (t) => {
+  await watcher().terminate('replaced by an older-layout watcher');
+  const oldQueue = uniqueId('old-orchestration');
+  await client.workflow.start('directoryWatcherWorkflow', { workflowId: WATCHER_WORKFLOW_ID, taskQueue: oldQueue, args: [{ activityTaskQueue: uniqueId('old-directory') }] });
+  const warn = t.mock.method(console, 'warn', () => undefined);
+
+  await ensureWatcherRunning(client);
+
+  const said = warn.mock.calls.map((call) => String(call.arguments[0]));
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.match(said[0]!, new RegExp(`started on task queue ${oldQueue} by an older idsync`));
+  assert.match(said[0]!, new RegExp(`temporal workflow terminate --workflow-id ${WATCHER_WORKFLOW_ID}`));
+  assert.equal((await watcher().describe()).taskQueue, oldQueue, 'left as it is: the operator decides when to move it');
 });
