@@ -51,7 +51,10 @@ export interface WatcherDecisionInput extends BatchDecision {
   approve: boolean;
 }
 
-/** Directory watcher activities; the lead registers them on the directory task queue. */
+/**
+ * Directory watcher activities, registered on the watcher's own activity queue (TASK_QUEUES.watcherActivities,
+ * workers/workers.ts role 'watcher'), never beside person-run activities: a poll must not wait for a slot.
+ */
 export function createDirectoryActivities(runtime: Runtime, deps: { client: Client }) {
   const settings = resolveWatcherConfig(runtime.config.watcher);
   const store = new WatcherStateStore(settings.stateDir);

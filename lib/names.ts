@@ -8,6 +8,13 @@ import type { IdentityEventKind } from '../domain/person';
 export const TASK_QUEUES = {
   /** Workflows (decisions only). */
   orchestration: 'idsync-orchestration',
+  /**
+   * The directory watcher's workflow tasks, apart from person runs: a backlog of thousands of person
+   * workflow tasks on the orchestration queue must not delay a poll (and with it every joiner and leaver).
+   */
+  watcher: 'idsync-watcher',
+  /** The watcher's activities (poll, decide a held batch, deliver events), apart from person-run activities. */
+  watcherActivities: 'idsync-watcher-activities',
   /** Directory reads, snapshots, audit writes. */
   directory: 'idsync-directory',
   /** One queue per configured target, so each target's rate limit is enforced server-side. */

@@ -3,14 +3,19 @@
  * it then runs on the workers and survives restarts of this process, the workers and the server) and,
  * when configured, the HTTP intake for push sources.
  *   node --import tsx starters/watch.ts --config idsync.yaml     (docker-compose's idsync-watcher)
+ * Run this way, the process also runs the watcher's workers (role 'watcher': its own workflow and
+ * activity queues), since it is the one process that owns the watcher's state directory.
  */
+import { hostname } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
 import { resolveWatcherConfig } from '../directory/config';
-import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
-import { connectClient } from '../app/temporal-connection';
+import { connectClient, connectWorker } from '../app/temporal-connection';
+import { buildRuntime, closeRuntime } from '../app/build-runtime';
+import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
 
 export interface Watching {
@@ -19,22 +24,34 @@ export interface Watching {
   stop(): Promise<void>;
 }
 
-export async function ensureWatcherRunning(config: IdsyncConfig, client: Client): Promise<void> {
-  const settings = resolveWatcherConfig(config.watcher);
+/**
+ * Starts the watcher on its own queues (never the orchestration queue, where person runs pile up).
+ * A watcher started by an idsync from before those queues keeps the shared ones across
+ * continue-as-new and stalls, since no worker runs its activities there any more: it is named here.
+ */
+export async function ensureWatcherRunning(client: Client): Promise<void> {
   try {
     await client.workflow.start(WORKFLOW_TYPES.directoryWatcher, {
       workflowId: WATCHER_WORKFLOW_ID,
-      taskQueue: settings.orchestrationTaskQueue,
-      args: [{ activityTaskQueue: settings.directoryTaskQueue }],
+      taskQueue: TASK_QUEUES.watcher,
+      args: [{ activityTaskQueue: TASK_QUEUES.watcherActivities }],
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: GUARD_STATES.clear }],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const running = await client.workflow.getHandle(WATCHER_WORKFLOW_ID).describe();
+    if (running.taskQueue !== TASK_QUEUES.watcher) {
+      console.warn(
+        `idsync watch: the running watcher ${WATCHER_WORKFLOW_ID} was started on task queue ${running.taskQueue} by an older idsync and will not poll. ` +
+          `Terminate it once (temporal workflow terminate --workflow-id ${WATCHER_WORKFLOW_ID}) and start again: ` +
+          'its cursor and snapshot are in the watcher state directory, not in the workflow.',
+      );
+    }
   }
 }
 
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
-  await ensureWatcherRunning(config, client);
+  await ensureWatcherRunning(client);
   if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
   const intake = await startConfiguredIntake(config, config.intake, client, resolveWatcherConfig(config.watcher).orchestrationTaskQueue, env);
   return { watcherWorkflowId: WATCHER_WORKFLOW_ID, intakeUrl: intake.url, stop: () => intake.close() };
@@ -47,14 +64,22 @@ if (require.main === module) {
     process.exit(EXIT.usage);
   }
   const config = loadConfigOrExit(configPath);
+  installQuietTemporalLogging();
   connectClient(config)
     .then(async (client) => {
+      const runtime = buildRuntime(config);
+      const { connection, namespace } = await connectWorker(config);
+      const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
-      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
+      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
       onShutdownSignal(async () => {
         await watching.stop();
+        await workers.shutdown();
+        await closeRuntime(runtime);
+        await connection.close();
         await client.connection.close();
       });
+      await workers.done;
     })
     .catch((err) => {
       console.error(`idsync watch: ${(err as Error).message}`);

@@ -9,9 +9,11 @@ import type { Runtime } from '../app/runtime';
  * Which parts of idsync this process runs. Operators scale horizontally by running more processes
  * with the same roles: Temporal spreads tasks over them, and each target queue's rate limit is
  * enforced by the server, so more workers never mean more requests per second to a target.
+ * 'watcher' (the directory watcher's workflow and activities on queues of their own) belongs in the
+ * one process that owns the watcher's state directory: starters/watch.ts runs it, as does `npm start`.
  */
-export type WorkerRole = 'orchestration' | 'directory' | 'targets';
-export const ALL_ROLES: readonly WorkerRole[] = ['orchestration', 'directory', 'targets'];
+export type WorkerRole = 'orchestration' | 'directory' | 'targets' | 'watcher';
+export const ALL_ROLES: readonly WorkerRole[] = ['orchestration', 'directory', 'targets', 'watcher'];
 
 export interface RunningWorkers {
   /** Task queues being polled, for the start-up banner. */
@@ -63,8 +65,22 @@ export async function startWorkers(
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.directory,
-        activities: { ...provisioning, ...createDirectoryActivities(runtime, { client: opts.client }) },
+        activities: provisioning,
         maxConcurrentActivityTaskExecutions: 8,
+      }),
+    );
+  }
+  if (roles.has('watcher')) {
+    // Queues and slots of its own, so person runs queued by the thousand never delay a poll. The
+    // watcher runs one activity at a time; the second slot lets a retry start while a timed-out
+    // attempt is still finishing (the activities serialise their polls within a process).
+    workers.push(
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await workflowBundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
+      await Worker.create({
+        ...common,
+        taskQueue: TASK_QUEUES.watcherActivities,
+        activities: createDirectoryActivities(runtime, { client: opts.client }),
+        maxConcurrentActivityTaskExecutions: 2,
       }),
     );
   }

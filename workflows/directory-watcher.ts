@@ -31,7 +31,7 @@ export const decideBatchUpdate = defineUpdate<DecisionAnswer, [BatchDecision & {
 
 export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}): Promise<void> {
   const activities = proxyActivities<DirectoryActivities>({
-    taskQueue: input.activityTaskQueue ?? TASK_QUEUES.directory,
+    taskQueue: input.activityTaskQueue ?? TASK_QUEUES.watcherActivities,
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10s',
     retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },

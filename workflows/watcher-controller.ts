@@ -11,7 +11,10 @@ import { GUARD_STATES, type GuardState } from '../lib/search-attributes';
 export interface DirectoryWatcherInput {
   /** State generation to resume from; absent: the newest on disk. */
   generation?: number | null;
-  /** Where the directory activities run (default: the directory task queue). */
+  /**
+   * Where the watcher's activities run (default: the watcher's own activity queue). Watchers started
+   * before it existed carry the shared directory queue here, across continue-as-new.
+   */
   activityTaskQueue?: string;
   /** Carried over continue-as-new so status survives it. */
   lastPollAt?: string | null;
