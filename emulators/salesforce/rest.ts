@@ -46,7 +46,7 @@ export class RestApi {
     if (head === 'sobjects' && !second && req.method === 'GET') return { status: 200, body: describeGlobal() };
     if (head === 'sobjects' && second) return this.sobject(req, second, third, segments.length);
     if ((head === 'query' || head === 'queryAll') && segments.length === 1 && req.method === 'GET') return this.query(req);
-    if (head === 'query' && segments.length === 2 && req.method === 'GET') return this.nextBatch(req.version, second);
+    if (head === 'query' && segments.length === 2 && req.method === 'GET') return this.nextBatch(req.version, second, req);
     if (head === 'limits' && req.method === 'GET') {
       const { used, limit } = this.options.apiUsage();
       return { status: 200, body: { DailyApiRequests: { Max: limit, Remaining: Math.max(0, limit - used) } } };
@@ -101,14 +101,15 @@ export class RestApi {
     return { status: 200, body: this.batch(req.version, base, 0, this.batchSize(req)) };
   }
 
-  private nextBatch(version: string, locator: string): RestReply {
+  private nextBatch(version: string, locator: string, req: RestRequest): RestReply {
     const [base, position] = locator.split('-');
     const cursor = this.cursors.get(base);
     const start = Number(position);
     if (!cursor || !Number.isInteger(start) || start <= 0 || start >= cursor.records.length) {
       throw invalidQueryLocator();
     }
-    return { status: 200, body: this.batch(version, base, start, this.options.queryBatchSize) };
+    // Salesforce applies Sforce-Query-Options to each queryMore call as well.
+    return { status: 200, body: this.batch(version, base, start, this.batchSize(req)) };
   }
 
   private batch(version: string, base: string, start: number, size: number): Record<string, unknown> {

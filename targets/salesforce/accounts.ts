@@ -197,12 +197,15 @@ export async function remove(ctx: SalesforceContext, match: MatchKeys): Promise<
 }
 
 /** Every standard user, page by page (locator paging), with freeze state and grants per page. */
+/** The largest batch Salesforce returns for one query or queryMore call. */
+const MAX_QUERY_BATCH = 2000;
+
 export async function* listAccounts(ctx: SalesforceContext): AsyncIterable<AccountState> {
   const fields = ctx.config.attributeFields;
   const soql = `${userSelect(fields)} WHERE UserType = 'Standard' ORDER BY Id`;
   const headers = { 'Sforce-Query-Options': `batchSize=${ctx.config.pageSize}` };
   type Page = { done: boolean; nextRecordsUrl?: string; records: UserRow[] };
-  let page: Page = await step(ctx, 'list users', undefined, async (c) => (await c.query<UserRow>(soql, { autoFetch: false, headers })) as Page);
+  let page: Page = await step(ctx, 'list users', undefined, async (c) => (await c.query<UserRow>(soql, { autoFetch: false, maxFetch: MAX_QUERY_BATCH, headers })) as Page);
   for (;;) {
     const users = page.records;
     const ids = users.map((u) => u.Id);
@@ -210,6 +213,8 @@ export async function* listAccounts(ctx: SalesforceContext): AsyncIterable<Accou
     for (const user of users) yield toAccountState(user, fields, frozen.has(user.Id), grants);
     if (page.done || !page.nextRecordsUrl) return;
     const next = page.nextRecordsUrl;
-    page = await step(ctx, 'list users (next page)', undefined, async (c) => (await c.queryMore<UserRow>(next, { headers, autoFetch: false, maxFetch: ctx.config.pageSize, scanAll: false, responseTarget: 'QueryResult' })) as Page);
+    // Salesforce treats batchSize as a hint (at least 200, at most 2000, sometimes other sizes): take
+    // the whole batch it sends. Capping it at pageSize dropped the rest of every larger batch.
+    page = await step(ctx, 'list users (next page)', undefined, async (c) => (await c.queryMore<UserRow>(next, { headers, autoFetch: false, maxFetch: MAX_QUERY_BATCH, scanAll: false, responseTarget: 'QueryResult' })) as Page);
   }
 }

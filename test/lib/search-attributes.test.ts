@@ -32,6 +32,6 @@ test('the registration list is derived from the keys, in the Temporal CLI spelli
 });
 
 test('outcome values and link values', () => {
-  assert.deepEqual([...OUTCOMES], ['converged', 'partial', 'failed']);
+  assert.deepEqual([...OUTCOMES], ['converged', 'partial', 'failed', 'conflict']);
   assert.equal(linkValue('salesforce', '005000000000001AAA'), 'salesforce:005000000000001AAA');
 });

@@ -241,6 +241,24 @@ test('listAccounts pages through every user with grants; listCatalog; lastActivi
     },
   ));
 
+test('listAccounts keeps every user when Salesforce sends larger batches than the page size asked for (batchSize is at least 200)', () =>
+  withEmulator(
+    {
+      queryBatchSize: 2000,
+      seed: {
+        ...SEED,
+        userLicenses: { Salesforce: 1000, 'Chatter Free': 10 },
+        users: Array.from({ length: 450 }, (_, i) => ({ Username: `bulk${i}@example.com`, LastName: `Bulk${i}`, Email: `bulk${i}@example.com`, profile: 'Standard User' })),
+      },
+    },
+    async (emu) => {
+      const adapter = adapterFor(emu, { pageSize: 50 });
+      const ids = new Set<string>();
+      for await (const account of adapter.listAccounts()) ids.add(account.id);
+      assert.equal(ids.size, 450, 'every seeded user, each once');
+    },
+  ));
+
 test('license limit: creating past the seat count is a non-retryable LicenseLimit; inactive pre-creation is allowed', () =>
   withEmulator({ seed: { ...SEED, userLicenses: { Salesforce: 1, 'Chatter Free': 1 } } }, async (emu) => {
     const adapter = adapterFor(emu);
