@@ -16,6 +16,8 @@ export const WORKFLOW_TYPES = {
   personLifecycle: 'personLifecycleWorkflow',
   /** Durable directory poller with continue-as-new. Id: WATCHER_WORKFLOW_ID. */
   directoryWatcher: 'directoryWatcherWorkflow',
+  /** One reconciliation run over every (or some) target(s); started by RECONCILE_SCHEDULE_ID or the CLI. */
+  reconcile: 'reconcileWorkflow',
 } as const;
 
 export const SIGNALS = {
@@ -24,6 +26,9 @@ export const SIGNALS = {
 } as const;
 
 export const WATCHER_WORKFLOW_ID = 'idsync-directory-watcher';
+
+/** The Temporal Schedule that starts a reconciliation run every `reconcile.schedule.every`. */
+export const RECONCILE_SCHEDULE_ID = 'idsync-reconcile';
 
 /** Workflow ids carry only the anchor (an opaque identifier), never a name or an email. */
 export function personWorkflowId(anchor: string): string {
@@ -40,4 +45,8 @@ export const SEARCH_ATTRIBUTES = {
   IdsyncTargets: 'KeywordList',
   IdsyncApprovalState: 'Keyword',
   IdsyncGuardState: 'Keyword',
+  /** "<target>:<accountId>" of every account the person's workflow manages (reconciliation reads them). */
+  IdsyncLinks: 'KeywordList',
+  /** converged | partial | failed: the person's last outcome. */
+  IdsyncOutcome: 'Keyword',
 } as const;
