@@ -8,6 +8,7 @@ import { EXIT } from '../lib/startup';
 import { connectClient } from '../lib/temporal-connection';
 import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../workers/runtime';
+import { reconcileCommand } from './reconcile';
 import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
@@ -23,6 +24,9 @@ Commands:
                                         Reject them
   status <person>                       Plan, per-target progress, pending approval and deprovisioning
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
+  reconcile [--target <name>] [--apply] [--wait <seconds>]
+                                        Compare every target account with the directory and policy;
+                                        reports only, unless --apply (corrections via the person runs)
 
 <person> is a directory anchor, username or email. <run> is a run workflow id (idsync-joiner-...).
 
@@ -38,8 +42,8 @@ interface Parsed {
   options: Map<string, string | true>;
 }
 
-const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file']);
-const FLAGS = new Set(['json', 'help']);
+const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file', 'target']);
+const FLAGS = new Set(['json', 'help', 'apply']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -132,6 +136,17 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');
       return auditVerifyCommand(loadConfig(options), options.get('file') as string | undefined);
+    }
+    case 'reconcile': {
+      if (positional.length !== 1) throw new UsageError('reconcile takes no arguments; use --target <name>');
+      const waitSeconds = Number(options.get('wait') ?? 3600);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+      const target = options.get('target');
+      const targets = typeof target === 'string' ? target.split(',').map((t) => t.trim()).filter(Boolean) : [];
+      const config = loadConfig(options);
+      const unknown = targets.filter((t) => !config.targets[t]);
+      if (unknown.length > 0) throw new UsageError(`--target: no target named ${unknown.join(', ')} (configured: ${Object.keys(config.targets).join(', ')})`);
+      return withClient(config, (client) => reconcileCommand(client, { targets, apply: options.has('apply'), waitMs: waitSeconds * 1000 }));
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
