@@ -8,7 +8,9 @@
  *   <reportDir>/.runs/<runKey>/<target>/<page>.json   one page's rows
  *   <reportDir>/.runs/<runKey>/plan.json          events and suspensions to apply
  */
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { IdsyncConfig } from '../lib/config';
 import type { Person } from '../lib/person';
@@ -101,8 +103,35 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+const csvLine = (row: ReconcileRow) => CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
+
 export function toCsv(rows: readonly ReconcileRow[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
-  return `${lines.join('\n')}\n`;
+  return `${[CSV_COLUMNS.join(','), ...rows.map(csvLine)].join('\n')}\n`;
+}
+
+/** Writes line by line (a report of many thousand rows never sits in memory as one string), then renames into place. */
+async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const out = createWriteStream(tmp, { mode: 0o600 });
+  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  await rename(tmp, path);
+}
+
+/** The report as JSON (the run's facts, then one row per line) and as CSV. */
+export async function writeReport(files: RunFiles, meta: Record<string, unknown>, rows: readonly ReconcileRow[]): Promise<void> {
+  const head = JSON.stringify(meta).slice(0, -1);
+  function* json() {
+    yield `${head}${Object.keys(meta).length > 0 ? ',' : ''}"rows":[`;
+    for (let i = 0; i < rows.length; i++) yield `${JSON.stringify(rows[i])}${i < rows.length - 1 ? ',' : ''}`;
+    yield ']}';
+  }
+  function* csv() {
+    yield CSV_COLUMNS.join(',');
+    for (const row of rows) yield csvLine(row);
+  }
+  await writeLines(files.reportJson, json());
+  await writeLines(files.reportCsv, csv());
 }

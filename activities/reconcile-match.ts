@@ -38,16 +38,17 @@ export function buildTargetMatcher(config: IdsyncConfig, index: RunIndex, target
   const settings = reconcileSettingsFor(config.reconcile, target, targetConfig.kind);
   const asOf = new Date(index.asOf);
   const policyTargets = { [target]: { kind: targetConfig.kind, gracePeriod: targetConfig.gracePeriod } };
-  const desired = new Map<string, DesiredTargetState>();
   const people = new Map<string, Person>();
+  const desiredOf = (person: Person): DesiredTargetState => computeDesiredState(person, policy, policyTargets, asOf).targets[0]!;
   // The target's matching rule, as planning uses it: the username/email policy maps, else the directory's.
+  // Only the keys are kept: desired states are recomputed for the accounts that match (cheap, and
+  // holding one per person per target would cost more memory than the accounts themselves).
   const byLogin = new Map<string, string[]>();
   for (const person of index.people) {
     people.set(person.anchor, person);
-    const state = computeDesiredState(person, policy, policyTargets, asOf).targets[0]!;
-    desired.set(person.anchor, state);
-    addTo(byLogin, lower(state.account?.username ?? person.username), person.anchor);
-    addTo(byLogin, lower(state.account?.email ?? person.email), person.anchor);
+    const account = desiredOf(person).account;
+    addTo(byLogin, lower(account?.username ?? person.username), person.anchor);
+    addTo(byLogin, lower(account?.email ?? person.email), person.anchor);
   }
   const linkedBy = new Map<string, string[]>();
   const prefix = `${target}:`;
@@ -61,6 +62,14 @@ export function buildTargetMatcher(config: IdsyncConfig, index: RunIndex, target
 
   return {
     classify(account: AccountState): ReconcileRow {
+      const memo = new Map<string, DesiredTargetState | undefined>();
+      const desired = (anchor: string) => {
+        if (!memo.has(anchor)) {
+          const person = people.get(anchor);
+          memo.set(anchor, person ? desiredOf(person) : undefined);
+        }
+        return memo.get(anchor);
+      };
       const matchedBy = [...new Set([...(byLogin.get(lower(account.username) ?? '') ?? []), ...(byLogin.get(lower(account.email) ?? '') ?? [])])];
       const verdict = classifyAccount(
         {
@@ -70,7 +79,7 @@ export function buildTargetMatcher(config: IdsyncConfig, index: RunIndex, target
           storesAnchor: settings.storesAnchor,
           linkedBy: linkedBy.get(account.id) ?? [],
           matchedBy,
-          desired: (anchor) => desired.get(anchor),
+          desired,
           privileged: (kind, name) => privileged.has(grantKey(kind, name)),
           approved: (anchor, kind, name) => approvals.has(approvalKey(anchor, target, kind, name)),
           inactiveBeforeMs,

@@ -17,7 +17,7 @@ import { reconcileSettingsFor, type Situation } from '../policy/reconcile-config
 import { enabledTargetNames } from './provisioning-plan';
 import { deliverIdentityEvents } from './directory';
 import { approvalKey, buildTargetMatcher, type TargetMatcher } from './reconcile-match';
-import { reportDirOf, RunFiles, toCsv, writeAtomically, type RunIndex } from './reconcile-files';
+import { reportDirOf, RunFiles, writeReport, type RunIndex } from './reconcile-files';
 import { AccountPager } from './reconcile-pager';
 
 const LINKS = defineSearchAttributeKey('IdsyncLinks', SearchAttributeType.KEYWORD_LIST);
@@ -181,9 +181,7 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
     for (const s of plan.suspensions) suspensions[s.target] = (suspensions[s.target] ?? 0) + 1;
     const guard = resolveWatcherConfig(config.watcher).guard;
     const holdReason = input.apply ? guardHoldReason(guard, input.people, plan.changedSubjects) : null;
-    const report = { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions, holdReason, rows };
-    await writeAtomically(run.reportJson, JSON.stringify(report, null, 1));
-    await writeAtomically(run.reportCsv, toCsv(rows));
+    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions, holdReason }, rows);
     await runtime.audit.append({
       actor: 'idsync',
       action: 'reconcile-report',

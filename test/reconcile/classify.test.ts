@@ -5,7 +5,10 @@ import type { DesiredTargetState } from '../../policy/types';
 import { classifyAccount, guardHoldReason, markDuplicateAccounts, planReactions, type ClassifyContext, type ReconcileRow } from '../../policy/reconcile';
 import { reconcileSettingsFor, reconcileConfigSchema } from '../../policy/reconcile-config';
 import { AccountPager } from '../../activities/reconcile-pager';
-import { toCsv } from '../../activities/reconcile-files';
+import { RunFiles, toCsv, writeReport } from '../../activities/reconcile-files';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const NOW = Date.parse('2026-11-30T00:00:00Z');
 
@@ -159,10 +162,19 @@ test('pages: the same accounts per page whether the stream continues or is re-re
   assert.ok(pager.canServe(1) && !pager.canServe(2));
   assert.deepEqual((await pager.page(1)).map((a) => a.anchor), ['p3', 'p4', 'p5']);
   assert.equal(pager.done, false);
+  await pager.close();
   const fresh = new AccountPager(open, 3);
   assert.deepEqual((await fresh.page(2)).map((a) => a.anchor), ['p6']);
   assert.equal(fresh.done, true);
   assert.equal(opened, 2);
+  const failing = new AccountPager(async function* () {
+    yield account('p0');
+    yield account('p1');
+    throw new Error('target down');
+  }, 1);
+  assert.equal((await failing.page(0)).length, 1);
+  await assert.rejects(failing.page(1), /target down/, 'a failed read-ahead fails the page that needed it');
+  assert.equal(failing.canServe(1), false, 'and the pager is done for: the retry re-reads');
   const exact = new AccountPager(() => open(), 7);
   await exact.page(0);
   assert.equal(exact.done, true, 'a full last page already says done');
@@ -173,4 +185,17 @@ test('CSV: one row per account, quoted where needed, no formula injection', () =
   const [header, line] = csv.trim().split('\n');
   assert.equal(header, 'target,accountId,situation,personAnchor,reaction,username,detail,also');
   assert.equal(line, `crm,a1,inSync,,none,'=cmd|x,"differs: update attribute:Department, grant group:Agents",`);
+});
+
+test('the streamed JSON report parses back to the same rows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reconcile-report-'));
+  const files = new RunFiles(dir, 'run:1');
+  const rows = [row({ accountId: 'a1' }), row({ accountId: 'a2', detail: 'quote " and, comma' })];
+  await writeReport(files, { runKey: 'run:1' }, rows);
+  const parsed = JSON.parse(readFileSync(files.reportJson, 'utf8')) as { runKey: string; rows: ReconcileRow[] };
+  assert.equal(parsed.runKey, 'run:1');
+  assert.deepEqual(parsed.rows, rows);
+  assert.equal(readFileSync(files.reportCsv, 'utf8'), toCsv(rows));
+  assert.match(files.reportJson, /run_1\.json$/);
+  rmSync(dir, { recursive: true, force: true });
 });
