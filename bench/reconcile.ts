@@ -5,7 +5,7 @@
  * startWorkers, fixed queue names) so its peak memory (VmHWM) is its own. Prints the time, each
  * target's page-read rate as a share of its queue's rate limit (goal >= 80 %) and the worker's peak
  * memory (goal < 200 MiB). Figures are printed, never asserted.
- *   node --import tsx bench/reconcile.ts [--accounts 10000] [--rate 4] [--page 100]
+ *   node --import tsx bench/reconcile.ts [--accounts 10000] [--rate 4] [--page 100] [--targets salesforce,hubspot,highspot,scim] [--temporal host:port]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,8 +34,11 @@ const SUFFIX = 'dc=example,dc=com';
 const TARGETS = ['salesforce', 'hubspot', 'highspot', 'scim'] as const;
 
 function options() {
-  const { values } = parseArgs({ options: { accounts: { type: 'string', default: '10000' }, rate: { type: 'string', default: '4' }, page: { type: 'string', default: '100' } } });
-  return { accounts: Number(values.accounts), rate: Number(values.rate), page: Number(values.page) };
+  const { values } = parseArgs({
+    options: { accounts: { type: 'string', default: '10000' }, rate: { type: 'string', default: '4' }, page: { type: 'string', default: '100' }, targets: { type: 'string', default: TARGETS.join(',') }, temporal: { type: 'string' } },
+  });
+  const targets = values.targets.split(',').filter((t): t is (typeof TARGETS)[number] => (TARGETS as readonly string[]).includes(t));
+  return { accounts: Number(values.accounts), rate: Number(values.rate), page: Number(values.page), targets, temporalAddress: values.temporal };
 }
 
 const uid = (i: number) => `user${String(i).padStart(6, '0')}`;
@@ -178,13 +181,15 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'people.ldif'), ldif(opts.accounts));
     await execFileAsync('/usr/sbin/slapadd', ['-q', '-n1', '-F', join(dir, 'ldap', 'slapd.d'), '-l', join(dir, 'people.ldif')]);
     slapd = await startSlapd({ dataDir: join(dir, 'ldap'), rootPassword: password });
-    temporal = await startTemporalDevServer({ headless: true, logFile: join(dir, 'temporal.log') });
+    // --temporal: a running server, e.g. one started with a single task-queue partition to compare.
+    if (!opts.temporalAddress) temporal = await startTemporalDevServer({ headless: true, logFile: join(dir, 'temporal.log') });
+    const temporalAddress = opts.temporalAddress ?? temporal!.address;
     const seeding = Date.now();
     emulators = await startEmulators(opts.accounts, dir, secrets);
     console.log(`reconcile bench: ${opts.accounts} people in slapd, ${opts.accounts} accounts in each of ${TARGETS.join(', ')} (seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s)`);
     const configPath = join(dir, 'idsync.json');
-    writeFileSync(configPath, JSON.stringify(idsyncConfig(slapd, temporal.address, dir, emulators, opts.rate, opts.page)));
-    worker = await startWorker(configPath, temporal.address, {
+    writeFileSync(configPath, JSON.stringify(idsyncConfig(slapd, temporalAddress, dir, emulators, opts.rate, opts.page)));
+    worker = await startWorker(configPath, temporalAddress, {
       ...process.env,
       BENCH_LDAP_PASSWORD: password,
       BENCH_SF_SECRET: DEFAULT_CLIENTS[0]!.clientSecret,
@@ -195,16 +200,16 @@ async function main(): Promise<void> {
       BENCH_HIGHSPOT_SECRET: secrets.HIGHSPOT_SECRET,
     });
     const idleMiB = peakMiB(worker.pid!);
-    connection = await Connection.connect({ address: temporal.address });
+    connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
     process.env.BENCH_LDAP_PASSWORD = password;
     Object.assign(process.env, { BENCH_SF_SECRET: 'unused', BENCH_HUBSPOT_TOKEN: 'unused', BENCH_SCIM_TOKEN: 'unused', BENCH_HIGHSPOT_TOKEN: 'unused', BENCH_HIGHSPOT_KEY: 'unused', BENCH_HIGHSPOT_SECRET: 'unused' });
     const orchestrationRuntime = buildRuntime(loadConfigFile(configPath));
-    const native = await NativeConnection.connect({ address: temporal.address });
+    const native = await NativeConnection.connect({ address: temporalAddress });
     orchestration = { runtime: orchestrationRuntime, connection: native, workers: await startWorkers(orchestrationRuntime, { connection: native, namespace: 'default', client, roles: ['orchestration'] }) };
     const workflowId = `bench-reconcile-${process.pid}`;
     const started = Date.now();
-    const summary = (await client.workflow.execute('reconcileWorkflow', { workflowId, taskQueue: TASK_QUEUES.orchestration, args: [{ apply: false, trigger: 'bench' }] })) as ReconcileSummary;
+    const summary = (await client.workflow.execute('reconcileWorkflow', { workflowId, taskQueue: TASK_QUEUES.orchestration, args: [{ apply: false, trigger: 'bench', targets: opts.targets }] })) as ReconcileSummary;
     const elapsedS = (Date.now() - started) / 1000;
     const peak = peakMiB(worker.pid!);
     const timings = await pageTimings(client, workflowId);
@@ -212,7 +217,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`elapsed                ${elapsedS.toFixed(1)} s for ${Object.values(summary.targets).reduce((n, t) => n + t.accounts, 0)} accounts (report only), ${summary.people} people`);
     console.log(`queue rate limit       ${opts.rate} page activities/s per target, ${opts.page} accounts per page = ${opts.rate * opts.page} accounts/s allowed`);
-    for (const target of TARGETS) {
+    for (const target of opts.targets) {
       const t = timings[target];
       const accounts = summary.targets[target]?.accounts ?? 0;
       if (!t) {
