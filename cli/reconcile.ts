@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { EXIT } from '../lib/startup';
 import { RECONCILE_SCHEDULE_ID, TASK_QUEUES, WORKFLOW_TYPES } from '../lib/names';
 import { SITUATIONS } from '../policy/reconcile-config';
-import { reconcileStatusQuery, type ReconcileInput, type ReconcileStatus, type ReconcileSummary } from '../workflows/reconcile';
+import { reconcileStatusQuery, type ReconcileInput, type ReconcileOptions, type ReconcileStatus, type ReconcileSummary } from '../workflows/reconcile';
 import type { CommandResult } from './commands';
 
 const SITUATION_LABELS: Record<(typeof SITUATIONS)[number], string> = {
@@ -52,11 +52,19 @@ function heldText(workflowId: string, status: ReconcileStatus): string {
   ].join('\n');
 }
 
-export async function reconcileCommand(client: Client, opts: { targets: string[]; apply: boolean; waitMs: number; clock?: () => Date }): Promise<CommandResult> {
-  const now = (opts.clock ?? (() => new Date()))();
-  const workflowId = `${RECONCILE_SCHEDULE_ID}-cli-${now.toISOString().replace(/[:.]/g, '-')}`;
-  const input: ReconcileInput = { targets: opts.targets, apply: opts.apply, trigger: 'cli' };
-  const handle = await client.workflow.start(WORKFLOW_TYPES.reconcile, { workflowId, taskQueue: TASK_QUEUES.orchestration, args: [input] });
+export interface ReconcileCommandOptions {
+  targets: string[];
+  apply: boolean;
+  waitMs: number;
+  /** Queues other than idsync's fixed names (tests). */
+  queues?: ReconcileOptions & { orchestrationQueue: string };
+}
+
+export async function reconcileCommand(client: Client, opts: ReconcileCommandOptions): Promise<CommandResult> {
+  const workflowId = `${RECONCILE_SCHEDULE_ID}-cli-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const input: ReconcileInput = { targets: opts.targets, apply: opts.apply, trigger: 'cli', ...(opts.queues ? { options: opts.queues } : {}) };
+  const taskQueue = opts.queues?.orchestrationQueue ?? TASK_QUEUES.orchestration;
+  const handle = await client.workflow.start(WORKFLOW_TYPES.reconcile, { workflowId, taskQueue, args: [input] });
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
     const description = await handle.describe();

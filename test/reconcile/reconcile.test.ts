@@ -17,7 +17,7 @@ import { personWorkflowId, SIGNALS } from '../../lib/names';
 import type { IdentityEvent } from '../../lib/person';
 import type { ReconcileRow } from '../../policy/reconcile';
 import { reconcileStatusQuery, type ReconcileSummary } from '../../workflows/reconcile';
-import { formatReconcileSummary } from '../../cli/reconcile';
+import { formatReconcileSummary, reconcileCommand } from '../../cli/reconcile';
 import { personStatusQuery } from '../../workflows/person-messages';
 import { buildRuntime, closeRuntime } from '../../workers/runtime';
 import { standInEventsQuery } from './support/stand-in';
@@ -240,3 +240,14 @@ test('more corrections than the mass-change guard allows: held until an operator
 function reportFileOf(runKey: string): string {
   return `${fx.scratch}/reconcile/${runKey}.json`;
 }
+
+test('idsync reconcile --target desk: one target, report only, a readable summary', async () => {
+  const result = await reconcileCommand(client, { targets: ['desk'], apply: false, waitMs: 120_000, queues: queues.options });
+  assert.equal(result.code, 0, result.text);
+  const summary = result.json as ReconcileSummary;
+  assert.deepEqual(Object.keys(summary.targets), ['desk']);
+  assert.match(result.text, /^Reconciliation idsync-reconcile-cli-\S+ \(report only, cli\)/);
+  assert.match(result.text, /desk: \d+ account\(s\)\n( {2}.+\n)* {2}disputed +1\n/);
+  assert.match(result.text, /Would deliver \d+ person event\(s\) and suspend 0 account\(s\) \(run with --apply\)\./);
+  assert.match(result.text, /Report: .+\.json\n +.+\.csv/);
+});
