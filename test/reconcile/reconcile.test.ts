@@ -6,7 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToStoredJson } from '../histories/history-files';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -213,6 +215,7 @@ test('apply: drift corrected through the person workflow, unlinked and linked pe
   assert.equal(sfUser(accounts.gone).IsActive, true, 'person gone: reported by default, not suspended');
   const audit = await readAuditLog(fx.runtime.config.audit.path);
   assert.ok(audit.some((r) => r.action === 'reconcile-finished' && r.reason?.includes(summary.runKey)));
+  await record(summary.runKey, 'reconcile-applied');
 });
 
 test('more corrections than the mass-change guard allows: held until an operator decides, the decision audited', async () => {
@@ -235,7 +238,16 @@ test('more corrections than the mass-change guard allows: held until an operator
   const audit = await readAuditLog(fx.runtime.config.audit.path);
   assert.ok(audit.some((r) => r.action === 'guard-hold' && r.reason?.includes(workflowId)));
   assert.ok(audit.some((r) => r.action === 'guard-reject' && r.actor === 'ops-lead' && r.reason?.includes('not during the audit')));
+  await record(workflowId, 'reconcile-held-rejected');
 });
+
+/** IDSYNC_RECORD_HISTORIES=1 keeps this run's history for test/reconcile/replay.test.ts. */
+async function record(workflowId: string, name: string): Promise<void> {
+  if (process.env.IDSYNC_RECORD_HISTORIES !== '1') return;
+  const dir = join(__dirname, '../histories/reconcile');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), historyToStoredJson(await client.workflow.getHandle(workflowId).fetchHistory()));
+}
 
 function reportFileOf(runKey: string): string {
   return `${fx.scratch}/reconcile/${runKey}.json`;
