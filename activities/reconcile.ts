@@ -9,7 +9,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { Client } from '@temporalio/client';
 import type { Runtime } from '../lib/runtime';
 import type { AccountState, MatchKeys, TargetAdapter } from '../targets/adapter';
-import { nonRetryable } from '../lib/errors';
+import { nonRetryable, retryable } from '../lib/errors';
 import { readAuditLog } from '../audit';
 import { resolveWatcherConfig } from '../directory/config';
 import { countSituations, guardHoldReason, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
@@ -147,9 +147,13 @@ class IdleCache<V> {
 }
 
 const IDLE_MS = 10 * 60_000;
+/** Page attempts that look for the worker holding the stream before re-reading from the start. */
+const AFFINITY_ATTEMPTS = 8;
+const AFFINITY_RETRY_MS = 50;
 
-export function createReconcileActivities(runtime: Runtime, deps: { client: Client }) {
+export function createReconcileActivities(runtime: Runtime, deps: { client: Client; affinityAttempts?: number }) {
   const { config } = runtime;
+  const affinityAttempts = deps.affinityAttempts ?? AFFINITY_ATTEMPTS;
   const reportDir = reportDirOf(config);
   const files = (runKey: string) => new RunFiles(reportDir, runKey);
   const indexes = new IdleCache<Promise<RunIndex>>(IDLE_MS);
@@ -218,9 +222,18 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
       const adapter = adapterFor(runtime, input.target);
       const matcher = await matcherOf(input.runKey, input.target);
       const key = `${input.runKey}\u0000${input.target}`;
-      // The pager left by the previous page continues where it stopped; any other worker re-reads up to here.
+      // The pager left by the previous page continues where it stopped. A page that lands on another
+      // worker goes back to the queue (a rate-limited dispatch, no target read) to find the worker
+      // holding the stream; only after `affinityAttempts` does it re-read from the start here.
       let pager = pagers.get(key);
-      if (!pager || !pager.canServe(input.page)) pager = new AccountPager(() => adapter.listAccounts(), input.pageSize);
+      if (!pager || !pager.canServe(input.page)) {
+        const attempt = Context.current().info.attempt;
+        if (input.page > 0 && !pager && attempt < affinityAttempts) {
+          throw retryable('PageElsewhere', `page ${input.page} of ${input.target} continues a stream another worker holds`, { target: input.target }, AFFINITY_RETRY_MS);
+        }
+        await pager?.close();
+        pager = new AccountPager(() => adapter.listAccounts(), input.pageSize);
+      }
       pagers.delete(key);
       const accounts: AccountState[] = await pager.page(input.page);
       const rows = accounts.map((a) => matcher.classify(a));

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { historyToStoredJson } from '../histories/history-files';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createReconcileActivities, type PageResult } from '../../activities/reconcile';
 import { testEnv, uniqueId } from '../support/env';
 import { pollUntil } from '../support/poll';
 import { readAuditLog } from '../../audit';
@@ -23,7 +25,19 @@ import { formatReconcileSummary, reconcileCommand } from '../../cli/reconcile';
 import { personStatusQuery } from '../../workflows/person-messages';
 import { buildRuntime, closeRuntime } from '../../workers/runtime';
 import { standInEventsQuery } from './support/stand-in';
-import { addPerson, createFixture, provisionDirectly, reconcileInput, startStandIn, startWorkers, uniqueQueues, type Fixture, type Queues } from './support/fixture';
+import {
+  addPerson,
+  countStreamedAccounts,
+  createFixture,
+  provisionDirectly,
+  reconcileInput,
+  startStandIn,
+  startTargetWorkerProcess,
+  startWorkers,
+  uniqueQueues,
+  type Fixture,
+  type Queues,
+} from './support/fixture';
 
 let fx: Fixture;
 let connection: Connection;
@@ -141,8 +155,8 @@ async function arrange(): Promise<void> {
   }, { timeoutMs: 30_000 });
 }
 
-async function reconcile(q: Queues, apply: boolean): Promise<{ summary: ReconcileSummary; rows: Map<string, ReconcileRow> }> {
-  const summary = await client.workflow.execute('reconcileWorkflow', { workflowId: uniqueId('reconcile-run'), taskQueue: q.orchestration, args: [reconcileInput(q, apply)] });
+async function reconcile(q: Queues, apply: boolean, targets?: string[]): Promise<{ summary: ReconcileSummary; rows: Map<string, ReconcileRow> }> {
+  const summary = await client.workflow.execute('reconcileWorkflow', { workflowId: uniqueId('reconcile-run'), taskQueue: q.orchestration, args: [reconcileInput(q, apply, targets)] });
   return { summary: summary as ReconcileSummary, rows: reportRows(summary as ReconcileSummary) };
 }
 
@@ -262,4 +276,46 @@ test('idsync reconcile --target desk: one target, report only, a readable summar
   assert.match(result.text, /desk: \d+ account\(s\)\n( {2}.+\n)* {2}disputed +1\n/);
   assert.match(result.text, /Would deliver \d+ person event\(s\) and suspend 0 account\(s\) \(run with --apply\)\./);
   assert.match(result.text, /Report: .+\.json\n +.+\.csv/);
+});
+
+test('two worker processes on the target queue: a page that lands on the other one finds the stream, every account is read once', async () => {
+  const twoWorkers = uniqueQueues('reconcile-two-workers', queues.orchestration);
+  const runtime = buildRuntime(fx.config());
+  const streamedHere = countStreamedAccounts(runtime, 'crm');
+  const here = await startWorkers(native, client, runtime, twoWorkers, { workflows: false, affinityAttempts: 11 });
+  const there = await startTargetWorkerProcess(fx, twoWorkers, 'crm', 11);
+  try {
+    const { summary, rows } = await reconcile(twoWorkers, false, ['crm']);
+    assert.ok(summary.targets.crm!.accounts >= 8);
+    assert.equal(rows.size, summary.targets.crm!.accounts, 'each account once in the report');
+    const streamed = streamedHere() + (await there.streamed());
+    assert.equal(streamed, summary.targets.crm!.accounts, 'and read once from Salesforce: no worker re-read the pages before its own');
+  } finally {
+    await there.stop();
+    await here.shutdown();
+    await closeRuntime(runtime);
+  }
+});
+
+test('a page asked of a worker without the stream is sent back to the queue, and re-read from the start only as a last resort', async () => {
+  const runtime = buildRuntime(fx.config());
+  const streamed = countStreamedAccounts(runtime, 'crm');
+  try {
+    // Two activity instances: two workers' separate streams.
+    const [holder, other] = [createReconcileActivities(runtime, { client, affinityAttempts: 3 }), createReconcileActivities(runtime, { client, affinityAttempts: 3 })];
+    const runKey = uniqueId('reconcile-affinity');
+    const at = (attempt: number) => new MockActivityEnvironment({ attempt });
+    await at(1).run(holder.prepareReconcile, { runKey, asOf: new Date().toISOString(), targets: ['crm'] });
+    const page = (n: number) => ({ runKey, target: 'crm', page: n, pageSize: 2 });
+    const read = async (activities: typeof holder, n: number, attempt: number) => (await at(attempt).run(activities.readAccountPage, page(n))) as PageResult;
+    assert.equal((await read(holder, 0, 1)).accounts, 2);
+    await assert.rejects(read(other, 1, 1), (err: ApplicationFailure) => err.type === 'PageElsewhere' && !err.nonRetryable);
+    assert.equal((await read(holder, 1, 2)).accounts, 2);
+    const readSoFar = streamed();
+    // The holder is gone (say): after the last affinity attempt another worker re-reads up to page 2.
+    assert.equal((await read(other, 2, 3)).accounts, 2);
+    assert.ok(streamed() >= readSoFar + 4, 'the re-read streamed pages 0 and 1 again');
+  } finally {
+    await closeRuntime(runtime);
+  }
 });

@@ -4,6 +4,7 @@
  * config validated as in production, and workers on unique task queues in the default namespace.
  */
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -121,8 +122,8 @@ export async function createFixture(): Promise<Fixture> {
 const quietBundler = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 /** Workers as production registers them (workers/workers.ts), on the test's own queues. */
-export async function startWorkers(connection: NativeConnection, client: Client, runtime: Runtime, queues: Queues, opts: { workflows: boolean }) {
-  const activities = { ...createProvisioningActivities(runtime), ...createReconcileActivities(runtime, { client }) };
+export async function startWorkers(connection: NativeConnection, client: Client, runtime: Runtime, queues: Queues, opts: { workflows: boolean; affinityAttempts?: number }) {
+  const activities = { ...createProvisioningActivities(runtime), ...createReconcileActivities(runtime, { client, affinityAttempts: opts.affinityAttempts }) };
   const workers: Worker[] = [];
   if (opts.workflows) {
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
@@ -164,10 +165,50 @@ export async function provisionDirectly(fx: Fixture, anchor: string, target: 'cr
   return accountId;
 }
 
+/** Counts the accounts the target's adapter streams from now on (every read, re-reads included). */
+export function countStreamedAccounts(runtime: Runtime, target: string): () => number {
+  const adapter = runtime.adapters.get(target)!;
+  const list = adapter.listAccounts.bind(adapter);
+  let streamed = 0;
+  adapter.listAccounts = async function* () {
+    for await (const account of list()) {
+      streamed++;
+      yield account;
+    }
+  };
+  return () => streamed;
+}
+
+/** The same target queue polled from a second OS process, with its own streams. */
+export async function startTargetWorkerProcess(fx: Fixture, queues: Queues, target: string, affinityAttempts: number) {
+  const spec = { address: testEnv.temporalAddress(), config: fx.config(), target, taskQueue: `${queues.options.targetQueuePrefix}${target}`, affinityAttempts };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'target-worker-process.ts')], {
+    env: { ...process.env, IDSYNC_TEST_RECONCILE_WORKER: JSON.stringify(spec) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`reconcile worker process exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+  });
+  return {
+    streamed: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (m) => resolve((m as { streamed: number }).streamed));
+        child.send('streamed');
+      }),
+    stop: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startStandIn(client: Client, queues: Queues, anchor: string, links: string[]): Promise<void> {
   await client.workflow.start('linkStandInWorkflow', { workflowId: personWorkflowId(anchor), taskQueue: queues.orchestration, args: [{ anchor, links }] });
 }
 
-export function reconcileInput(queues: Queues, apply: boolean): ReconcileInput {
-  return { apply, trigger: 'test', options: queues.options };
+export function reconcileInput(queues: Queues, apply: boolean, targets?: string[]): ReconcileInput {
+  return { apply, trigger: 'test', options: queues.options, ...(targets ? { targets } : {}) };
 }
