@@ -5,6 +5,13 @@
  * startWorkers, fixed queue names) so its peak memory (VmHWM) is its own. Prints the time, each
  * target's page-read rate as a share of its queue's rate limit (goal >= 80 %) and the worker's peak
  * memory (goal < 200 MiB). Figures are printed, never asserted.
+ *
+ * Pages of one target are read one after another (one stream), so the share of the rate limit a run
+ * reaches depends on Temporal's task-queue partitions: the server splits a queue's limit evenly over
+ * them (4 by default) and a chain of single tasks then gets about half of it. Against a server with
+ * one partition for the target queues (--temporal, see below) the same run reaches the full limit.
+ *   temporal server start-dev ... --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+ *     --dynamic-config-value matching.numTaskqueueWritePartitions=1
  *   node --import tsx bench/reconcile.ts [--accounts 10000] [--rate 4] [--page 100] [--targets salesforce,hubspot,highspot,scim] [--temporal host:port]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
