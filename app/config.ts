@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { directoryConfigSchema, watcherConfigSchema, intakeConfigSchema } from '../directory/config';
 import { policyConfigSchema } from '../policy/config';
+import { DEFAULT_RECONCILE_CONFIG, reconcileConfigSchema } from '../policy/reconcile-config';
 import { validatePolicyAgainstTargets } from '../policy/validate';
 import { TARGET_REGISTRY, type TargetRegistry } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
@@ -55,10 +56,13 @@ function rawConfigSchema(registry: TargetRegistry) {
     targets: z.record(targetNameSchema, z.looseObject({ kind: z.enum(registry.kinds as [string, ...string[]]) })),
     policy: policyConfigSchema,
     audit: auditConfigSchema.default({ path: '.idsync/audit.log' }),
+    reconcile: reconcileConfigSchema.default(DEFAULT_RECONCILE_CONFIG),
   });
 }
 
-export type IdsyncConfig = Omit<z.infer<ReturnType<typeof rawConfigSchema>>, 'targets'> & { targets: Record<string, CommonTargetConfig> };
+type RawConfig = z.infer<ReturnType<typeof rawConfigSchema>>;
+/** `reconcile` is optional for configs built in code (tests); readers fall back to the defaults. */
+export type IdsyncConfig = Omit<RawConfig, 'targets' | 'reconcile'> & { targets: Record<string, CommonTargetConfig>; reconcile?: RawConfig['reconcile'] };
 
 /** Thrown for any invalid configuration; `problems` lists every issue as "path: message". */
 export class ConfigError extends Error {
@@ -119,6 +123,9 @@ export function validateConfig(raw: unknown, source = 'config', registry: Target
     const kinds = Object.fromEntries(registry.kinds.map((kind) => [kind, registry.description(kind).entitlementKinds]));
     const targetKinds = Object.fromEntries(Object.entries(top.data.targets).map(([name, t]) => [name, { kind: t.kind }]));
     problems.push(...validatePolicyAgainstTargets(top.data.policy, targetKinds, kinds));
+    for (const name of Object.keys(top.data.reconcile.targets)) {
+      if (!(name in targetKinds)) problems.push(`reconcile.targets.${name}: no target named ${name} is configured`);
+    }
   }
   problems.push(...environmentProblems(env));
   if (problems.length > 0 || !top.success) throw new ConfigError(source, [...new Set(problems)]);

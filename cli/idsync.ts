@@ -9,6 +9,7 @@ import { connectClient } from '../app/temporal-connection';
 import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { guardDecideCommand, guardStatusCommand } from './guard-commands';
+import { reconcileCommand } from './reconcile';
 import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
@@ -27,6 +28,9 @@ Commands:
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
                                         Release or reject ("not now") the held batch; operators only (synchronous answer)
+  reconcile [--target <name>] [--apply] [--wait <seconds>]
+                                        Compare every target account with the directory and policy;
+                                        reports only, unless --apply (corrections via the person runs)
 
 <person> is a directory anchor, username or email. <run> is a run workflow id (idsync-joiner-...).
 
@@ -42,8 +46,8 @@ interface Parsed {
   options: Map<string, string | true>;
 }
 
-const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file', 'batch']);
-const FLAGS = new Set(['json', 'help']);
+const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file', 'batch', 'target']);
+const FLAGS = new Set(['json', 'help', 'apply']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -146,6 +150,17 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       if (typeof operator !== 'string' || !operator.trim()) throw new UsageError(`guard ${sub} needs --as <operator>`);
       const batch = options.get('batch') as string | undefined;
       return withClient(config, (client) => guardDecideCommand(client, sub, operator, (options.get('comment') as string | undefined) ?? '', batch));
+    }
+    case 'reconcile': {
+      if (positional.length !== 1) throw new UsageError('reconcile takes no arguments; use --target <name>');
+      const waitSeconds = Number(options.get('wait') ?? 3600);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+      const target = options.get('target');
+      const targets = typeof target === 'string' ? target.split(',').map((t) => t.trim()).filter(Boolean) : [];
+      const config = loadConfig(options);
+      const unknown = targets.filter((t) => !config.targets[t]);
+      if (unknown.length > 0) throw new UsageError(`--target: no target named ${unknown.join(', ')} (configured: ${Object.keys(config.targets).join(', ')})`);
+      return withClient(config, (client) => reconcileCommand(client, { targets, apply: options.has('apply'), waitMs: waitSeconds * 1000 }));
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

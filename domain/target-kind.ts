@@ -34,6 +34,8 @@ export interface TargetKindDescription {
   matching: string;
   /** Whether AccountState.lastActivityAt is filled in (last login or activity). */
   reportsLastActivity: boolean;
+  /** Whether accounts carry the person's anchor (AccountState.anchor); without it only links and username/email match. */
+  storesAnchor: boolean;
 }
 
 /** Core-field templates of a target whose login is the person's (lower-cased) email. */

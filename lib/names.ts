@@ -26,6 +26,8 @@ export const WORKFLOW_TYPES = {
   personLifecycle: 'personLifecycleWorkflow',
   /** Durable directory poller with continue-as-new. Id: WATCHER_WORKFLOW_ID. */
   directoryWatcher: 'directoryWatcherWorkflow',
+  /** One reconciliation run over every (or some) target(s); started by RECONCILE_SCHEDULE_ID or the CLI. */
+  reconcile: 'reconcileWorkflow',
 } as const;
 
 export const SIGNALS = {
@@ -34,6 +36,9 @@ export const SIGNALS = {
 } as const;
 
 export const WATCHER_WORKFLOW_ID = 'idsync-directory-watcher';
+
+/** The Temporal Schedule that starts a reconciliation run every `reconcile.schedule.every`. */
+export const RECONCILE_SCHEDULE_ID = 'idsync-reconcile';
 
 /**
  * Workflow ids, built and parsed here only. They carry identifiers (anchor, event id), never a name

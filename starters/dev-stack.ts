@@ -19,6 +19,7 @@ import type { IdsyncConfig } from '../app/config';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startWatching } from './watch';
+import { ensureReconcileSchedule } from './reconcile-schedule';
 import { demoDirectoryLdif } from './demo-directory';
 import { loadOrCreateDemoSecrets } from './demo-secrets';
 import { resyncEveryone } from './demo-resync';
@@ -136,6 +137,7 @@ async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
   });
   const watch = await startWatching(config, client);
   stoppers.push({ name: 'watcher', stop: watch.stop });
+  await ensureReconcileSchedule(client, config);
   return { workersStopped: workers.done, watch, client, runtime };
 }
 

@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, 
 import type { Client } from '@temporalio/client';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
+import { createReconcileActivities } from '../activities/reconcile';
 import { TASK_QUEUES } from '../lib/names';
 import type { Runtime } from '../app/runtime';
 
@@ -54,6 +55,8 @@ export async function startWorkers(
 ): Promise<RunningWorkers> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const provisioning = createProvisioningActivities(runtime, { client: opts.client });
+  // Reconciliation: prepare/finish/deliver on the directory queue, page reads and suspensions on each target's queue.
+  const reconcile = createReconcileActivities(runtime, { client: opts.client });
   const workers: Worker[] = [];
   const common = { connection: opts.connection, namespace: opts.namespace, ...(opts.identity ? { identity: opts.identity } : {}) };
 
@@ -65,7 +68,7 @@ export async function startWorkers(
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.directory,
-        activities: provisioning,
+        activities: { ...provisioning, ...reconcile },
         maxConcurrentActivityTaskExecutions: 8,
       }),
     );
@@ -91,7 +94,7 @@ export async function startWorkers(
         await Worker.create({
           ...common,
           taskQueue: TASK_QUEUES.target(name),
-          activities: provisioning,
+          activities: { ...provisioning, ...reconcile },
           // Server-side: holds across every worker polling this queue.
           maxTaskQueueActivitiesPerSecond: target.rateLimit.activitiesPerSecond,
           maxConcurrentActivityTaskExecutions: target.rateLimit.maxConcurrent,

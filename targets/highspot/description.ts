@@ -10,5 +10,6 @@ export const highspotDescription: TargetKindDescription = {
   // Highspot keys users by e-mail address.
   accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: true, requiredFields: [] },
   matching: 'linked account id, then externalId, then userName (e-mail)',
+  storesAnchor: true,
   reportsLastActivity: true, // REST v1.0 (assumed-contract.ts)
 };

@@ -11,5 +11,6 @@ export const hubspotDescription: TargetKindDescription = {
   subsumedKinds: { secondaryTeam: 'primaryTeam' },
   accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: true, requiredFields: [] },
   matching: 'linked user id, then email only (HubSpot stores no anchor)',
+  storesAnchor: false,
   reportsLastActivity: false,
 };

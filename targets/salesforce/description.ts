@@ -12,5 +12,6 @@ export const salesforceDescription: TargetKindDescription = {
   // Username is email-shaped, max 80 characters, and LastName is required on create.
   accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: true, usernameMaxLength: 80, requiredFields: ['familyName'] },
   matching: 'linked user id, then FederationIdentifier, then Username/Email',
+  storesAnchor: true,
   reportsLastActivity: true, // User.LastLoginDate
 };

@@ -11,5 +11,6 @@ export const scimDescription: TargetKindDescription = {
   // userName is whatever the application wants; the email default is a convention, not a rule.
   accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: false, requiredFields: [] },
   matching: 'linked account id, then externalId, then userName',
+  storesAnchor: true,
   reportsLastActivity: false,
 };

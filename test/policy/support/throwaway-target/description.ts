@@ -15,6 +15,7 @@ export const throwawayDescription: TargetKindDescription = {
     usernameMaxLength: 8,
     requiredFields: ['givenName'],
   },
+  storesAnchor: true,
   matching: 'linked id, then username',
   reportsLastActivity: false,
 };

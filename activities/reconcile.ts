@@ -1,0 +1,294 @@
+/**
+ * Reconciliation activities. prepare / finish / deliver run on the directory queue; readAccountPage
+ * and suspendReconciledAccount run on each target's queue, one activity per page or per account, so
+ * the queue's server-side rate limit paces every read and write a run makes in that target.
+ * Rows and plans go to files (reconcile-files.ts); activities return counts only.
+ */
+import { Context } from '@temporalio/activity';
+import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
+import type { Client } from '@temporalio/client';
+import type { Runtime } from '../app/runtime';
+import type { TargetAdapter } from '../targets/adapter';
+import type { AccountState, MatchKeys } from '../domain/account';
+import { nonRetryable, retryable } from '../lib/errors';
+import { readAuditLog } from '../audit';
+import { resolveWatcherConfig } from '../directory/config';
+import { countSituations, guardHoldReason, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
+import { reconcileSettingsFor, type Situation } from '../policy/reconcile-config';
+import { enabledTargetNames } from './planning';
+import { deliverIdentityEvents } from './directory';
+import { approvalKey, buildTargetMatcher, type TargetMatcher } from './reconcile-match';
+import { reportDirOf, RunFiles, writeReport, type RunIndex } from './reconcile-files';
+import { AccountPager } from './reconcile-pager';
+import { targetDescription } from '../targets/registry';
+
+const LINKS = SEARCH_ATTRIBUTE_KEYS.links;
+const PERSON = SEARCH_ATTRIBUTE_KEYS.person;
+const PERSON_WORKFLOW_PREFIX = 'idsync-person-';
+
+export interface PrepareInput {
+  runKey: string;
+  asOf: string;
+  /** Restrict to these targets; absent: every enabled target. */
+  targets?: string[];
+}
+
+export interface PrepareResult {
+  targets: string[];
+  people: number;
+  linkedPeople: number;
+  pageSize: number;
+}
+
+export interface PageInput {
+  runKey: string;
+  target: string;
+  page: number;
+  pageSize: number;
+}
+
+export interface PageResult {
+  accounts: number;
+  done: boolean;
+}
+
+export interface TargetSummary {
+  accounts: number;
+  situations: Partial<Record<Situation, number>>;
+}
+
+export interface FinishInput {
+  runKey: string;
+  asOf: string;
+  targets: string[];
+  apply: boolean;
+  /** People in the directory: the guard's percentage base. */
+  people: number;
+  trigger: string;
+}
+
+export interface FinishResult {
+  targets: Record<string, TargetSummary>;
+  reportJson: string;
+  reportCsv: string;
+  events: number;
+  suspensions: Record<string, number>;
+  changedSubjects: number;
+  /** Why the guard holds the corrections (apply runs only), or null. */
+  holdReason: string | null;
+}
+
+/** Link keys (`<target>:<accountId>`) with an account id that is the reconciled one. */
+export type SuspendMatch = MatchKeys & { accountId: string };
+
+/** Heartbeats while long work runs, so a dead worker's attempt is retried elsewhere promptly. */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => Context.current().heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function adapterFor(runtime: Runtime, target: string): TargetAdapter {
+  const adapter = runtime.adapters.get(target);
+  if (!adapter) throw nonRetryable('ConfigError', `no adapter configured for target ${target}`, { target });
+  return adapter;
+}
+
+/** Who links which accounts: the IdsyncLinks of every running person workflow (Temporal visibility). */
+async function readLinks(client: Client): Promise<Record<string, string[]>> {
+  const links: Record<string, string[]> = {};
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+    if (!wf.workflowId.startsWith(PERSON_WORKFLOW_PREFIX)) continue;
+    const values = wf.typedSearchAttributes.get(LINKS);
+    if (!values || values.length === 0) continue;
+    const anchor = wf.typedSearchAttributes.get(PERSON) ?? wf.workflowId.slice(PERSON_WORKFLOW_PREFIX.length);
+    links[anchor] = [...new Set([...(links[anchor] ?? []), ...values])];
+  }
+  return links;
+}
+
+/** Privileged grants some authorised approver approved, from the audit log's `approve` records. */
+async function readApprovals(path: string): Promise<string[]> {
+  const keys = new Set<string>();
+  for (const record of await readAuditLog(path)) {
+    if (record.action !== 'approve' || !record.person || !Array.isArray(record.after)) continue;
+    for (const grant of record.after as { target?: string; kind?: string; name?: string }[]) {
+      if (grant.target && grant.kind && grant.name) keys.add(approvalKey(record.person, grant.target, grant.kind, grant.name));
+    }
+  }
+  return [...keys];
+}
+
+/** A per-process cache with one slot per key, dropped after a quiet spell so abandoned runs free memory. */
+class IdleCache<V> {
+  private readonly entries = new Map<string, { value: V; timer: NodeJS.Timeout }>();
+  constructor(private readonly idleMs: number) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry) entry.timer.refresh();
+    return entry?.value;
+  }
+
+  set(key: string, value: V): V {
+    this.delete(key);
+    const timer = setTimeout(() => this.entries.delete(key), this.idleMs);
+    timer.unref();
+    this.entries.set(key, { value, timer });
+    return value;
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) clearTimeout(entry.timer);
+    this.entries.delete(key);
+  }
+}
+
+const IDLE_MS = 10 * 60_000;
+/** Page attempts that look for the worker holding the stream before re-reading from the start. */
+const AFFINITY_ATTEMPTS = 8;
+const AFFINITY_RETRY_MS = 50;
+
+export function createReconcileActivities(runtime: Runtime, deps: { client: Client; affinityAttempts?: number }) {
+  const { config } = runtime;
+  const affinityAttempts = deps.affinityAttempts ?? AFFINITY_ATTEMPTS;
+  const reportDir = reportDirOf(config);
+  const files = (runKey: string) => new RunFiles(reportDir, runKey);
+  const indexes = new IdleCache<Promise<RunIndex>>(IDLE_MS);
+  const matchers = new IdleCache<TargetMatcher>(IDLE_MS);
+  const pagers = new IdleCache<AccountPager>(IDLE_MS);
+
+  const indexOf = (runKey: string) => indexes.get(runKey) ?? indexes.set(runKey, files(runKey).readIndex());
+  async function matcherOf(runKey: string, target: string): Promise<TargetMatcher> {
+    const key = `${runKey}\u0000${target}`;
+    return matchers.get(key) ?? matchers.set(key, buildTargetMatcher(config, await indexOf(runKey), target));
+  }
+
+  async function finish(input: FinishInput): Promise<FinishResult> {
+    const run = files(input.runKey);
+    const rows: ReconcileRow[] = [];
+    for (const target of input.targets) {
+      const settings = reconcileSettingsFor(config.reconcile, target, targetDescription(config.targets[target]!.kind));
+      const marked = markDuplicateAccounts(await run.readRows(target));
+      rows.push(...marked.map((r) => (r.situation === 'disputed' ? { ...r, reaction: reactionFor('disputed', settings) } : r)));
+    }
+    const plan = planReactions(rows, input.runKey, input.asOf);
+    await run.writePlan(plan);
+    const summary: Record<string, TargetSummary> = {};
+    for (const target of input.targets) {
+      const own = rows.filter((r) => r.target === target);
+      summary[target] = { accounts: own.length, situations: countSituations(own) };
+    }
+    const suspensions: Record<string, number> = {};
+    for (const s of plan.suspensions) suspensions[s.target] = (suspensions[s.target] ?? 0) + 1;
+    const guard = resolveWatcherConfig(config.watcher).guard;
+    const holdReason = input.apply ? guardHoldReason(guard, input.people, plan.changedSubjects) : null;
+    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions, holdReason }, rows);
+    await runtime.audit.append({
+      actor: 'idsync',
+      action: 'reconcile-report',
+      after: { summary, events: plan.events.length, suspensions, apply: input.apply },
+      reason: `reconciliation ${input.runKey} (${input.trigger}); report ${run.reportJson}`,
+      key: `reconcile-report/${input.runKey}`,
+    });
+    return { targets: summary, reportJson: run.reportJson, reportCsv: run.reportCsv, events: plan.events.length, suspensions, changedSubjects: plan.changedSubjects, holdReason };
+  }
+
+  return {
+    /** Directory queue: everyone in the directory, every link, every approval, written once for the run. */
+    async prepareReconcile(input: PrepareInput): Promise<PrepareResult> {
+      const enabled = enabledTargetNames(config);
+      const unknown = (input.targets ?? []).filter((t) => !enabled.includes(t));
+      if (unknown.length > 0) throw nonRetryable('ConfigError', `no enabled target named ${unknown.join(', ')}; enabled: ${enabled.join(', ')}`);
+      return withHeartbeat(async () => {
+        const people = [];
+        for await (const person of runtime.directory.listPeople()) people.push(person);
+        const links = await readLinks(deps.client);
+        const approvals = await readApprovals(config.audit.path);
+        await files(input.runKey).writeIndex({ asOf: input.asOf, people, links, approvals });
+        return {
+          targets: input.targets && input.targets.length > 0 ? [...new Set(input.targets)].sort() : enabled,
+          people: people.length,
+          linkedPeople: Object.keys(links).length,
+          pageSize: config.reconcile?.pageSize ?? 100,
+        };
+      });
+    },
+
+    /** Target queue: the next `pageSize` accounts, classified; rows to the page's file. */
+    async readAccountPage(input: PageInput): Promise<PageResult> {
+      const adapter = adapterFor(runtime, input.target);
+      const matcher = await matcherOf(input.runKey, input.target);
+      const key = `${input.runKey}\u0000${input.target}`;
+      // The pager left by the previous page continues where it stopped. A page that lands on another
+      // worker goes back to the queue (a rate-limited dispatch, no target read) to find the worker
+      // holding the stream; only after `affinityAttempts` does it re-read from the start here.
+      let pager = pagers.get(key);
+      if (!pager || !pager.canServe(input.page)) {
+        const attempt = Context.current().info.attempt;
+        if (input.page > 0 && !pager && attempt < affinityAttempts) {
+          throw retryable('PageElsewhere', `page ${input.page} of ${input.target} continues a stream another worker holds`, { target: input.target }, AFFINITY_RETRY_MS);
+        }
+        await pager?.close();
+        pager = new AccountPager(() => adapter.listAccounts(), input.pageSize);
+      }
+      pagers.delete(key);
+      const accounts: AccountState[] = await pager.page(input.page);
+      const rows = accounts.map((a) => matcher.classify(a));
+      await files(input.runKey).writePage(input.target, input.page, rows);
+      const done = pager.done;
+      if (done) await pager.close();
+      else pagers.set(key, pager);
+      return { accounts: accounts.length, done };
+    },
+
+    /** Directory queue: disputes across pages, reactions, report files, guard verdict, audit record. */
+    async finishReconcile(input: FinishInput): Promise<FinishResult> {
+      return withHeartbeat(() => finish(input));
+    },
+
+    /** Directory queue: the corrections go to the person workflows (same ordering, same approvals). */
+    async deliverReconcileEvents(input: { runKey: string; orchestrationQueue: string }): Promise<number> {
+      const plan = await files(input.runKey).readPlan();
+      await withHeartbeat(() => deliverIdentityEvents(deps.client, input.orchestrationQueue, plan.events));
+      return plan.events.length;
+    },
+
+    /** Target queue: cut access of one account no person workflow would touch (orphan, inactive, ...). */
+    async suspendReconciledAccount(input: { runKey: string; target: string; index: number }): Promise<number> {
+      const plan = await files(input.runKey).readPlan();
+      const suspension = plan.suspensions.filter((s) => s.target === input.target)[input.index];
+      if (!suspension) throw nonRetryable('NotFound', `reconciliation ${input.runKey} has no suspension #${input.index}`, { target: input.target });
+      // accountId names the account exactly; username only helps adapters that do not read accountId yet.
+      const match: SuspendMatch = { anchor: '', accountId: suspension.accountId, username: suspension.username };
+      const changes = await adapterFor(runtime, input.target).suspend(match);
+      const info = Context.current().info;
+      for (const [i, change] of changes.entries()) {
+        await runtime.audit.append({
+          actor: 'idsync',
+          action: change.action,
+          person: suspension.personAnchor,
+          target: input.target,
+          after: { subject: change.subject, accountId: change.accountId ?? suspension.accountId },
+          rule: `reconcile:${suspension.situation}`,
+          reason: `reconciliation ${input.runKey}: ${suspension.situation}`,
+          workflowId: info.workflowExecution?.workflowId,
+          runId: info.workflowExecution?.runId,
+          key: `reconcile-suspend/${input.runKey}/${input.target}/${suspension.accountId}/${i}`,
+        });
+      }
+      return changes.length;
+    },
+
+    async cleanUpReconcile(input: { runKey: string }): Promise<void> {
+      indexes.delete(input.runKey);
+      await files(input.runKey).removeWorkingFiles();
+    },
+  };
+}
+
+export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;
