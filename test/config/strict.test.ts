@@ -166,7 +166,7 @@ test('free-form maps stay open (target names, policy maps, attribute maps, grace
 });
 
 /** Maps keyed by names the operator chooses: any key is allowed there (their values are checked). */
-const OPEN_MAPS = [/^targets$/, /^intake\.sources$/, /^policy\.maps(\.[^.]+)?$/, /^policy\.targets$/, /^policy\.targets\.[^.]+\.attributes$/, /^policy\.lifecycle\.gracePeriod$/, /\.when\.extra$/];
+const OPEN_MAPS = [/^targets$/, /^intake\.sources$/, /^reconcile\.targets$/, /^policy\.maps(\.[^.]+)?$/, /^policy\.targets$/, /^policy\.targets\.[^.]+\.attributes$/, /^policy\.lifecycle\.gracePeriod$/, /\.when\.extra$/];
 
 /** Every object in `value` with its path as app/config.ts prints paths. */
 function objectsIn(value: unknown, path = ''): { path: string; object: Record<string, unknown> }[] {
