@@ -80,6 +80,10 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
   args.push(...idsyncServerArgs(opts.namespaces));
+  // One partition per task queue: the server enforces a queue's rate limit per partition (split
+  // evenly), so with the default four a target read one page at a time got about half its allowed
+  // rate. A single-node dev server gains nothing from more partitions.
+  args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1', '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
   const log = openSync(opts.logFile, 'a');
   const child = spawn(cli, args, { stdio: ['ignore', log, log], detached: false });
   const address = `127.0.0.1:${port}`;
