@@ -37,7 +37,7 @@ export async function deliverIdentityEvents(client: Client, taskQueue: string, e
 }
 
 /** Heartbeats while a long scan runs, so a killed worker's poll is retried elsewhere within the heartbeat timeout. */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   const timer = setInterval(() => Context.current().heartbeat(), 1000);
   try {
     return await work();

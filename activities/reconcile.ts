@@ -16,7 +16,7 @@ import { resolveWatcherConfig } from '../directory/config';
 import { countSituations, guardHoldReason, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
 import { reconcileSettingsFor, type Situation } from '../policy/reconcile-config';
 import { enabledTargetNames } from './planning';
-import { deliverIdentityEvents } from './directory';
+import { deliverIdentityEvents, withHeartbeat } from './directory';
 import { approvalKey, buildTargetMatcher, type TargetMatcher } from './reconcile-match';
 import { reportDirOf, RunFiles, writeReport, type RunIndex } from './reconcile-files';
 import { AccountPager } from './reconcile-pager';
@@ -81,15 +81,6 @@ export interface FinishResult {
 /** Link keys (`<target>:<accountId>`) with an account id that is the reconciled one. */
 export type SuspendMatch = MatchKeys & { accountId: string };
 
-/** Heartbeats while long work runs, so a dead worker's attempt is retried elsewhere promptly. */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => Context.current().heartbeat(), 1000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 function adapterFor(runtime: Runtime, target: string): TargetAdapter {
   const adapter = runtime.adapters.get(target);

@@ -14,7 +14,7 @@ import type { RunOptions } from './person-types';
 export const SA = SEARCH_ATTRIBUTE_KEYS;
 
 /** Transient failures (network, 429, 5xx) retry with back-off; data and config problems fail at once. */
-const retry: RetryPolicy = {
+export const ACTIVITY_RETRY: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '1m',
@@ -26,7 +26,7 @@ export function directoryActivities(options: RunOptions) {
   return proxyActivities<ProvisioningActivities>({
     taskQueue: options.directoryQueue ?? TASK_QUEUES.directory,
     startToCloseTimeout: '1m',
-    retry,
+    retry: ACTIVITY_RETRY,
   });
 }
 
@@ -39,7 +39,7 @@ export function targetActivities(target: string, options: RunOptions) {
     taskQueue: targetQueue(target, options),
     // Short enough that a crashed worker's attempt is retried promptly; adapters page and batch within it.
     startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
-    retry: { ...retry, maximumAttempts: options.targetMaxAttempts ?? retry.maximumAttempts },
+    retry: { ...ACTIVITY_RETRY, maximumAttempts: options.targetMaxAttempts ?? ACTIVITY_RETRY.maximumAttempts },
   });
 }
 

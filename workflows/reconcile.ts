@@ -7,14 +7,13 @@
  * History holds counts only; rows and plans live in the run's files (activities/reconcile-files.ts).
  */
 import { condition, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { TASK_QUEUES } from '../lib/names';
-import { NON_RETRYABLE_TYPES } from '../lib/errors';
 import type { ReconcileActivities, TargetSummary } from '../activities/reconcile';
 import type { ProvisioningActivities } from '../activities/provisioning';
 import type { BatchDecision } from '../directory/watch/types';
 import { approveBatchSignal, rejectBatchSignal } from './directory-watcher';
+import { ACTIVITY_RETRY } from './person-activities';
 
 export interface ReconcileOptions {
   /** Defaults: idsync's fixed queue names (tests use their own). */
@@ -70,13 +69,7 @@ export const reconcileStatusQuery = defineQuery<ReconcileStatus>('reconcileStatu
 
 const GUARD_STATE = SEARCH_ATTRIBUTE_KEYS.guardState;
 
-const retry: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 12,
-  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
-};
+const retry = ACTIVITY_RETRY;
 
 export async function reconcileWorkflow(input: ReconcileInput): Promise<ReconcileSummary> {
   const options = input.options ?? {};
