@@ -5,7 +5,8 @@
  * or the next complete file, never a torn one. Writes are coalesced (a burst of requests costs one
  * write) and `close()` writes whatever is pending.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomically } from '../lib/atomic-file';
 import { basename, dirname, join } from 'node:path';
 
 /** Bumped when the saved shape changes incompatibly; an older file is refused, not misread. */
@@ -82,7 +83,7 @@ export class EmulatorStateFile {
   /** Writes the current state now (also the first state after a start from the seed). */
   writeNow(): void {
     const envelope: SavedEnvelope<unknown> = { format: STATE_FORMAT, emulator: this.emulator, savedAt: new Date().toISOString(), state: this.snapshot() };
-    writeFileAtomically(this.path, JSON.stringify(envelope));
+    writeFileAtomically(this.path, JSON.stringify(envelope), tempFileOf(this.path));
   }
 
   /** Writes what is pending; later changes are ignored (the server is going away). */
@@ -95,19 +96,6 @@ export class EmulatorStateFile {
   }
 }
 
-/** Temp file, fsync, rename: readers and crashes see the old file or the new one, whole. */
-export function writeFileAtomically(path: string, text: string): void {
-  const temp = tempFileOf(path);
-  // 0600: the Salesforce state holds seeded login passwords, like demo-secrets.env beside it.
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
 
 /** A process that died mid-write leaves its temporary file; it was never the state, so it goes. */
 function removeLeftoverTempFiles(path: string): void {

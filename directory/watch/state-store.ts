@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileAtomically } from '../../lib/atomic-file';
 import { join } from 'node:path';
 import { nonRetryable } from '../../lib/errors';
 import { emptyState, type WatcherState } from './types';
@@ -6,17 +7,6 @@ import { emptyState, type WatcherState } from './types';
 const KEEP_GENERATIONS = 4;
 const fileFor = (generation: number) => `state-${String(generation).padStart(12, '0')}.json`;
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 /**
  * Watcher state as immutable generation files. A poll reads generation N and writes N+1, so an
@@ -60,7 +50,8 @@ export class WatcherStateStore {
   /** Writes `state` as the next generation after `from` and returns it; keeps the last few for retries. */
   save(state: WatcherState, from: number): WatcherState {
     const next = { ...state, generation: from + 1 };
-    writeAtomically(join(this.dir, fileFor(next.generation)), JSON.stringify(next));
+    const path = join(this.dir, fileFor(next.generation));
+    writeFileAtomically(path, JSON.stringify(next), `${path}.tmp-${process.pid}`);
     this.cached = next;
     for (const old of this.generations()) {
       if (old <= next.generation - KEEP_GENERATIONS) rmSync(join(this.dir, fileFor(old)), { force: true });
