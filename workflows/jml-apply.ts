@@ -61,13 +61,13 @@ export async function readPerson(ctx: ApplyContext, asOf: string): Promise<Perso
  * Plans every target on its own queue and hands each plan to `apply` as soon as it is ready, so a
  * target whose reads keep failing never holds up the others. Returns the person's whole plan.
  */
-export async function planAndApply(ctx: ApplyContext, person: PersonDesiredState, apply?: (tp: TargetPlan) => Promise<unknown>): Promise<PersonPlan> {
+export async function planAndApply(ctx: ApplyContext, person: PersonDesiredState, apply: (tp: TargetPlan) => Promise<unknown>): Promise<PersonPlan> {
   const targets = await Promise.all(
     person.desired.targets.map(async (wanted) => {
       const tp = await planOne(ctx, person, wanted);
       // The linked account is gone from the target (deleted by hand, or removed): forget the link.
       if (ctx.links[tp.target] && !tp.existing && !tp.problem) ctx.linked[tp.target] = null;
-      if (apply) await apply(tp);
+      await apply(tp);
       return tp;
     }),
   );

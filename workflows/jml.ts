@@ -30,14 +30,14 @@ function beginRun(input: RunInput): RunScope {
 }
 
 /**
- * Plans every target and applies each as soon as its plan is ready (`apply`), or only plans. A joiner
- * or rehire for someone the directory does not have applies nothing (`requirePerson`).
+ * Plans every target and applies each as soon as its plan is ready. A joiner or rehire for someone
+ * the directory does not have applies nothing (`requirePerson`).
  */
-async function planAndApplyAll(scope: RunScope, apply: ((tp: TargetPlan) => Promise<unknown>) | undefined, requirePerson = false): Promise<PersonPlan> {
+async function planAndApplyAll(scope: RunScope, apply: (tp: TargetPlan) => Promise<unknown>, requirePerson = false): Promise<PersonPlan> {
   scope.view.phase = 'planning';
   const person = await readPerson(scope.ctx, new Date().toISOString());
   if (requirePerson && !person.found) return planPerson(person.desired, [], person);
-  scope.view.phase = apply ? 'applying' : 'planning';
+  scope.view.phase = 'applying';
   const planned = await planAndApply(scope.ctx, person, apply);
   scope.view.plan = planned;
   upsertSearchAttributes([{ key: SA.targets, value: planned.targets.filter((t) => t.inScope).map((t) => t.target) }]);

@@ -25,6 +25,8 @@ const RECENT_OUTCOMES = 20;
 export const DEFAULT_RETRY_BACKOFF_MS = [60_000, 300_000, 1_800_000, 3_600_000];
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Starts every outcome reason a failed removal sets, so a later successful removal can recognise it. */
+const REMOVAL_FAILED = 'removal from';
 
 /** A queued event that a newer one makes pointless never starts: a leaver replaces everything queued before it; a mover or sync replaces earlier movers/syncs (each run re-reads the directory anyway). */
 function replaces(newer: IdentityEvent, queued: IdentityEvent): boolean {
@@ -208,7 +210,7 @@ export class PersonState {
   removalDone(removal: PendingRemoval, nowMs: number): void {
     delete this.links[removal.target];
     this.note({ eventId: removal.eventId, kind: 'leaver', outcome: 'removed', at: iso(nowMs), message: `removed from ${removal.target}` });
-    if (this.data.pendingRemovals.every((r) => !r.lastError) && this.data.outcome === 'partial' && this.data.outcomeReason?.startsWith('removal from')) {
+    if (this.data.pendingRemovals.every((r) => !r.lastError) && this.data.outcome === 'partial' && this.data.outcomeReason?.startsWith(REMOVAL_FAILED)) {
       this.data.outcome = 'converged';
       this.data.outcomeReason = undefined;
     }
@@ -217,7 +219,7 @@ export class PersonState {
   /** A transient failure keeps the removal, later on the back-off; a permanent one leaves it to a person (reported, never forgotten silently). */
   removalFailed(removal: PendingRemoval, message: string, retryable: boolean, nowMs: number): void {
     const failures = (removal.failures ?? 0) + 1;
-    const reason = `removal from ${removal.target} failed: ${message}`;
+    const reason = `${REMOVAL_FAILED} ${removal.target} failed: ${message}`;
     this.note({ eventId: removal.eventId, kind: 'leaver', outcome: 'failed', at: iso(nowMs), message: reason });
     this.data.outcome = 'partial';
     this.data.outcomeReason = retryable ? `${reason}; retrying` : `${reason}; needs a person`;
