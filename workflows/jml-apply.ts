@@ -51,7 +51,7 @@ function scheduleRemoval(ctx: ApplyContext, tp: TargetPlan): void {
 }
 
 /** Reads the person and computes their desired state in every target (directory queue). */
-export async function readPerson(ctx: ApplyContext, asOf: string): Promise<PersonDesiredState> {
+export async function readDesiredState(ctx: ApplyContext, asOf: string): Promise<PersonDesiredState> {
   const activities = directoryActivities(ctx.options);
   // Only with a pushed record is the third argument sent, so runs without one keep their recorded commands.
   return ctx.pushedPerson ? activities.desiredState(ctx.anchor, asOf, ctx.pushedPerson) : activities.desiredState(ctx.anchor, asOf);

@@ -8,7 +8,7 @@ import { runStatusQuery, supersedeSignal } from './person-messages';
 import { SA } from './person-activities';
 import { compareText } from '../lib/compare-text';
 import { ApprovalGate } from './approval';
-import { applyApprovedGrants, applyTarget, planAndApply, readPerson, suspendTarget, type ApplyContext } from './jml-apply';
+import { applyApprovedGrants, applyTarget, planAndApply, readDesiredState, suspendTarget, type ApplyContext } from './jml-apply';
 import { planPerson } from '../policy/plan';
 import type { PersonPlan, TargetPlan } from '../policy/plan';
 import type { RunInput, RunResult, RunView, TargetProgress } from './person-types';
@@ -35,7 +35,7 @@ function beginRun(input: RunInput): RunScope {
  */
 async function planAndApplyAll(scope: RunScope, apply: (tp: TargetPlan) => Promise<unknown>, requirePerson = false): Promise<PersonPlan> {
   scope.view.phase = 'planning';
-  const person = await readPerson(scope.ctx, new Date().toISOString());
+  const person = await readDesiredState(scope.ctx, new Date().toISOString());
   if (requirePerson && !person.found) return planPerson(person.desired, [], person);
   scope.view.phase = 'applying';
   const planned = await planAndApply(scope.ctx, person, apply);
