@@ -6,8 +6,9 @@ import { SIGNALS, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 import { retryable } from '../lib/errors';
 import { resolveWatcherConfig } from '../directory/config';
 import { WatcherStateStore } from '../directory/watch/state-store';
-import { decideBatch, pollOnce, type PollerDeps } from '../directory/watch/poller';
-import type { BatchDecision, DecisionOutcome, PollOutcome } from '../directory/watch/types';
+import { pollOnce, type PollerDeps } from '../directory/watch/poller';
+import { admitDeprovisioning, decideBatch } from '../directory/watch/guard';
+import type { AdmissionOutcome, AdmissionRequest, BatchDecision, DecisionOutcome, PollOutcome } from '../directory/watch/types';
 
 const DELIVERY_CONCURRENCY = 16;
 
@@ -51,6 +52,10 @@ export interface WatcherDecisionInput extends BatchDecision {
   approve: boolean;
 }
 
+export interface GuardAdmissionInput extends AdmissionRequest {
+  generation: number | null;
+}
+
 /**
  * Directory watcher activities, registered on the watcher's own activity queue (TASK_QUEUES.watcherActivities,
  * workers/workers.ts role 'watcher'), never beside person-run activities: a poll must not wait for a slot.
@@ -80,6 +85,11 @@ export function createDirectoryActivities(runtime: Runtime, deps: { client: Clie
     async decideDirectoryWatcherBatch(input: WatcherDecisionInput): Promise<DecisionOutcome> {
       const { generation, approve, ...decision } = input;
       return withHeartbeat(() => serialised(() => decideBatch(pollerDeps, generation, decision, approve)));
+    },
+    /** Another source asks the mass-change guard before it deprovisions (directory/watch/guard.ts). */
+    async admitToMassChangeGuard(input: GuardAdmissionInput): Promise<AdmissionOutcome> {
+      const { generation, ...request } = input;
+      return withHeartbeat(() => serialised(() => admitDeprovisioning(pollerDeps, generation, request)));
     },
   };
 }

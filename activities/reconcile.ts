@@ -7,13 +7,14 @@
 import { Context } from '@temporalio/activity';
 import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import type { Client } from '@temporalio/client';
+import { askMassChangeGuard, GuardUnavailable } from './mass-change-guard';
+import type { AdmissionVerdict } from '../directory/watch/types';
 import type { Runtime } from '../app/runtime';
 import type { TargetAdapter } from '../targets/adapter';
 import type { AccountState, MatchKeys } from '../domain/account';
 import { nonRetryable, retryable } from '../lib/errors';
 import { readAuditLog } from '../audit';
-import { resolveWatcherConfig } from '../directory/config';
-import { countSituations, guardHoldReason, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
+import { countSituations, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
 import { reconcileSettingsFor, type Situation } from '../policy/reconcile-config';
 import { enabledTargetNames } from './planning';
 import { deliverIdentityEvents, withHeartbeat } from './directory';
@@ -74,8 +75,11 @@ export interface FinishResult {
   events: number;
   suspensions: Record<string, number>;
   changedSubjects: number;
-  /** Why the guard holds the corrections (apply runs only), or null. */
-  holdReason: string | null;
+  /**
+   * Runs before the one mass-change guard computed their own hold here; kept so their recorded
+   * histories replay. The guard (activities/mass-change-guard.ts) decides now.
+   */
+  holdReason?: string | null;
 }
 
 /** Link keys (`<target>:<accountId>`) with an account id that is the reconciled one. */
@@ -176,9 +180,7 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
     }
     const suspensions: Record<string, number> = {};
     for (const s of plan.suspensions) suspensions[s.target] = (suspensions[s.target] ?? 0) + 1;
-    const guard = resolveWatcherConfig(config.watcher).guard;
-    const holdReason = input.apply ? guardHoldReason(guard, input.people, plan.changedSubjects) : null;
-    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions, holdReason }, rows);
+    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions }, rows);
     await runtime.audit.append({
       actor: 'idsync',
       action: 'reconcile-report',
@@ -186,7 +188,7 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
       reason: `reconciliation ${input.runKey} (${input.trigger}); report ${run.reportJson}`,
       key: `reconcile-report/${input.runKey}`,
     });
-    return { targets: summary, reportJson: run.reportJson, reportCsv: run.reportCsv, events: plan.events.length, suspensions, changedSubjects: plan.changedSubjects, holdReason };
+    return { targets: summary, reportJson: run.reportJson, reportCsv: run.reportCsv, events: plan.events.length, suspensions, changedSubjects: plan.changedSubjects };
   }
 
   return {
@@ -240,6 +242,21 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
     /** Directory queue: disputes across pages, reactions, report files, guard verdict, audit record. */
     async finishReconcile(input: FinishInput): Promise<FinishResult> {
       return withHeartbeat(() => finish(input));
+    },
+
+    /**
+     * Directory queue: asks the one mass-change guard whether this run's corrections and suspensions
+     * may be applied now. Held, the run waits for the guard's decision signal. Without a running
+     * guard nothing is applied (the run says why).
+     */
+    async admitReconcileCorrections(input: { runKey: string; count: number; waiter: string; guardWorkflowId?: string }): Promise<AdmissionVerdict & { unavailable?: string }> {
+      const request = { requestId: input.runKey, source: 'reconcile' as const, count: input.count, what: `reconciliation ${input.runKey}`, waiter: input.waiter };
+      try {
+        return await askMassChangeGuard(deps.client, request, input.guardWorkflowId);
+      } catch (err) {
+        if (err instanceof GuardUnavailable) return { admitted: false, unavailable: err.message };
+        throw retryable('GuardUnreachable', `could not ask the mass-change guard: ${(err as Error).message}`);
+      }
     },
 
     /** Directory queue: the corrections go to the person workflows (same ordering, same approvals). */

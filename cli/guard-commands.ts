@@ -1,6 +1,6 @@
 /**
- * `idsync guard status|approve|reject`: the directory watcher's mass-change guard from the command
- * line. Decisions go through the watcher's decideBatch update, so the operator gets a synchronous
+ * `idsync guard status|approve|reject`: the one mass-change guard (hosted by the directory watcher,
+ * counting the watcher's, the intake's and reconciliation's deprovisionings) from the command line. Decisions go through the watcher's decideBatch update, so the operator gets a synchronous
  * answer; only an enabled member of a configured operator group is accepted (checked against the
  * directory and audited either way).
  */
@@ -15,6 +15,8 @@ export function formatGuardStatus(status: WatcherStatus, watcherId = WATCHER_WOR
   const held = status.pendingBatch;
   if (held) {
     lines.push(`  HELD: batch ${held.batchId} since ${held.since}: ${held.leavers} leaver(s) wait for an operator`, `    why: ${held.reason}`);
+    const sources = Object.entries(held.sources ?? {});
+    if (sources.length > 0) lines.push(`    from: ${sources.map(([source, n]) => `${source} ${n}`).join(', ')}`);
     lines.push(`    decide: idsync guard approve|reject --as <operator> [--comment <text>] --batch ${held.batchId}`);
   } else lines.push('  clear: nothing is held');
   for (const d of status.decisions.slice(-5)) lines.push(`  decided: batch ${d.batchId} ${d.approved ? 'approved' : 'rejected'} by ${d.operator} at ${d.at}`);

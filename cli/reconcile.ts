@@ -43,12 +43,11 @@ export function formatReconcileSummary(summary: ReconcileSummary): string {
 }
 
 function heldText(workflowId: string, status: ReconcileStatus): string {
-  const input = JSON.stringify({ operator: '<you>', comment: '<why>' });
   return [
     `Reconciliation ${workflowId} is held by the mass-change guard: ${status.holdReason}.`,
-    'Nothing was changed. An operator releases or discards the corrections with a signal:',
-    `  temporal workflow signal --workflow-id ${workflowId} --name approveBatch --input '${input}'`,
-    `  temporal workflow signal --workflow-id ${workflowId} --name rejectBatch --input '${input}'`,
+    'Nothing was changed. An operator releases or discards the corrections at the guard:',
+    '  idsync guard status',
+    '  idsync guard approve|reject --as <operator> --comment <why>',
   ].join('\n');
 }
 

@@ -148,8 +148,19 @@ export type OtdsDirectoryConfig = z.infer<typeof otdsDirectorySchema>;
 export const directoryConfigSchema = z.discriminatedUnion('kind', [ldapDirectorySchema, otdsDirectorySchema]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 
+/** Tighter limits for one source of deprovisioning; the totals above still apply to all sources together. */
+const guardSourceLimitsSchema = strictObject({
+  maxLeavers: z.number().int().min(0).optional(),
+  maxLeaverPercent: z.number().min(0).max(100).optional(),
+});
+
+/**
+ * The one mass-change guard. Every path that cuts access asks it first: the watcher's leavers, the
+ * intake's leavers, reconciliation's corrections and suspensions (and access-review revocations
+ * when they exist). The directory watcher workflow hosts it, so it lives in the watcher's section.
+ */
 export const guardConfigSchema = strictObject({
-  /** More leavers than this in one poll are held for approval. */
+  /** More leavers and suspensions than this within the window, all sources together, are held for approval. */
   maxLeavers: z.number().int().min(0).default(25),
   /** ... or more than this share (percent) of the last snapshot. */
   maxLeaverPercent: z.number().min(0).max(100).default(5),
@@ -166,6 +177,13 @@ export const guardConfigSchema = strictObject({
   rejectRecheckAfter: durationMs.default(24 * 3_600_000),
   /** Directory groups whose enabled members may approve or reject a held batch; anyone else is refused and audited. */
   operatorGroups: z.array(z.string().min(1)).min(1).default(['idsync-operators']),
+  /** Per-source limits (watcher, intake, reconcile, review), counted over the same window. */
+  sources: strictObject({
+    watcher: guardSourceLimitsSchema.optional(),
+    intake: guardSourceLimitsSchema.optional(),
+    reconcile: guardSourceLimitsSchema.optional(),
+    review: guardSourceLimitsSchema.optional(),
+  }).optional(),
 });
 
 /** Watcher settings with every default applied; read them through resolveWatcherConfig. */

@@ -35,6 +35,15 @@ export const SIGNALS = {
   identityEvent: 'identityEvent',
 } as const;
 
+/**
+ * Updates other processes send by name. admitDeprovisioning: every source other than the watcher
+ * asks the mass-change guard the watcher hosts before it cuts access (payload AdmissionRequest,
+ * directory/watch/types.ts).
+ */
+export const UPDATES = {
+  admitDeprovisioning: 'admitDeprovisioning',
+} as const;
+
 export const WATCHER_WORKFLOW_ID = 'idsync-directory-watcher';
 
 /** The Temporal Schedule that starts a reconciliation run every `reconcile.schedule.every`. */

@@ -198,22 +198,6 @@ export function planReactions(rows: readonly ReconcileRow[], runKey: string, obs
   return { events, suspensions, changedSubjects: suspendedPeople.size };
 }
 
-/** The watcher's mass-change guard applied to a reconciliation run: the reason to hold, or null. */
-/** The mass-change guard's thresholds (watcher.guard in the config), as reconciliation applies them to its corrections. */
-export interface GuardThresholds {
-  maxLeavers: number;
-  maxLeaverPercent: number;
-  minSnapshotForPercent: number;
-}
-
-export function guardHoldReason(guard: GuardThresholds, directoryPeople: number, changedSubjects: number): string | null {
-  if (changedSubjects > guard.maxLeavers) return `${changedSubjects} people/accounts to correct or suspend exceed the limit of ${guard.maxLeavers}`;
-  if (directoryPeople >= guard.minSnapshotForPercent && changedSubjects * 100 > directoryPeople * guard.maxLeaverPercent) {
-    return `${changedSubjects} people/accounts to correct or suspend are more than ${guard.maxLeaverPercent}% of ${directoryPeople} people`;
-  }
-  return null;
-}
-
 /** Counts per situation, for the summary (never the rows themselves). */
 export function countSituations(rows: readonly Pick<ReconcileRow, 'situation'>[]): Partial<Record<Situation, number>> {
   const counts: Partial<Record<Situation, number>> = {};

@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { deliverIdentityEvents } from '../activities/directory';
+import { askMassChangeGuard, GuardUnavailable } from '../activities/mass-change-guard';
+import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
 import type { DirectorySource } from '../directory/source';
 import { personWorkflowId } from '../lib/names';
 import { redact } from '../lib/errors';
@@ -45,6 +47,13 @@ export interface IntakeServerOptions {
   maxClockSkewMs?: number;
   maxBodyBytes?: number;
   now?: () => number;
+  /** The workflow hosting the one mass-change guard (default: the directory watcher). */
+  guardWorkflowId?: string;
+  /**
+   * How a leaver asks the mass-change guard; default: the guard workflow over Temporal. Only tests
+   * of the intake's own validation replace it.
+   */
+  massChangeGuard?: (request: AdmissionRequest) => Promise<AdmissionVerdict>;
 }
 
 export interface IntakeServer {
@@ -85,6 +94,7 @@ export async function startIntakeServer(opts: IntakeServerOptions): Promise<Inta
   const maxSkew = opts.maxClockSkewMs ?? 300_000;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = opts.now ?? Date.now;
+  const askGuard = opts.massChangeGuard ?? ((request: AdmissionRequest) => askMassChangeGuard(opts.client, request, opts.guardWorkflowId));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
@@ -118,13 +128,25 @@ export async function startIntakeServer(opts: IntakeServerOptions): Promise<Inta
       throw new HttpError(400, { error: 'invalid request', field, message: issue.message });
     }
     const admitted = await admitEvent(toIdentityEvent(parsed.data, new Date(now()).toISOString()), source, opts.directory);
-    await deliverIdentityEvents(opts.client, opts.orchestrationTaskQueue, [admitted.event]);
-    sendJson(res, 202, { accepted: true, eventId: admitted.event.eventId, workflowId: personWorkflowId(admitted.event.anchor), source: source.name, personFrom: admitted.personFrom });
+    const event = admitted.event;
+    const reply = { accepted: true, eventId: event.eventId, workflowId: personWorkflowId(event.anchor), source: source.name, personFrom: admitted.personFrom };
+    if (event.kind === 'leaver') {
+      // A leaver cuts access: the one mass-change guard counts it with every other source's, and
+      // holds it (kept in the guard's batch, delivered on approval) once too many arrive together.
+      const verdict = await askGuard({ requestId: event.eventId, source: 'intake', count: 1, what: `intake leaver ${event.eventId} from source ${source.name}`, events: [event] });
+      if (!verdict.admitted) {
+        sendJson(res, 202, { ...reply, held: { batchId: verdict.batchId, reason: verdict.reason } });
+        return;
+      }
+    }
+    await deliverIdentityEvents(opts.client, opts.orchestrationTaskQueue, [event]);
+    sendJson(res, 202, reply);
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) sendJson(res, err.status, err.body, err.headers);
+      else if (err instanceof GuardUnavailable) sendJson(res, 503, { error: 'the mass-change guard is not running: leavers wait for it; retry later', detail: err.message });
       else sendJson(res, 503, { error: 'could not start the workflow; retry later', detail: redact((err as Error).message).slice(0, 300) });
     });
   });

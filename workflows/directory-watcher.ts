@@ -10,15 +10,17 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TASK_QUEUES } from '../lib/names';
+import { TASK_QUEUES, UPDATES } from '../lib/names';
 import { SEARCH_ATTRIBUTE_KEYS, type GuardState } from '../lib/search-attributes';
 import type { DirectoryActivities } from '../activities/directory';
-import type { BatchDecision } from '../directory/watch/types';
+import type { AdmissionRequest, AdmissionVerdict, BatchDecision } from '../directory/watch/types';
+import { guardDecisionSignal } from './guard-messages';
 import { WatcherController, type DecisionAnswer, type DirectoryWatcherInput, type WatcherStatus } from './watcher-controller';
 
 export type { DecisionAnswer, DirectoryWatcherInput, WatcherStatus } from './watcher-controller';
@@ -28,6 +30,8 @@ export const rejectBatchSignal = defineSignal<[BatchDecision]>('rejectBatch');
 export const watcherStatusQuery = defineQuery<WatcherStatus>('watcherStatus');
 /** The same decision with a synchronous answer (the CLI's `idsync guard approve|reject`). */
 export const decideBatchUpdate = defineUpdate<DecisionAnswer, [BatchDecision & { decision: 'approve' | 'reject' }]>('decideBatch');
+/** Every other source of deprovisioning asks the mass-change guard this watcher hosts (directory/watch/guard.ts). */
+export const admitDeprovisioningUpdate = defineUpdate<AdmissionVerdict, [AdmissionRequest]>(UPDATES.admitDeprovisioning);
 
 export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}): Promise<void> {
   const activities = proxyActivities<DirectoryActivities>({
@@ -48,27 +52,53 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
     },
     { validator: (request) => watcher.validateDecision(request) },
   );
+  setHandler(
+    admitDeprovisioningUpdate,
+    async (request) => {
+      const answerId = watcher.acceptAdmission(request);
+      await condition(() => watcher.admissionAnswer(answerId) !== undefined);
+      return watcher.admissionAnswer(answerId)!;
+    },
+    { validator: (request) => watcher.validateAdmission(request) },
+  );
   setHandler(watcherStatusQuery, () => watcher.status);
 
   const showGuardState = (changed: GuardState | null) => {
     if (changed) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: changed }]);
   };
-  /** Until none is left, including decisions that arrive while earlier ones are being applied. */
+  /** Until none is left, including decisions and admissions that arrive while earlier ones are being applied. */
   const applyDecisions = async () => {
-    for (let request = watcher.nextDecision(); request; request = watcher.nextDecision()) {
-      showGuardState(watcher.decisionApplied(request, await activities.decideDirectoryWatcherBatch(request)));
+    for (;;) {
+      const request = watcher.nextDecision();
+      if (request) {
+        const outcome = await activities.decideDirectoryWatcherBatch(request);
+        showGuardState(watcher.decisionApplied(request, outcome));
+        const notice = { batchId: request.batchId, approved: request.approve, operator: request.operator, comment: request.comment };
+        // A requester that has since ended has nothing left to release.
+        await Promise.all((outcome.waiters ?? []).map((id) => getExternalWorkflowHandle(id).signal(guardDecisionSignal, notice).catch(() => undefined)));
+        continue;
+      }
+      const admission = watcher.nextAdmission();
+      if (!admission) return;
+      const { requestId, source, count, what, events, waiter, generation } = admission;
+      const input = { requestId, source, count, what, generation, ...(events ? { events } : {}), ...(waiter ? { waiter } : {}) };
+      showGuardState(watcher.admissionApplied(admission, await activities.admitToMassChangeGuard(input)));
     }
   };
 
   do {
     await applyDecisions();
     showGuardState(watcher.pollCompleted(await activities.pollDirectoryWatcher(watcher.pollRequest())));
-    await condition(() => watcher.hasQueuedDecisions(), watcher.pollIntervalMs);
+    await condition(() => watcher.hasQueuedWork(), watcher.pollIntervalMs);
   } while (!watcher.runIsOver(workflowInfo().continueAsNewSuggested));
   // Decisions that arrived at the very end are applied here, not handed to the next run, which
   // starts with an empty list. One that arrives in the same moment as the hand-over makes the server
   // refuse the continue-as-new and replay this code with it, so it lands in this loop too.
-  await applyDecisions();
-  await condition(allHandlersFinished);
+  // An update handler waits for its answer, so the work it queued must be applied before the run can finish.
+  for (;;) {
+    await applyDecisions();
+    await condition(() => watcher.hasQueuedWork() || allHandlersFinished());
+    if (!watcher.hasQueuedWork()) break;
+  }
   await continueAsNew<typeof directoryWatcherWorkflow>(watcher.continueAsNewInput());
 }

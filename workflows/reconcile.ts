@@ -2,16 +2,18 @@
  * One reconciliation run: read every account of every (chosen) target page by page on the target's
  * own task queue, classify each against the directory and policy, write the report, and (with
  * `apply`) react: corrections go to the person workflows as `sync` / `leaver` events, suspensions of
- * accounts no person owns go through the target adapter. More changes than the watcher's
- * mass-change guard allows wait for an operator's approveBatch / rejectBatch signal.
+ * accounts no person owns go through the target adapter. Before it applies anything, the run asks
+ * the one mass-change guard (hosted by the directory watcher); held, it waits for the guard's
+ * decision signal, which only an operator's approval or rejection there sends.
  * History holds counts only; rows and plans live in the run's files (activities/reconcile-files.ts).
  */
-import { condition, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, defineQuery, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { TASK_QUEUES } from '../lib/names';
 import type { ReconcileActivities, TargetSummary } from '../activities/reconcile';
 import type { ProvisioningActivities } from '../activities/provisioning';
-import type { BatchDecision } from '../directory/watch/types';
+import type { BatchDecision, GuardDecisionNotice } from '../directory/watch/types';
+import { guardDecisionSignal } from './guard-messages';
 import { approveBatchSignal, rejectBatchSignal } from './directory-watcher';
 import { ACTIVITY_RETRY } from './person-activities';
 
@@ -21,6 +23,8 @@ export interface ReconcileOptions {
   targetQueuePrefix?: string;
   /** Where person workflows run: corrections start or signal them there. */
   orchestrationQueue?: string;
+  /** The workflow hosting the mass-change guard (default: the directory watcher). */
+  guardWorkflowId?: string;
 }
 
 export interface ReconcileInput {
@@ -53,7 +57,7 @@ export interface ReconcileSummary {
   events: number;
   suspensions: Record<string, number>;
   applied: boolean;
-  held?: { reason: string; decision?: GuardDecision };
+  held?: { reason: string; batchId?: string; decision?: GuardDecision };
   suspended: number;
 }
 
@@ -70,6 +74,8 @@ export const reconcileStatusQuery = defineQuery<ReconcileStatus>('reconcileStatu
 const GUARD_STATE = SEARCH_ATTRIBUTE_KEYS.guardState;
 
 const retry = ACTIVITY_RETRY;
+/** Runs started before reconciliation asked the one mass-change guard held on their own (their histories still replay). */
+const ASKS_THE_GUARD = 'reconcile-asks-mass-change-guard';
 
 export async function reconcileWorkflow(input: ReconcileInput): Promise<ReconcileSummary> {
   const options = input.options ?? {};
@@ -89,9 +95,35 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<Reconcil
     if (typeof d?.operator !== 'string' || d.operator.trim() === '' || decision || status.phase !== 'awaiting-approval') return;
     decision = { approved, operator: d.operator.trim(), comment: String(d.comment ?? '') };
   };
+  let notice: GuardDecisionNotice | undefined;
   setHandler(reconcileStatusQuery, () => status);
   setHandler(approveBatchSignal, decide(true));
   setHandler(rejectBatchSignal, decide(false));
+  setHandler(guardDecisionSignal, (n) => {
+    notice = n;
+  });
+
+  /** The hold of runs from before the one guard: decided by this run's own signals (replay only). */
+  async function legacyHold(holdReason: string): Promise<boolean> {
+    let go = true;
+    status.phase = 'awaiting-approval';
+    status.holdReason = holdReason;
+    summary.held = { reason: holdReason };
+    upsertSearchAttributes([{ key: GUARD_STATE, value: 'awaiting-approval' }]);
+    await audit({ actor: 'idsync', action: 'guard-hold', rule: 'mass-change-guard', reason: `reconciliation ${runKey}: ${holdReason}`, after: { events: finished.events, suspensions: finished.suspensions } });
+    await condition(() => decision !== undefined);
+    const made = decision!;
+    summary.held.decision = made;
+    go = made.approved;
+    upsertSearchAttributes([{ key: GUARD_STATE, value: made.approved ? 'approved' : 'rejected' }]);
+    await audit({
+      actor: made.operator,
+      action: made.approved ? 'guard-approve' : 'guard-reject',
+      rule: 'mass-change-guard',
+      reason: [`reconciliation ${runKey}: ${holdReason}`, made.comment && `comment: ${made.comment}`].filter(Boolean).join('; '),
+    });
+    return go;
+  }
 
   const prepared = await directory.prepareReconcile({ runKey, asOf, targets: input.targets });
   await Promise.all(
@@ -126,23 +158,23 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<Reconcil
 
   if (input.apply && (finished.events > 0 || suspensionCount > 0)) {
     let go = true;
-    if (finished.holdReason) {
-      status.phase = 'awaiting-approval';
-      status.holdReason = finished.holdReason;
-      summary.held = { reason: finished.holdReason };
-      upsertSearchAttributes([{ key: GUARD_STATE, value: 'awaiting-approval' }]);
-      await audit({ actor: 'idsync', action: 'guard-hold', rule: 'mass-change-guard', reason: `reconciliation ${runKey}: ${finished.holdReason}`, after: { events: finished.events, suspensions: finished.suspensions } });
-      await condition(() => decision !== undefined);
-      const made = decision!;
-      summary.held.decision = made;
-      go = made.approved;
-      upsertSearchAttributes([{ key: GUARD_STATE, value: made.approved ? 'approved' : 'rejected' }]);
-      await audit({
-        actor: made.operator,
-        action: made.approved ? 'guard-approve' : 'guard-reject',
-        rule: 'mass-change-guard',
-        reason: [`reconciliation ${runKey}: ${finished.holdReason}`, made.comment && `comment: ${made.comment}`].filter(Boolean).join('; '),
-      });
+    if (patched(ASKS_THE_GUARD)) {
+      const verdict = await directory.admitReconcileCorrections({ runKey, count: finished.changedSubjects, waiter: workflowId, guardWorkflowId: options.guardWorkflowId });
+      if (verdict.unavailable) {
+        go = false;
+        summary.held = { reason: verdict.unavailable };
+      } else if (!verdict.admitted) {
+        status.phase = 'awaiting-approval';
+        status.holdReason = verdict.reason;
+        summary.held = { reason: verdict.reason ?? 'held by the mass-change guard', batchId: verdict.batchId };
+        upsertSearchAttributes([{ key: GUARD_STATE, value: 'awaiting-approval' }]);
+        await condition(() => notice?.batchId === verdict.batchId);
+        summary.held.decision = { approved: notice!.approved, operator: notice!.operator, comment: notice!.comment };
+        go = notice!.approved;
+        upsertSearchAttributes([{ key: GUARD_STATE, value: go ? 'approved' : 'rejected' }]);
+      }
+    } else if (finished.holdReason) {
+      go = await legacyHold(finished.holdReason);
     }
     if (go) {
       status.phase = 'applying';

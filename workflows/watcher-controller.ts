@@ -5,7 +5,8 @@
  * API is called here, so it is unit-tested with plain objects; workflows/directory-watcher.ts wires
  * it to signals, activities, timers and continue-as-new.
  */
-import type { BatchDecision, DecisionOutcome, PendingSummary, PollOutcome } from '../directory/watch/types';
+import type { AdmissionOutcome, AdmissionRequest, AdmissionVerdict, BatchDecision, DecisionOutcome, PendingSummary, PollOutcome } from '../directory/watch/types';
+import { GUARD_SOURCES } from '../domain/deprovisioning';
 import { GUARD_STATES, type GuardState } from '../lib/search-attributes';
 
 export interface DirectoryWatcherInput {
@@ -47,6 +48,9 @@ export type QueuedDecision = BatchDecision & { approve: boolean; requestId?: num
 /** What the decideDirectoryWatcherBatch activity is asked to apply (activities/directory.ts WatcherDecisionInput). */
 export type DecisionRequest = QueuedDecision & { batchId: string; generation: number | null };
 
+/** An admission request waiting to be put to the guard, with the id its update waits on. */
+export type AdmissionWork = AdmissionRequest & { generation: number | null; answerId: number };
+
 /** Polls per run until the first outcome brings the configured number. */
 const INITIAL_POLLS_PER_RUN = 200;
 const INITIAL_POLL_INTERVAL_MS = 2000;
@@ -63,6 +67,9 @@ export class WatcherController {
   private pollIntervalMsValue = INITIAL_POLL_INTERVAL_MS;
   private nextRequestId = 1;
   private readonly answers = new Map<number, DecisionAnswer>();
+  private readonly admissions: { request: AdmissionRequest; answerId: number }[] = [];
+  private readonly admissionAnswers = new Map<number, AdmissionVerdict>();
+  private nextAdmissionId = 1;
 
   constructor(private readonly input: DirectoryWatcherInput = {}) {
     this.generation = input.generation ?? null;
@@ -104,8 +111,38 @@ export class WatcherController {
     return this.answers.get(requestId);
   }
 
-  hasQueuedDecisions(): boolean {
-    return this.queued.length > 0;
+  /** Decisions or admission requests wait to be applied (they wake the loop before the next poll). */
+  hasQueuedWork(): boolean {
+    return this.queued.length > 0 || this.admissions.length > 0;
+  }
+
+  /** The admitDeprovisioning update's validator: a malformed request never enters history. */
+  validateAdmission(request: Partial<AdmissionRequest>): void {
+    if (typeof request.requestId !== 'string' || request.requestId.trim() === '') throw new Error('requestId is required');
+    if (!GUARD_SOURCES.includes(request.source as never)) throw new Error(`source must be one of ${GUARD_SOURCES.join(', ')}, not ${String(request.source)}`);
+    if (!Number.isInteger(request.count) || (request.count as number) < 1) throw new Error(`count must be a whole number of at least 1, not ${String(request.count)}`);
+    if (typeof request.what !== 'string' || request.what.trim() === '') throw new Error('what is required: say what asks, for the operator');
+  }
+
+  /** Queues an admission request; returns the id whose answer its update waits on. */
+  acceptAdmission(request: AdmissionRequest): number {
+    const answerId = this.nextAdmissionId++;
+    this.admissions.push({ request, answerId });
+    return answerId;
+  }
+
+  nextAdmission(): AdmissionWork | null {
+    const next = this.admissions.shift();
+    return next ? { ...next.request, generation: this.generation, answerId: next.answerId } : null;
+  }
+
+  admissionApplied(work: AdmissionWork, outcome: AdmissionOutcome): GuardState | null {
+    this.admissionAnswers.set(work.answerId, outcome.verdict);
+    return this.record(outcome);
+  }
+
+  admissionAnswer(answerId: number): AdmissionVerdict | undefined {
+    return this.admissionAnswers.get(answerId);
   }
 
   /**

@@ -3,8 +3,9 @@ import type { AuditSink } from '../../audit/types';
 import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
 import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
+import { guardReason, outcome, recheckReason, releasedEntry, windowAfterRelease } from './guard';
 import type { WatcherStateStore } from './state-store';
-import type { BatchDecision, DecisionOutcome, HeldEvent, PendingBatch, PollOutcome, SnapshotEntry, WatcherState } from './types';
+import type { HeldEvent, PendingBatch, PollOutcome, ReleasedRecord, SnapshotEntry, WatcherState } from './types';
 
 const PRESENCE_DUTY_FACTOR = 5;
 
@@ -34,7 +35,7 @@ class PollWork {
     readonly observedAt: string,
     readonly silent: boolean,
   ) {
-    this.heldRemovals = new Set((state.pending?.held ?? []).filter((h) => h.fp === null).map((h) => h.event.anchor));
+    this.heldRemovals = new Set((state.pending?.held ?? []).filter((h) => h.fp === null && !h.external).map((h) => h.event.anchor));
   }
 
   private event(kind: IdentityEvent['kind'], anchor: string, version: number, fp: string, reason: string, person?: Person): IdentityEvent {
@@ -91,48 +92,9 @@ class PollWork {
       return;
     }
     const fp = `gone:${previous.fp}`;
-    this.leavers.push({ event: this.event('leaver', anchor, previous.v + 1, fp, 'entry deleted or out of scope'), fp: null, groups: [] });
+    const recheck = previous.hold === 'kept';
+    this.leavers.push({ event: this.event('leaver', anchor, previous.v + 1, fp, 'entry deleted or out of scope'), fp: null, groups: [], ...(recheck ? { recheck } : {}) });
   }
-}
-
-function activeCount(state: WatcherState): number {
-  let n = 0;
-  for (const entry of Object.values(state.people)) if (entry.enabled && !entry.gone && !entry.hold) n++;
-  return n;
-}
-
-function releasedEntry(previous: SnapshotEntry | undefined, held: HeldEvent): SnapshotEntry {
-  const v = (previous?.v ?? 0) + 1;
-  return held.fp === null
-    ? { ...(previous ?? { fp: '', groups: [] }), enabled: previous?.enabled ?? false, gone: true, v, hold: undefined, keptSince: undefined }
-    : { fp: held.fp, enabled: false, v, groups: held.groups };
-}
-
-/** Why a batch of leavers must wait for an operator, or null when it may flow. */
-function guardReason(settings: WatcherSettings, active: number, leavers: number, recent: number, scanned: number | null): string | null {
-  const g = settings.guard;
-  if (scanned !== null && active > 0 && scanned * 100 < active * g.minPeoplePercent) {
-    return `directory returned ${scanned} people, last snapshot had ${active} (below ${g.minPeoplePercent}%): wrong base DN, bind or an empty page?`;
-  }
-  // Leavers already released in the window count too: a deletion split over several polls is one mass change.
-  const total = leavers + recent;
-  const where = recent > 0 ? `within ${formatWindow(g.window)} (${recent} already released, ${leavers} in this poll)` : 'in one poll';
-  if (total > g.maxLeavers) return `${total} leavers ${where} exceed the limit of ${g.maxLeavers}`;
-  const base = active + recent;
-  if (base >= g.minSnapshotForPercent && total * 100 > base * g.maxLeaverPercent) {
-    return `${total} leavers ${where} are more than ${g.maxLeaverPercent}% of ${base} active people`;
-  }
-  return null;
-}
-
-function formatWindow(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
-}
-
-/** Leavers released without an operator within the guard's window, oldest dropped. */
-function releasedInWindow(state: WatcherState, settings: WatcherSettings, nowIso: string): { at: string; count: number }[] {
-  const from = Date.parse(nowIso) - settings.guard.window;
-  return (state.released ?? []).filter((r) => Date.parse(r.at) > from);
 }
 
 async function readEveryone(deps: PollerDeps, work: PollWork): Promise<Set<string>> {
@@ -153,20 +115,6 @@ async function readAnchors(source: DirectorySource): Promise<Set<string>> {
 
 function due(last: string | null, intervalMs: number, now: number): boolean {
   return !last || now - Date.parse(last) >= intervalMs;
-}
-
-function outcome(state: WatcherState, deps: PollerDeps, delivered: number, pollAt: string): PollOutcome {
-  const p = state.pending;
-  return {
-    generation: state.generation,
-    delivered,
-    cursorAdvancedAt: state.cursorAdvancedAt,
-    lastPollAt: pollAt,
-    people: activeCount(state),
-    pending: p ? { batchId: p.id, leavers: p.held.length, reason: p.reason, since: p.createdAt } : null,
-    pollIntervalMs: deps.settings.pollInterval,
-    pollsPerRun: deps.settings.pollsPerRun,
-  };
 }
 
 /** What one poll read from the directory. */
@@ -243,47 +191,48 @@ function judgeAgainstScan(state: WatcherState, work: PollWork, seen: Set<string>
 async function withoutReturnedHeld(deps: PollerDeps, pending: PendingBatch | null, work: PollWork): Promise<PendingBatch | null> {
   if (!pending || work.heldCameBack.length === 0) return pending;
   const back = new Set(work.heldCameBack);
-  const remaining = pending.held.filter((h) => !back.has(h.event.anchor));
-  if (remaining.length > 0) return { ...pending, held: remaining };
+  const remaining = pending.held.filter((h) => h.external || !back.has(h.event.anchor));
+  if (remaining.length > 0 || (pending.requests ?? []).length > 0) return { ...pending, held: remaining };
   await deps.audit.append({ actor: 'idsync', action: 'guard-clear', rule: 'mass-change-guard', reason: 'every held person is back in the directory', key: `${pending.id}-clear` });
   return null;
 }
 
+type Hold = { pending: PendingBatch | null; deferred: string[]; released?: ReleasedRecord[] };
+
 /**
- * The mass-change guard on this poll's leavers: with a batch pending they wait for its decision;
- * too many of them become a new held batch; otherwise they flow with the other events.
+ * The mass-change guard (guard.ts) on this poll's leavers: with a batch pending they join it; too
+ * many of them, counted with everything released in the window, become a new held batch; otherwise
+ * they flow with the other events. Removals rejected earlier and still gone are always held again.
  */
-async function guardLeavers(
-  deps: PollerDeps,
-  state: WatcherState,
-  work: PollWork,
-  hold: { pending: PendingBatch | null; deferred: string[] },
-  scanned: number | null,
-  nowIso: string,
-): Promise<{ pending: PendingBatch | null; deferred: string[]; released?: { at: string; count: number }[] }> {
+async function guardLeavers(deps: PollerDeps, state: WatcherState, work: PollWork, hold: Hold, scanned: number | null, nowIso: string): Promise<Hold> {
   const leavers = work.leavers;
   if (leavers.length === 0) return hold;
-  if (hold.pending) return { pending: hold.pending, deferred: [...new Set([...hold.deferred, ...leavers.map((l) => l.event.anchor)])] };
-  const window = releasedInWindow(state, deps.settings, nowIso);
-  const recent = window.reduce((n, r) => n + r.count, 0);
-  const reason = guardReason(deps.settings, activeCount(state), leavers.length, recent, scanned);
+  const rechecks = leavers.filter((l) => l.recheck).length;
+  const reason =
+    hold.pending?.reason ?? (rechecks > 0 ? recheckReason(deps.settings.guard, rechecks) : guardReason(deps.settings, state, 'watcher', leavers.length, nowIso, scanned));
   if (!reason) {
     for (const l of leavers) {
       work.events.push(l.event);
       work.updates.set(l.event.anchor, releasedEntry(state.people[l.event.anchor], l));
     }
-    return { ...hold, released: [...window, { at: nowIso, count: leavers.length }] };
+    return { ...hold, released: windowAfterRelease(state, deps.settings.guard, 'watcher', leavers.length, nowIso) };
   }
-  const pending: PendingBatch = { id: batchIdFor(leavers.map((l) => l.event.eventId)), createdAt: nowIso, reason, held: leavers };
-  for (const l of leavers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
-  await deps.audit.append({
-    actor: 'idsync',
-    action: 'guard-hold',
-    rule: 'mass-change-guard',
-    reason,
-    after: { batchId: pending.id, leavers: leavers.length },
-    key: pending.id,
-  });
+  const joined = hold.pending;
+  const already = new Set((joined?.held ?? []).map((h) => h.event.anchor));
+  const newcomers = leavers.filter((l) => !already.has(l.event.anchor));
+  const ids = batchIdFor(newcomers.map((l) => l.event.eventId));
+  const pending: PendingBatch = joined ? { ...joined, held: [...joined.held, ...newcomers] } : { id: ids, createdAt: nowIso, reason, held: newcomers };
+  for (const l of newcomers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
+  if (newcomers.length > 0) {
+    await deps.audit.append({
+      actor: 'idsync',
+      action: joined ? 'guard-hold-joined' : 'guard-hold',
+      rule: 'mass-change-guard',
+      reason: joined ? `${newcomers.length} more leaver(s) from the watcher join held batch ${pending.id}` : reason,
+      after: { batchId: pending.id, leavers: newcomers.length, source: 'watcher' },
+      key: joined ? `${pending.id}-join-${ids}` : pending.id,
+    });
+  }
   return { pending, deferred: hold.deferred };
 }
 
@@ -293,13 +242,13 @@ function saveIfChanged(
   state: WatcherState,
   work: PollWork,
   read: PollRead,
-  hold: { pending: PendingBatch | null; deferred: string[]; released?: { at: string; count: number }[] },
+  hold: Hold,
   nowIso: string,
 ): PollOutcome {
   const cursorMoved = read.nextCursor !== state.cursor;
   const changed =
     work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || hold.released !== undefined || Object.keys(read.scans).length > 0;
-  if (!changed) return outcome(state, deps, 0, nowIso);
+  if (!changed) return outcome(state, deps.settings, 0, nowIso);
   const people = work.updates.size > 0 ? { ...state.people } : state.people;
   for (const [anchor, entry] of work.updates) people[anchor] = entry;
   const next = deps.store.save(
@@ -316,7 +265,7 @@ function saveIfChanged(
     },
     state.generation,
   );
-  return outcome(next, deps, work.events.length, nowIso);
+  return outcome(next, deps.settings, work.events.length, nowIso);
 }
 
 /**
@@ -336,63 +285,4 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
   const hold = await guardLeavers(deps, state, work, stillHeld, read.seen ? read.seen.size : null, nowIso);
   if (work.events.length > 0) await deps.deliver(work.events);
   return saveIfChanged(deps, state, work, read, hold, nowIso);
-}
-
-/** Whether `operator` may decide on a held batch: an enabled directory person in one of guard.operatorGroups. */
-async function operatorRefusal(deps: PollerDeps, operator: string): Promise<string | null> {
-  const who = operator.trim();
-  if (!who) return 'an anonymous decision is refused: name the operator';
-  const person = await deps.source.findPerson(who.includes('@') ? { email: who } : { username: who });
-  if (!person) return `operator ${who} is not in the directory`;
-  if (!person.enabled) return `operator ${who} is disabled in the directory`;
-  const groups = deps.settings.guard.operatorGroups;
-  if (!person.groups.some((g) => groups.some((o) => o.toLowerCase() === g.toLowerCase()))) return `operator ${who} is in none of the operator groups (${groups.join(', ')})`;
-  return null;
-}
-
-/**
- * Applies an operator's decision on the pending batch; a decision for another (older) batch changes
- * nothing. Only a member of an operator group may decide: anyone else (or nobody) is refused, and the
- * refusal is audited.
- */
-export async function decideBatch(deps: PollerDeps, generation: number | null, decision: BatchDecision, approve: boolean): Promise<DecisionOutcome> {
-  const state = deps.store.load(generation);
-  const nowIso = new Date((deps.now ?? Date.now)()).toISOString();
-  const pending = state.pending;
-  if (!pending || (decision.batchId && decision.batchId !== pending.id)) return { ...outcome(state, deps, 0, nowIso), refused: `no held batch ${decision.batchId ?? ''}`.trim() };
-  const refused = await operatorRefusal(deps, String(decision.operator ?? ''));
-  if (refused) {
-    await deps.audit.append({
-      actor: String(decision.operator ?? '').trim() || 'anonymous',
-      action: 'guard-decision-refused',
-      rule: 'mass-change-guard',
-      reason: refused,
-      before: { batchId: pending.id, decision: approve ? 'approve' : 'reject', comment: decision.comment },
-    });
-    return { ...outcome(state, deps, 0, nowIso), refused };
-  }
-  if (approve) await deps.deliver(pending.held.map((h) => h.event));
-  const people = { ...state.people };
-  for (const held of pending.held) {
-    const anchor = held.event.anchor;
-    const previous = people[anchor];
-    if (approve) people[anchor] = releasedEntry(previous, held);
-    // Rejected removals are "not now": kept until they come back, or judged again (a new batch, new
-    // event ids) if the directory still says they are gone after guard.rejectRecheckAfter. Rejected
-    // disables are simply recorded.
-    else if (held.fp === null) people[anchor] = { ...previous!, hold: 'kept', keptSince: nowIso, v: (previous?.v ?? 0) + 1 };
-    else people[anchor] = { fp: held.fp, enabled: false, v: previous?.v ?? 0, groups: held.groups };
-  }
-  await deps.audit.append({
-    actor: decision.operator,
-    action: approve ? 'approve' : 'reject',
-    rule: 'mass-change-guard',
-    reason: decision.comment,
-    before: { batchId: pending.id, leavers: pending.held.length, heldBecause: pending.reason },
-    after: { released: approve ? pending.held.map((h) => h.event.anchor) : [] },
-    key: `${pending.id}-${approve ? 'approve' : 'reject'}`,
-  });
-  // A decision starts a fresh window: what the operator saw is not counted against the next poll.
-  const next = deps.store.save({ ...state, people, pending: null, released: [] }, state.generation);
-  return outcome(next, deps, approve ? pending.held.length : 0, nowIso);
 }

@@ -1,4 +1,7 @@
 import type { IdentityEvent } from '../../domain/person';
+import type { GuardSource } from '../../domain/deprovisioning';
+
+export type { GuardSource } from '../../domain/deprovisioning';
 
 /** What the watcher remembers per person between polls (kept on disk, never in workflow history). */
 export interface SnapshotEntry {
@@ -22,6 +25,42 @@ export interface HeldEvent {
   /** Snapshot fingerprint to record if released (the disabled state), or null for a removal. */
   fp: string | null;
   groups: string[];
+  /** Sent by another source (the intake): delivered if approved, never recorded in the watcher's snapshot. */
+  external?: boolean;
+  /** A removal rejected earlier and still gone after guard.rejectRecheckAfter: always held again. */
+  recheck?: boolean;
+}
+
+
+/**
+ * A request to deprovision `count` people or accounts. Leaver events (the intake's) are held in the
+ * batch itself and delivered on approval; a requester that holds its own changes (a reconciliation
+ * run) names its workflow as `waiter` and is signalled with the decision.
+ */
+export interface AdmissionRequest {
+  /** Idempotency key: the same request asked twice gets the same answer. */
+  requestId: string;
+  source: GuardSource;
+  count: number;
+  /** What is asked, for the operator (no personal data): e.g. "reconciliation idsync-reconcile-…". */
+  what: string;
+  events?: IdentityEvent[];
+  waiter?: string;
+}
+
+export interface AdmissionVerdict {
+  admitted: boolean;
+  batchId?: string;
+  reason?: string;
+}
+
+/** A held request whose changes are not in the batch: its requester waits for the decision signal. */
+export interface HeldRequest {
+  requestId: string;
+  source: GuardSource;
+  count: number;
+  what: string;
+  waiter?: string;
 }
 
 export interface PendingBatch {
@@ -29,6 +68,15 @@ export interface PendingBatch {
   createdAt: string;
   reason: string;
   held: HeldEvent[];
+  requests?: HeldRequest[];
+}
+
+/** Deprovisionings released without an operator within the guard's sliding window. */
+export interface ReleasedRecord {
+  at: string;
+  count: number;
+  /** Absent on records written before sources were counted apart: the watcher's. */
+  source?: GuardSource;
 }
 
 export interface WatcherState {
@@ -45,8 +93,10 @@ export interface WatcherState {
   pending: PendingBatch | null;
   /** Leavers seen while a batch was pending: re-checked once the operator has decided. */
   deferred: string[];
-  /** Leavers released without an operator, per poll, within the guard's sliding window. */
-  released?: { at: string; count: number }[];
+  /** Deprovisionings released without an operator, per request, within the guard's sliding window. */
+  released?: ReleasedRecord[];
+  /** Recent admission answers by request id, so a retried request gets the same answer. */
+  admissions?: Record<string, AdmissionVerdict>;
 }
 
 export function emptyState(generation: number): WatcherState {
@@ -67,7 +117,10 @@ export function emptyState(generation: number): WatcherState {
 /** Small summary returned to the workflow (history stays tiny however big the directory is). */
 export interface PendingSummary {
   batchId: string;
+  /** Everything held: leaver events plus the counts of held requests. */
   leavers: number;
+  /** The same, per source. */
+  sources?: Partial<Record<GuardSource, number>>;
   reason: string;
   since: string;
 }
@@ -86,6 +139,20 @@ export interface PollOutcome {
 /** A decision's outcome: the state after it, or why it was refused (then nothing changed). */
 export interface DecisionOutcome extends PollOutcome {
   refused?: string;
+  /** Workflows whose held requests this decision settles: the watcher workflow signals each. */
+  waiters?: string[];
+}
+
+export interface AdmissionOutcome extends PollOutcome {
+  verdict: AdmissionVerdict;
+}
+
+/** The signal a waiting requester gets when its held batch is decided. */
+export interface GuardDecisionNotice {
+  batchId: string;
+  approved: boolean;
+  operator: string;
+  comment: string;
 }
 
 export interface BatchDecision {

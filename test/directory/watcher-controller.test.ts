@@ -87,7 +87,7 @@ test('a decision without a batch id applies to the pending batch, or is dropped 
   const watcher = new WatcherController({ generation: 2 });
   watcher.acceptDecision({ operator: 'early', comment: '' }, true);
   assert.equal(watcher.nextDecision(), null, 'nothing pending yet: dropped');
-  assert.equal(watcher.hasQueuedDecisions(), false);
+  assert.equal(watcher.hasQueuedWork(), false);
 
   watcher.pollCompleted(outcome({ generation: 3, pending: pendingBatch }));
   watcher.acceptDecision({ operator: 'ops-lead', comment: 'reorg' }, true);

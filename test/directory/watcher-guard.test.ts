@@ -1,13 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WorkflowHandle } from '@temporalio/client';
 import { createDirectorySource } from '../../directory';
-import type { Person } from '../../domain/person';
-import { testEnv, uniqueId } from '../support/env';
-import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
-import { startHarness, waitUntil, type WatcherHarness } from './support/watcher-harness';
-import { approveBatchSignal, decideBatchUpdate, rejectBatchSignal, watcherStatusQuery, type WatcherStatus } from '../../workflows/directory-watcher';
-import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../../lib/search-attributes';
+import { waitUntil } from './support/watcher-harness';
+import { guardState, pollsPass, setupGuardedWatcher } from './support/guarded-watcher';
+import { approveBatchSignal, decideBatchUpdate, rejectBatchSignal, watcherStatusQuery } from '../../workflows/directory-watcher';
+import { GUARD_STATES } from '../../lib/search-attributes';
 import { guardDecideCommand, guardStatusCommand } from '../../cli/guard-commands';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,46 +12,8 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-async function setup(label: string, people: number, guard: { window?: number; rejectRecheckAfter?: number } = {}): Promise<{ fx: LdapFixture; h: WatcherHarness; watcher: WorkflowHandle; everyone: Person[] }> {
-  const fx = await createLdapFixture(label);
-  cleanups.push(() => fx.close());
-  for (let i = 0; i < people; i++) await fx.addPerson(`p${i}`);
-  // The operator who decides on held batches: an enabled member of an operator group.
-  await fx.addGroup('idsync-operators', [await fx.addPerson('ops')]);
-  const h = await startHarness({
-    taskQueue: uniqueId(label),
-    directory: fx.config({ changeLookback: 1000 }),
-    watcher: {
-      pollInterval: 300,
-      presenceScanInterval: 600,
-      fullScanInterval: 3_600_000,
-      stateDir: testEnv.scratchDir(`${label}-state`),
-      guard: { maxLeavers: 3, maxLeaverPercent: 100, minPeoplePercent: 50, minSnapshotForPercent: 1000, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000, operatorGroups: ['idsync-operators'], ...guard },
-    },
-  });
-  cleanups.push(() => h.close());
-  const watcher = await h.startWatcher(uniqueId(`${label}-watcher`));
-  await waitUntil('the baseline', async () => ((await watcher.query(watcherStatusQuery)).generation ?? 0) >= 1 || undefined);
-  const everyone: Person[] = [];
-  for await (const p of h.source.listPeople()) if (p.username !== 'ops') everyone.push(p);
-  return { fx, h, watcher, everyone };
-}
-
-async function guardState(watcher: WorkflowHandle): Promise<string | undefined> {
-  const description = await watcher.describe();
-  return description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.guardState);
-}
-
-async function pollsPass(watcher: WorkflowHandle, ms: number): Promise<WatcherStatus> {
-  const start = (await watcher.query(watcherStatusQuery)).lastPollAt!;
-  return waitUntil(`polls over ${ms} ms`, async () => {
-    const s = await watcher.query(watcherStatusQuery);
-    return s.lastPollAt && Date.parse(s.lastPollAt) - Date.parse(start) >= ms ? s : undefined;
-  });
-}
-
 test('deleting most of the directory holds every leaver for approval while joiners still flow; approving releases them once', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-approve', 10);
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-approve', 10);
   const doomed = everyone.slice(0, 8);
   for (const p of doomed) await fx.remove(p.dn);
 
@@ -93,7 +52,7 @@ test('deleting most of the directory holds every leaver for approval while joine
 });
 
 test('an empty base DN holds everyone; decisions by nobody or by someone the directory cannot vouch for are refused and audited, never dropped', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-reject', 6);
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-reject', 6);
   const emptyBase = `ou=empty,${fx.root}`;
   await fx.client.add(emptyBase, { objectClass: 'organizationalUnit', ou: 'empty' });
   const real = h.source.current;
@@ -127,7 +86,7 @@ test('an empty base DN holds everyone; decisions by nobody or by someone the dir
 });
 
 test('the decideBatch update answers synchronously: a non-operator is refused, an operator\'s reject is accepted', async () => {
-  const { fx, watcher, everyone } = await setup('guard-update', 8);
+  const { fx, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-update', 8);
   for (const p of everyone.slice(0, 5)) await fx.remove(p.dn);
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
   const refusedBy = (pattern: RegExp) => (err: unknown) => pattern.test(String((err as { cause?: { message?: string } }).cause?.message));
@@ -142,16 +101,21 @@ test('the decideBatch update answers synchronously: a non-operator is refused, a
   assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch, null);
 });
 
-test('a leaver seen while a batch is pending waits for the decision, then is judged on its own', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-deferred', 10);
+test('once the guard has tripped, a leaver seen later joins the held batch and waits for the same decision', async () => {
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-joined', 10);
   for (const p of everyone.slice(0, 6)) await fx.remove(p.dn);
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
   assert.equal(held.leavers, 6);
   const late = everyone[8]!;
   await fx.replace(late.dn, 'employeeType', ['disabled']);
-  await pollsPass(watcher, 1500);
+  const joined = await waitUntil('the late leaver to join the batch', async () => {
+    const pending = (await watcher.query(watcherStatusQuery)).pendingBatch;
+    return pending && pending.leavers === 7 ? pending : undefined;
+  });
+  assert.equal(joined.batchId, held.batchId, 'one held batch, not a second one');
+  assert.ok(h.audit.some((r) => r.action === 'guard-hold-joined'), 'the join is audited');
+  await pollsPass(watcher, 1000);
   assert.deepEqual(await h.events(late.anchor), [], 'not sent while the operator decides');
-  assert.equal((await watcher.query(watcherStatusQuery)).pendingBatch?.leavers, 6, 'and not slipped into the batch being reviewed');
 
   await watcher.signal(approveBatchSignal, { operator: 'ops', comment: 'expected' });
   const lateEvents = await h.waitForEvents(late.anchor, 1);
@@ -161,7 +125,7 @@ test('a leaver seen while a batch is pending waits for the decision, then is jud
 });
 
 test('deletions split over several polls count together in the window: the ones after the limit are held', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-window', 10);
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-window', 10);
   const first = everyone.slice(0, 3);
   for (const p of first) await fx.remove(p.dn);
   for (const p of first) assert.equal((await h.waitForEvents(p.anchor, 1))[0]!.kind, 'leaver', 'three are within the limit and flow');
@@ -177,7 +141,7 @@ test('deletions split over several polls count together in the window: the ones 
 });
 
 test('reject means "not now": people still gone after the recheck period come back as a new batch', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-recheck', 8, { rejectRecheckAfter: 2000 });
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-recheck', 8, { rejectRecheckAfter: 2000 });
   const doomed = everyone.slice(0, 5);
   for (const p of doomed) await fx.remove(p.dn);
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
@@ -195,7 +159,7 @@ test('reject means "not now": people still gone after the recheck period come ba
 });
 
 test('idsync guard status / approve from the CLI commands: the held batch, why, and a synchronous answer', async () => {
-  const { fx, h, watcher, everyone } = await setup('guard-cli', 8);
+  const { fx, h, watcher, everyone } = await setupGuardedWatcher(cleanups, 'guard-cli', 8);
   for (const p of everyone.slice(0, 5)) await fx.remove(p.dn);
   const held = await waitUntil('a pending batch', async () => (await watcher.query(watcherStatusQuery)).pendingBatch ?? undefined);
   const status = await guardStatusCommand(h.client, watcher.workflowId);

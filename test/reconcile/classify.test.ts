@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccountState } from '../../domain/account';
 import type { DesiredTargetState } from '../../policy/types';
-import { classifyAccount, guardHoldReason, markDuplicateAccounts, planReactions, type ClassifyContext, type ReconcileRow } from '../../policy/reconcile';
+import { classifyAccount, markDuplicateAccounts, planReactions, type ClassifyContext, type ReconcileRow } from '../../policy/reconcile';
 import { reconcileSettingsFor, reconcileConfigSchema } from '../../policy/reconcile-config';
 import { AccountPager } from '../../activities/reconcile-pager';
 import { RunFiles, toCsv, writeReport } from '../../activities/reconcile-files';
@@ -135,18 +135,13 @@ test('two accounts for one person are both disputed; reactions become one event 
   assert.equal(plan.changedSubjects, 3);
 });
 
-test('reaction settings: defaults, global and per-target overrides; the guard uses the watcher thresholds', () => {
+test('reaction settings: defaults, global and per-target overrides', () => {
   const config = reconcileConfigSchema.parse({ reactions: { orphan: 'suspend' }, targets: { desk: { reactions: { drifted: 'report' } } } });
   assert.equal(reconcileSettingsFor(config, 'crm', targetDescription('salesforce')).reactions.drifted, 'correct');
   assert.equal(reconcileSettingsFor(config, 'crm', targetDescription('salesforce')).reactions.orphan, 'suspend');
   assert.equal(reconcileSettingsFor(config, 'desk', targetDescription('scim')).reactions.drifted, 'report');
   assert.equal(reconcileSettingsFor(undefined, 'hs', targetDescription('hubspot')).storesAnchor, false);
   assert.throws(() => reconcileConfigSchema.parse({ reactions: { disputed: 'correct' } }));
-  const guard = { maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50, window: 900_000, rejectRecheckAfter: 86_400_000, operatorGroups: ['idsync-operators'] };
-  assert.equal(guardHoldReason(guard, 1000, 25), null);
-  assert.match(guardHoldReason(guard, 1000, 26) ?? '', /exceed the limit of 25/);
-  assert.match(guardHoldReason(guard, 100, 6) ?? '', /more than 5% of 100/);
-  assert.equal(guardHoldReason(guard, 10, 6), null, 'percentages only from minSnapshotForPercent people on');
 });
 
 test('pages: the same accounts per page whether the stream continues or is re-read', async () => {

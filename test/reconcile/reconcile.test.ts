@@ -24,6 +24,7 @@ import { reconcileStatusQuery, type ReconcileSummary } from '../../workflows/rec
 import { formatReconcileSummary, reconcileCommand } from '../../cli/reconcile';
 import { personStatusQuery } from '../../workflows/person-messages';
 import { buildRuntime, closeRuntime } from '../../app/build-runtime';
+import { decideBatchUpdate, rejectBatchSignal, watcherStatusQuery } from '../../workflows/directory-watcher';
 import { standInEventsQuery } from './support/stand-in';
 import {
   addPerson,
@@ -33,6 +34,7 @@ import {
   reconcileInput,
   startStandIn,
   startTargetWorkerProcess,
+  startGuard,
   startWorkers,
   uniqueQueues,
   type Fixture,
@@ -45,8 +47,9 @@ let native: NativeConnection;
 let client: Client;
 const stops: (() => Promise<void>)[] = [];
 const queues = uniqueQueues('reconcile');
-/** Same workflows, activities whose config holds every correction for an operator (guard maxLeavers 0). */
+/** Same workflows and activities, asking a mass-change guard that holds every correction for an operator (maxLeavers 0). */
 const guardedQueues: Queues = uniqueQueues('reconcile-guarded', queues.orchestration);
+let strictGuard: Awaited<ReturnType<typeof startGuard>>;
 
 const people: Record<string, string> = {};
 const accounts: Record<string, string> = {};
@@ -58,12 +61,13 @@ before(async () => {
   client = new Client({ connection });
   const workers = await startWorkers(native, client, fx.runtime, queues, { workflows: true });
   stops.push(() => workers.shutdown());
-  const guardedRuntime = buildRuntime(fx.config({ watcher: { guard: { maxLeavers: 0 } } }));
-  const guarded = await startWorkers(native, client, guardedRuntime, guardedQueues, { workflows: false });
-  stops.push(async () => {
-    await guarded.shutdown();
-    await closeRuntime(guardedRuntime);
-  });
+  const guarded = await startWorkers(native, client, fx.runtime, guardedQueues, { workflows: false });
+  stops.push(() => guarded.shutdown());
+  // The operator who may decide on held batches: an enabled member of an operator group.
+  await addPerson(fx, 'ops-lead', ['idsync-operators'], { departmentNumber: 'Operations' });
+  const guard = await startGuard(native, client, fx, queues, {});
+  strictGuard = await startGuard(native, client, fx, guardedQueues, { maxLeavers: 0 });
+  stops.push(() => guard.shutdown(), () => strictGuard.shutdown());
   await arrange();
 });
 
@@ -229,30 +233,41 @@ test('apply: drift corrected through the person workflow, unlinked and linked pe
   assert.equal(sfUser(accounts.gone).IsActive, true, 'person gone: reported by default, not suspended');
   const audit = await readAuditLog(fx.runtime.config.audit.path);
   assert.ok(audit.some((r) => r.action === 'reconcile-finished' && r.reason?.includes(summary.runKey)));
-  await record(summary.runKey, 'reconcile-applied');
+  await record(summary.runKey, 'reconcile-applied-by-guard');
 });
 
-test('more corrections than the mass-change guard allows: held until an operator decides, the decision audited', async () => {
+test('more corrections than the mass-change guard allows: held by the one guard until an operator decides there; an anonymous decision is refused and audited', async () => {
   const workflowId = uniqueId('reconcile-guarded');
   const handle = await client.workflow.start('reconcileWorkflow', { workflowId, taskQueue: guardedQueues.orchestration, args: [reconcileInput(guardedQueues, true)] });
   const status = await pollUntil('the run to hold', async () => {
     const s = await handle.query(reconcileStatusQuery);
     return s.phase === 'awaiting-approval' ? s : undefined;
   }, { timeoutMs: 120_000, retryErrors: true });
-  assert.match(status.holdReason ?? '', /exceed the limit of 0/);
+  assert.match(status.holdReason ?? '', /corrections and suspensions in one reconciliation run exceed the limit of 0/);
   const described = await handle.describe();
   assert.equal(described.typedSearchAttributes.get(defineSearchAttributeKey('IdsyncGuardState', SearchAttributeType.KEYWORD)), 'awaiting-approval');
   assert.ok(existsSync(reportFileOf(workflowId)), 'the report is written before the hold');
-  await handle.signal('rejectBatch', { operator: '', comment: 'anonymous: ignored' });
-  await handle.signal('rejectBatch', { operator: 'ops-lead', comment: 'not during the audit' });
+  const guardStatus = await strictGuard.handle.query(watcherStatusQuery);
+  assert.equal(guardStatus.pendingBatch?.sources?.reconcile, guardStatus.pendingBatch?.leavers, 'the guard lists the run\'s corrections in its held batch');
+
+  // A decision sent to the run itself is not how it is released: only the guard's operators decide.
+  await handle.signal('rejectBatch', { operator: 'ops-lead', comment: 'sent to the wrong workflow' });
+  await strictGuard.handle.signal(rejectBatchSignal, { operator: '', comment: 'anonymous' });
+  const refused = await strictGuard.handle.executeUpdate(decideBatchUpdate, { args: [{ decision: 'approve', operator: 'stranger', comment: 'not an operator' }] });
+  assert.equal(refused.accepted, false);
+  assert.equal((await handle.query(reconcileStatusQuery)).phase, 'awaiting-approval', 'refused decisions release nothing');
+  const answer = await strictGuard.handle.executeUpdate(decideBatchUpdate, { args: [{ decision: 'reject', operator: 'ops-lead', comment: 'not during the audit' }] });
+  assert.equal(answer.accepted, true, answer.message);
   const summary = (await handle.result()) as ReconcileSummary;
   assert.equal(summary.applied, false);
   assert.deepEqual(summary.held?.decision, { approved: false, operator: 'ops-lead', comment: 'not during the audit' });
   assert.equal((await eventsOf(people.unlinked)).filter((e) => e.eventId.includes(workflowId)).length, 0, 'nothing delivered');
   const audit = await readAuditLog(fx.runtime.config.audit.path);
-  assert.ok(audit.some((r) => r.action === 'guard-hold' && r.reason?.includes(workflowId)));
-  assert.ok(audit.some((r) => r.action === 'guard-reject' && r.actor === 'ops-lead' && r.reason?.includes('not during the audit')));
-  await record(workflowId, 'reconcile-held-rejected');
+  assert.ok(audit.some((r) => r.action === 'guard-hold' && JSON.stringify(r.after).includes(workflowId)));
+  assert.ok(audit.some((r) => r.action === 'guard-decision-refused' && r.actor === 'anonymous'));
+  assert.ok(audit.some((r) => r.action === 'guard-decision-refused' && r.actor === 'stranger'));
+  assert.ok(audit.some((r) => r.action === 'reject' && r.rule === 'mass-change-guard' && r.actor === 'ops-lead' && r.reason?.includes('not during the audit')));
+  await record(workflowId, 'reconcile-held-by-guard');
 });
 
 /** IDSYNC_RECORD_HISTORIES=1 keeps this run's history for test/reconcile/replay.test.ts. */

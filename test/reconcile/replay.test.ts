@@ -1,6 +1,6 @@
 /**
- * Replays recorded reconciliation histories (test/histories/reconcile/*.json: an applied run and a
- * run held by the guard and rejected) against the current workflow code, so a change that would
+ * Replays recorded reconciliation histories (test/histories/reconcile/*.json: applied and held runs,
+ * from before and after runs asked the one mass-change guard) against the current workflow code, so a change that would
  * break running reconciliations fails here. Re-record after an intended change with
  * `IDSYNC_RECORD_HISTORIES=1 npm run test:only -- test/reconcile/reconcile.test.ts`.
  */
@@ -12,7 +12,8 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { historyFromStoredJson } from '../histories/history-files';
 
 const HISTORY_DIR = join(__dirname, '../histories/reconcile');
-const EXPECTED = ['reconcile-applied.json', 'reconcile-held-rejected.json'];
+// The first two are from before runs asked the one mass-change guard (they replay through the patch's old branch).
+const EXPECTED = ['reconcile-applied-by-guard.json', 'reconcile-applied.json', 'reconcile-held-by-guard.json', 'reconcile-held-rejected.json'];
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 test('recorded reconciliation histories replay without non-determinism', async () => {

@@ -48,6 +48,8 @@ export interface IntakeHarness {
   close(): Promise<void>;
 }
 
+const admitEverything = async () => ({ admitted: true });
+
 export async function startIntakeHarness(label: string): Promise<IntakeHarness> {
   const taskQueue = uniqueId(label);
   const { client, connection }: { client: Client; connection: Connection } = await connectClient();
@@ -64,7 +66,9 @@ export async function startIntakeHarness(label: string): Promise<IntakeHarness> 
     ldap,
     directory,
     async startIntake(opts) {
-      const server = await startIntakeServer({ directory, ...opts, port: 0, client, orchestrationTaskQueue: taskQueue });
+      // These tests are about the intake's own checks; the mass-change guard's part is tested with a
+      // real watcher in test/directory/watcher-guard.test.ts. A test may still pass its own guard.
+      const server = await startIntakeServer({ directory, massChangeGuard: admitEverything, ...opts, port: 0, client, orchestrationTaskQueue: taskQueue });
       servers.push(server);
       return server;
     },

@@ -18,6 +18,7 @@ import { personWorkflowId } from '../../../lib/names';
 import { buildRuntime, closeRuntime } from '../../../app/build-runtime';
 import { createProvisioningActivities } from '../../../activities/provisioning';
 import { createReconcileActivities } from '../../../activities/reconcile';
+import { createDirectoryActivities } from '../../../activities/directory';
 import { computeDesiredState } from '../../../policy/desired-state';
 import type { PolicyConfig } from '../../../policy/config';
 import { DEFAULT_CLIENTS, salesforceSeedSchema, startSalesforceEmulator, type SalesforceEmulator } from '../../../emulators/salesforce';
@@ -58,7 +59,7 @@ export interface Queues {
 export function uniqueQueues(label: string, orchestration?: string): Queues {
   const base = uniqueId(label);
   const orchestrationQueue = orchestration ?? `${base}-orchestration`;
-  return { orchestration: orchestrationQueue, options: { directoryQueue: `${base}-directory`, targetQueuePrefix: `${base}-target-`, orchestrationQueue } };
+  return { orchestration: orchestrationQueue, options: { directoryQueue: `${base}-directory`, targetQueuePrefix: `${base}-target-`, orchestrationQueue, guardWorkflowId: `${base}-guard` } };
 }
 
 export interface Fixture {
@@ -139,6 +140,36 @@ export async function startWorkers(connection: NativeConnection, client: Client,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
+    },
+  };
+}
+
+/**
+ * The one mass-change guard for `queues`: a real directory watcher (its own state directory and
+ * activity queue, watching the fixture's directory) started as `queues.options.guardWorkflowId`, with
+ * the given guard settings. Reconciliation asks it before applying anything.
+ */
+export async function startGuard(connection: NativeConnection, client: Client, fx: Fixture, queues: Queues, guard: Record<string, unknown>) {
+  const base = queues.options.guardWorkflowId;
+  const runtime = buildRuntime(
+    // This watcher sees only the operators (its filter), so it never starts person workflows of its
+    // own for the people these tests drive; operator checks read the same directory.
+    fx.config({
+      directory: { ...fx.ldap.config(), people: { ...fx.ldap.config().people, filter: '(uid=ops-*)' } },
+      watcher: { stateDir: join(fx.scratch, base), orchestrationTaskQueue: `${base}-unserved`, guard: { operatorGroups: ['idsync-operators'], ...guard } },
+    }),
+  );
+  const activityTaskQueue = `${base}-activities`;
+  const worker = await Worker.create({ connection, taskQueue: activityTaskQueue, activities: createDirectoryActivities(runtime, { client }) });
+  const running = worker.run();
+  const handle = await client.workflow.start('directoryWatcherWorkflow', { workflowId: base, taskQueue: queues.orchestration, args: [{ activityTaskQueue }] });
+  return {
+    handle,
+    async shutdown() {
+      await handle.terminate('test over').catch(() => undefined);
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await closeRuntime(runtime);
     },
   };
 }

@@ -1,0 +1,26 @@
+/**
+ * Asking the one mass-change guard (hosted by the directory watcher workflow) from outside it: the
+ * intake before it delivers a leaver, reconciliation before it applies corrections. The update is
+ * answered once the guard has counted the request, so the caller knows at once whether it may go on.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { UPDATES, WATCHER_WORKFLOW_ID } from '../lib/names';
+import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
+
+/** The guard is not running: nothing that cuts access may go ahead without it. */
+export class GuardUnavailable extends Error {
+  constructor(guardWorkflowId: string) {
+    super(`the mass-change guard (directory watcher ${guardWorkflowId}) is not running: nothing is deprovisioned without it; start the watcher (npm start or starters/watch.ts)`);
+    this.name = 'GuardUnavailable';
+  }
+}
+
+export async function askMassChangeGuard(client: Client, request: AdmissionRequest, guardWorkflowId = WATCHER_WORKFLOW_ID): Promise<AdmissionVerdict> {
+  try {
+    return await client.workflow.getHandle(guardWorkflowId).executeUpdate<AdmissionVerdict, [AdmissionRequest]>(UPDATES.admitDeprovisioning, { args: [request] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new GuardUnavailable(guardWorkflowId);
+    if (err instanceof WorkflowUpdateFailedError) throw new Error(`the mass-change guard refused the request: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    throw err;
+  }
+}
