@@ -14,6 +14,7 @@ import { allValues, GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 import { ScanConnection, type ScanRequest } from './scan/scan-connection';
 import { ManagerResolver, pagedSearch } from './lookups';
+import { tombstonesSince } from './tombstones';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
 const BULK_DELTA = 200;
@@ -372,6 +373,9 @@ export class LdapDirectorySource implements DirectorySource {
           for (const member of await this.expandMembers(client, group.dn, scope.nestingDepth)) entries.set(normalizeDn(member.dn), member);
         }
       }
+      // AD: deletions since the cursor, proven by their tombstones (elsewhere only presence scans prove them).
+      const deleted = attribute === 'uSNChanged' ? await tombstonesSince(client, { anchorAttribute: this.settings.anchorAttribute, binaryAttributes: this.binaryAttributes, since, pageSize: this.config.pageSize }) : null;
+      changeValues.push(...(deleted?.changeValues ?? []));
       const changed: Person[] = [];
       const groupsOf = await this.groupResolverFor(client, entries.size);
       for (const entry of entries.values()) {
@@ -382,7 +386,7 @@ export class LdapDirectorySource implements DirectorySource {
       const value = compareChangeValues(attribute, next, cursor.value) >= 0 ? next : cursor.value;
       return {
         changed,
-        removedAnchors: [],
+        removedAnchors: deleted?.anchors ?? [],
         cursor: encodeCursor({ ...cursorAt(attribute, value, this.config.changeLookback), server: server ?? cursor.server }),
         changedGroups: [...new Set(changedGroups)].sort(),
       };
