@@ -13,7 +13,7 @@ import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
 import { guidToBytes } from '../../directory/ldap/entry';
 import { allValues } from '../../directory/ldap/groups';
-import { effectiveSettings } from '../../directory/ldap/presets';
+import { effectiveSettings, LDAP_PRESETS } from '../../directory/ldap/presets';
 import type { Person } from '../../domain/person';
 import { sambaSkipReason, startSambaFixture, UAC_DISABLED, UAC_ENABLED, type SambaFixture } from './support/samba-fixture';
 
@@ -71,10 +71,16 @@ function registerTests(): void {
     await fx?.close();
   });
 
-  test('the example configuration runs on the AD preset with its documented defaults', () => {
+  test('the example configuration spells out the AD preset defaults that the tests below run with', () => {
     const config = fx.config();
-    const settings = effectiveSettings(config);
+    const preset = LDAP_PRESETS.activeDirectory;
     assert.equal(config.preset, 'activeDirectory');
+    assert.equal(config.people.filter, preset.peopleFilter);
+    assert.equal(config.groups?.filter, preset.groupFilter);
+    assert.deepEqual(config.disabled, preset.disabled);
+    assert.equal(config.changeAttribute, preset.changeAttribute);
+    assert.equal(config.pageSize, 1000);
+    const settings = effectiveSettings(config);
     assert.equal(settings.peopleFilter, '(&(objectCategory=person)(objectClass=user))');
     assert.deepEqual(settings.disabled.map((r) => [r.attribute, r.bitmask ?? null, r.expired]), [
       ['userAccountControl', 2, false],
@@ -82,7 +88,6 @@ function registerTests(): void {
     ]);
     assert.equal(settings.changeAttribute, 'uSNChanged');
     assert.equal(settings.anchorAttribute, 'objectGUID');
-    assert.equal(config.pageSize, 1000);
   });
 
   test('a full scan finds everyone, and every one of them is found again by objectGUID', async () => {
