@@ -128,10 +128,12 @@ function registerTests(): void {
     const guid = await fx.guidOf(dn);
     const enabled = async () => (await source.getPerson(guid))!.enabled;
     assert.equal(await enabled(), true);
-    await fx.replace(dn, 'userAccountControl', [UAC_DISABLED]);
-    assert.equal(await enabled(), false, '546 (544 + ACCOUNTDISABLE)');
+    // NORMAL_ACCOUNT 512, + PASSWD_NOTREQD 32, + DONT_EXPIRE_PASSWORD 65536; ACCOUNTDISABLE is 2.
+    for (const [uac, expected] of [[UAC_DISABLED, false], [UAC_ENABLED, true], ['514', false], ['512', true], ['66050', false], ['66048', true]] as const) {
+      await fx.replace(dn, 'userAccountControl', [uac]);
+      assert.equal(await enabled(), expected, `userAccountControl ${uac}`);
+    }
     await fx.replace(dn, 'userAccountControl', [UAC_ENABLED]);
-    assert.equal(await enabled(), true, '544');
     await fx.replace(dn, 'accountExpires', [filetime('2020-01-01T00:00:00Z')]);
     assert.equal(await enabled(), false, 'expired in 2020');
     await fx.replace(dn, 'accountExpires', [filetime('2999-01-01T00:00:00Z')]);
