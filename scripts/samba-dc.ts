@@ -45,7 +45,9 @@ function run(cmd: string, args: string[]): { ok: boolean; out: string } {
 
 function must(cmd: string, args: string[]): string {
   const res = run(cmd, args);
-  if (!res.ok) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.out.slice(0, 500)}`);
+  // The administrator password never goes into an error message.
+  const shown = args.map((arg) => arg.replace(/^(--adminpass=).*/, '$1(hidden)'));
+  if (!res.ok) throw new Error(`${cmd} ${shown.join(' ')} failed: ${res.out.slice(-800)}`);
   return res.out;
 }
 
