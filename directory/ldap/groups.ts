@@ -1,5 +1,6 @@
 import { EqualityFilter, NoSuchObjectError, type Client, type Entry } from 'ldapts';
 import { entryToBag, normalizeDn, rdnValue } from './entry';
+import { allOf } from './filters';
 import type { EffectiveLdapSettings } from './presets';
 
 export interface GroupScope {
@@ -110,7 +111,7 @@ export class GroupLookup {
     const key = normalizeDn(dn);
     let cached = this.parents.get(key);
     if (!cached) {
-      const filter = `(&${this.settings.groupFilter}${new EqualityFilter({ attribute: this.settings.memberAttribute, value: dn }).toString()})`;
+      const filter = allOf(this.settings.groupFilter, new EqualityFilter({ attribute: this.settings.memberAttribute, value: dn }));
       cached = this.client
         .search(this.scope.baseDn, { scope: this.scope.scope, filter, attributes: [this.settings.groupNameAttribute] })
         .then((res) => res.searchEntries.map((e) => groupRef(e, this.settings)));

@@ -1,10 +1,10 @@
-import type { Client, Entry, SearchOptions } from 'ldapts';
+import type { Client, Control, Entry, SearchOptions } from 'ldapts';
 import { normalizeDn } from './entry';
 
 /** A paged search collected into one result: servers cap unpaged results (OpenLDAP: 500 for non-root binds). */
-export async function pagedSearch(client: Client, base: string, options: SearchOptions): Promise<{ searchEntries: Entry[] }> {
+export async function pagedSearch(client: Client, base: string, options: SearchOptions, controls?: Control[]): Promise<{ searchEntries: Entry[] }> {
   const searchEntries: Entry[] = [];
-  for await (const page of client.searchPaginated(base, options)) searchEntries.push(...page.searchEntries);
+  for await (const page of client.searchPaginated(base, options, controls)) searchEntries.push(...page.searchEntries);
   return { searchEntries };
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EqualityFilter, GreaterThanEqualsFilter, InsufficientAccessError, NoSuchObjectError, OrFilter, ResultCodeError, type Client, type Entry, type Filter } from 'ldapts';
+import { allOf } from './filters';
 import type { Person } from '../../domain/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
@@ -13,6 +14,7 @@ import { allValues, GroupIndex, GroupLookup, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 import { ScanConnection, type ScanRequest } from './scan/scan-connection';
 import { ManagerResolver, pagedSearch } from './lookups';
+import { tombstonesSince } from './tombstones';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
 const BULK_DELTA = 200;
@@ -93,7 +95,7 @@ export class LdapDirectorySource implements DirectorySource {
     return new EqualityFilter({ attribute: this.settings.anchorAttribute, value });
   }
 
-  private searchOptions(filter: string) {
+  private searchOptions(filter: string | Filter) {
     return {
       scope: this.config.people.scope,
       filter,
@@ -132,7 +134,7 @@ export class LdapDirectorySource implements DirectorySource {
     });
   }
 
-  private async searchPeople(filter: string): Promise<Person[]> {
+  private async searchPeople(filter: Filter): Promise<Person[]> {
     return this.withClient(async (client) => {
       const lookup = this.groupScope ? new GroupLookup(client, this.settings, this.groupScope) : null;
       const managers = this.managerResolver(client);
@@ -157,7 +159,7 @@ export class LdapDirectorySource implements DirectorySource {
   }
 
   async getPerson(anchor: string): Promise<Person | null> {
-    const people = await this.searchPeople(`(&${this.settings.peopleFilter}${this.anchorFilter(anchor).toString()})`);
+    const people = await this.searchPeople(allOf(this.settings.peopleFilter, this.anchorFilter(anchor)));
     return people[0] ?? null;
   }
 
@@ -166,7 +168,7 @@ export class LdapDirectorySource implements DirectorySource {
     if (query.username) clauses.push(new EqualityFilter({ attribute: this.settings.mapping.username, value: query.username }));
     if (query.email && this.settings.mapping.email) clauses.push(new EqualityFilter({ attribute: this.settings.mapping.email, value: query.email }));
     if (clauses.length === 0) return null;
-    const people = await this.searchPeople(`(&${this.settings.peopleFilter}${new OrFilter({ filters: clauses }).toString()})`);
+    const people = await this.searchPeople(allOf(this.settings.peopleFilter, new OrFilter({ filters: clauses })));
     if (people.length > 1) {
       throw nonRetryable('AmbiguousMatch', `${people.length} directory entries match`, { target: 'directory', identity: query.username ?? query.email });
     }
@@ -249,8 +251,8 @@ export class LdapDirectorySource implements DirectorySource {
     const scope = this.groupScope;
     if (!scope) return [];
     return this.withClient(async (client) => {
-      const nameFilter = new EqualityFilter({ attribute: this.settings.groupNameAttribute, value: groupName }).toString();
-      const res = await client.search(scope.baseDn, { scope: scope.scope, filter: `(&${this.settings.groupFilter}${nameFilter})`, attributes: ['1.1'] });
+      const nameFilter = new EqualityFilter({ attribute: this.settings.groupNameAttribute, value: groupName });
+      const res = await client.search(scope.baseDn, { scope: scope.scope, filter: allOf(this.settings.groupFilter, nameFilter), attributes: ['1.1'] });
       const anchors = new Set<string>();
       for (const group of res.searchEntries) {
         for (const entry of await this.expandMembers(client, group.dn, scope.nestingDepth)) {
@@ -292,7 +294,7 @@ export class LdapDirectorySource implements DirectorySource {
     const options = { scope, attributes, explicitBufferAttributes: this.binaryAttributes, paged: { pageSize: this.config.pageSize } };
     for (let i = 0; i < dns.length; i += DN_BATCH) {
       const clauses = dns.slice(i, i + DN_BATCH).map((dn) => new EqualityFilter({ attribute: this.settings.dnAttribute, value: dn }));
-      const res = await this.ignoreMissingBase(() => pagedSearch(client, base, { ...options, filter: `(&${filter}${new OrFilter({ filters: clauses }).toString()})` }));
+      const res = await this.ignoreMissingBase(() => pagedSearch(client, base, { ...options, filter: allOf(filter, new OrFilter({ filters: clauses })) }));
       for (const entry of res?.searchEntries ?? []) {
         if (wanted.delete(normalizeDn(entry.dn))) found.push(entry);
       }
@@ -343,14 +345,14 @@ export class LdapDirectorySource implements DirectorySource {
       return { changed, removedAnchors: [], cursor: start };
     }
     const since = searchLowerBound(cursor, this.config.changeLookback);
-    const sinceFilter = new GreaterThanEqualsFilter({ attribute, value: since }).toString();
+    const sinceFilter = new GreaterThanEqualsFilter({ attribute, value: since });
     return this.withClient(async (client) => {
       const scope = this.groupScope;
       const managers = this.managerResolver(client);
       const changeValues: string[] = [];
       const entries = new Map<string, Entry>();
       const peopleRes = await this.ignoreMissingBase(() =>
-        pagedSearch(client, this.config.people.baseDn, { ...this.searchOptions(`(&${this.settings.peopleFilter}${sinceFilter})`), paged: { pageSize: this.config.pageSize } }),
+        pagedSearch(client, this.config.people.baseDn, { ...this.searchOptions(allOf(this.settings.peopleFilter, sinceFilter)), paged: { pageSize: this.config.pageSize } }),
       );
       for (const entry of peopleRes?.searchEntries ?? []) entries.set(normalizeDn(entry.dn), entry);
       for (const entry of peopleRes?.searchEntries ?? []) changeValues.push(...(entryToBag(entry).get(attribute.toLowerCase()) ?? []));
@@ -360,7 +362,7 @@ export class LdapDirectorySource implements DirectorySource {
           pagedSearch(client, scope.baseDn, {
             paged: { pageSize: this.config.pageSize },
             scope: scope.scope,
-            filter: `(&${this.settings.groupFilter}${sinceFilter})`,
+            filter: allOf(this.settings.groupFilter, sinceFilter),
             attributes: [this.settings.groupNameAttribute, attribute],
           }),
         );
@@ -371,6 +373,9 @@ export class LdapDirectorySource implements DirectorySource {
           for (const member of await this.expandMembers(client, group.dn, scope.nestingDepth)) entries.set(normalizeDn(member.dn), member);
         }
       }
+      // AD: deletions since the cursor, proven by their tombstones (elsewhere only presence scans prove them).
+      const deleted = attribute === 'uSNChanged' ? await tombstonesSince(client, { anchorAttribute: this.settings.anchorAttribute, binaryAttributes: this.binaryAttributes, since, pageSize: this.config.pageSize }) : null;
+      changeValues.push(...(deleted?.changeValues ?? []));
       const changed: Person[] = [];
       const groupsOf = await this.groupResolverFor(client, entries.size);
       for (const entry of entries.values()) {
@@ -381,7 +386,7 @@ export class LdapDirectorySource implements DirectorySource {
       const value = compareChangeValues(attribute, next, cursor.value) >= 0 ? next : cursor.value;
       return {
         changed,
-        removedAnchors: [],
+        removedAnchors: deleted?.anchors ?? [],
         cursor: encodeCursor({ ...cursorAt(attribute, value, this.config.changeLookback), server: server ?? cursor.server }),
         changedGroups: [...new Set(changedGroups)].sort(),
       };

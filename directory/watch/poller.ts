@@ -26,6 +26,8 @@ class PollWork {
   readonly leavers: HeldEvent[] = [];
   readonly updates = new Map<string, SnapshotEntry>();
   readonly considered = new Set<string>();
+  /** Looked up by anchor and not found: gone only if a presence scan in this same poll agrees. */
+  readonly notFound = new Set<string>();
   heldCameBack: string[] = [];
   private readonly heldRemovals: Set<string>;
 
@@ -134,11 +136,15 @@ async function readFullScan(deps: PollerDeps, work: PollWork, nowIso: string): P
   return { nextCursor, seen, scans: { lastFullScanAt: nowIso, lastPresenceScanAt: nowIso } };
 }
 
-/** Reads one person again: a change to them, or their removal when the directory no longer has them. */
+/**
+ * Reads one person again. Not finding them by anchor is not proof that they left (a lookup that
+ * silently matches nobody, as a binary objectGUID filter once did on AD, would deprovision people
+ * who are still there): the presence scan this poll then runs decides.
+ */
 async function recheck(source: DirectorySource, work: PollWork, anchor: string): Promise<void> {
   const person = await source.getPerson(anchor);
   if (person) work.consider(person);
-  else work.removal(anchor);
+  else work.notFound.add(anchor);
 }
 
 /** A changed group changes its former members too; the snapshot remembers who they were. */
@@ -151,12 +157,12 @@ async function recheckFormerMembers(source: DirectorySource, state: WatcherState
   }
 }
 
-/** Anchors only, when a presence scan is due; null otherwise. */
-async function presenceScanIfDue(deps: PollerDeps, state: WatcherState, now: number, nowIso: string): Promise<{ seen: Set<string>; scans: Partial<WatcherState> } | null> {
+/** Anchors only, when a presence scan is due (or `needed` to confirm an absence); null otherwise. */
+async function presenceScanIfDue(deps: PollerDeps, state: WatcherState, now: number, nowIso: string, needed: boolean): Promise<{ seen: Set<string>; scans: Partial<WatcherState> } | null> {
   // A scan that takes long (100k people: ~2 s) is spaced out so it never takes more than a
   // fifth of the watcher's time; small directories get the configured interval.
   const presenceInterval = Math.max(deps.settings.presenceScanInterval, PRESENCE_DUTY_FACTOR * (state.lastPresenceScanMs ?? 0));
-  if (!due(state.lastPresenceScanAt, presenceInterval, now)) return null;
+  if (!needed && !due(state.lastPresenceScanAt, presenceInterval, now)) return null;
   const started = Date.now();
   const seen = await readAnchors(deps.source);
   return { seen, scans: { lastPresenceScanAt: nowIso, lastPresenceScanMs: Date.now() - started } };
@@ -174,7 +180,7 @@ async function readChanges(deps: PollerDeps, state: WatcherState, work: PollWork
     for (const anchor of state.deferred) await recheck(source, work, anchor);
     scans.deferred = [];
   }
-  const presence = await presenceScanIfDue(deps, state, now, nowIso);
+  const presence = await presenceScanIfDue(deps, state, now, nowIso, work.notFound.size > 0);
   if (presence) scans = { ...scans, ...presence.scans };
   return { nextCursor: changes.cursor, seen: presence?.seen ?? null, scans };
 }

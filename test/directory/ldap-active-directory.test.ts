@@ -1,10 +1,13 @@
 /**
- * Active Directory behaviours, played by a proxy in front of the real slapd (no AD runs here):
+ * Active Directory behaviours a single Samba DC cannot show (ad-samba-*.test.ts run the rest against
+ * a real AD-compatible DC), played by a proxy in front of the real slapd:
  * - groups larger than MaxValRange hand out their members range by range (`member;range=0-1499`,
  *   ...). Read naively such a group looks empty and every member would seem to leave it. Here the
  *   proxy ranges at 15 values, and the source must see exactly what it sees reading slapd directly.
+ *   (Samba honours ranges that are asked for but never cuts a plain read.)
  * - USNs are numbered per domain controller, so a cursor taken on one DC means nothing on another
  *   (a load-balanced name can land anywhere): the source must notice and compare everyone instead.
+ *   (That needs two replicating DCs.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
