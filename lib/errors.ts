@@ -25,6 +25,8 @@ export interface FailureContext {
   identity?: string;
   /** The field or attribute at fault, in the target's vocabulary. */
   field?: string;
+  /** Identity conflicts: the anchor of the person the account belongs to, when the target says. */
+  holder?: string;
 }
 
 function describe(message: string, ctx: FailureContext): string {

@@ -4,7 +4,7 @@
  * A target still failing after its activity retries is reported as failed (with whether it may pass
  * by itself), never skipped silently; the person workflow tries it again later.
  */
-import { directoryActivities, failureMessage, isNonRetryable, targetActivities } from './person-activities';
+import { directoryActivities, failureMessage, identityConflictOf, isNonRetryable, targetActivities } from './person-activities';
 import { dataProblemFor, heldAsConflict, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
 import type { Entitlement, MatchKeys } from '../domain/account';
 import type { Person } from '../domain/person';
@@ -31,7 +31,9 @@ function report(ctx: ApplyContext, progress: TargetProgress): TargetProgress {
 }
 
 function failed(ctx: ApplyContext, base: Omit<TargetProgress, 'status' | 'changes'>, err: unknown, prefix = ''): TargetProgress {
-  return report(ctx, { ...base, status: 'failed', changes: 0, error: `${prefix}${failureMessage(err)}`, retryable: !isNonRetryable(err) });
+  // A target that stores anchors finds identity conflicts itself: the run ends `conflict`, not `partial`.
+  const conflictWith = identityConflictOf(err);
+  return report(ctx, { ...base, status: 'failed', changes: 0, error: `${prefix}${failureMessage(err)}`, retryable: !isNonRetryable(err), ...(conflictWith ? { conflictWith } : {}) });
 }
 
 /** The account the plan found (by link first) is the one every step acts on. */
@@ -81,7 +83,9 @@ async function planOne(ctx: ApplyContext, person: PersonDesiredState, wanted: Pe
     const tp = await targetActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
     return tp.existing && !tp.problem && ctx.links[tp.target] !== tp.existing.id ? await unlessHeldByAnother(ctx, tp) : tp;
   } catch (err) {
-    return unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));
+    const unreadable = unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));
+    const conflictWith = identityConflictOf(err);
+    return conflictWith && unreadable.problem ? { ...unreadable, problem: { ...unreadable.problem, conflictWith } } : unreadable;
   }
 }
 

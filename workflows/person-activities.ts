@@ -63,3 +63,22 @@ export function isNonRetryable(err: unknown): boolean {
   }
   return false;
 }
+
+/** Failure types by which a target says the account belongs to another identity: a conflict a person must resolve. */
+const IDENTITY_CONFLICT_TYPES = new Set(['DuplicateAccount', 'LinkConflict']);
+
+/**
+ * When a target refused because the account is another identity's (anchor-storing targets find
+ * this themselves), the other people it names (their anchors, when the target tells); else undefined.
+ */
+export function identityConflictOf(err: unknown): string[] | undefined {
+  let current = err as { cause?: unknown } | undefined;
+  while (current) {
+    if (current instanceof ApplicationFailure && current.type && IDENTITY_CONFLICT_TYPES.has(current.type)) {
+      const holder = (current.details?.[0] as { holder?: unknown } | undefined)?.holder;
+      return typeof holder === 'string' && holder ? [holder] : [];
+    }
+    current = current.cause as { cause?: unknown } | undefined;
+  }
+  return undefined;
+}

@@ -170,7 +170,8 @@ export class ScimConnector implements TargetAdapter {
 
   private duplicate(ctx: FailureContext, userName: string, holder?: ScimResource, detail?: string) {
     const who = holder ? `account ${holder.id} (externalId ${String(holder.externalId)})` : `an account we cannot read${detail ? ` (${detail})` : ''}`;
-    return nonRetryable('DuplicateAccount', `userName ${userName} already belongs to ${who}, not to this identity`, { ...ctx, field: 'userName' });
+    const anchor = typeof holder?.externalId === 'string' && holder.externalId ? { holder: holder.externalId } : {};
+    return nonRetryable('DuplicateAccount', `userName ${userName} already belongs to ${who}, not to this identity`, { ...ctx, field: 'userName', ...anchor });
   }
 
   async ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]> {

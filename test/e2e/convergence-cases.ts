@@ -163,5 +163,26 @@ export function registerConvergenceTests(stack: () => E2E): void {
     assert.equal(still.links.hubspot!.accountId, held.links.hubspot!.accountId);
     assert.ok(hasAccess(await accountOf('hubspot', colleague, held.links.hubspot!.accountId)));
   });
+
+  test('an account that carries another person\'s anchor, with no link to tell, is a conflict too (the target finds it)', async () => {
+    // Created behind idsync's back for another identity, under the e-mail the newcomer will carry.
+    const otherAnchor = '7f1c2d3e-0000-4000-8000-00000000abcd';
+    const res = await fetch(`${e2e.emulators.scim.url}/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${process.env.SUPPORT_DESK_SCIM_TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'anchored.elsewhere@example.com', externalId: otherAnchor, active: true }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    const newcomer = await hire('anchored.elsewhere');
+    const conflict = await waitFor('newcomer held as conflict', async () => {
+      const s = await status(e2e.client, newcomer.anchor);
+      return s && !s.activeRun && s.queued.length === 0 && s.outcome ? s : undefined;
+    });
+    assert.equal(conflict.outcome, 'conflict', JSON.stringify(conflict.lastResult?.targets));
+    const desk = conflict.lastResult!.targets.find((t) => t.target === 'support-desk')!;
+    assert.deepEqual(desk.conflictWith, [otherAnchor], 'the conflict names the identity the account carries');
+    assert.equal(conflict.links['support-desk'], undefined, 'nothing is linked in the support desk');
+    assert.equal(conflict.retry, undefined, 'held until someone fixes it, not retried');
+  });
 }
 
