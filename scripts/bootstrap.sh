@@ -16,9 +16,9 @@ fail() { echo "idsync: $*" >&2; exit 3; }
 
 node_bin=node_modules/.bin/node
 if [ ! -x "$node_bin" ]; then
-  fail "Node packages are not installed; run 'npm install' first (it also installs the pinned Node 22)."
+  fail "Node packages are not installed; run 'npm ci' first (it also installs the pinned Node 22)."
 fi
-case "$("$node_bin" --version)" in v22.*) ;; *) fail "node_modules/.bin/node is not Node 22; run 'npm install' again." ;; esac
+case "$("$node_bin" --version)" in v22.*) ;; *) fail "node_modules/.bin/node is not Node 22; run 'npm ci' again." ;; esac
 
 tools=.tools/py
 want="$TEMPORAL_CLI_VERSION/$TEMPORAL_TEST_SERVER_VERSION"
