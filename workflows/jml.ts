@@ -3,7 +3,7 @@
  * the person's accounts to current policy) and leaver (suspend everywhere). Runs are thin: the plan
  * comes from an activity, so policy changes never make a replay diverge.
  */
-import { allHandlersFinished, condition, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runStatusQuery, supersedeSignal } from './person-messages';
 import { SA } from './person-activities';
 import { compareText } from '../lib/compare-text';
@@ -80,10 +80,12 @@ async function converge(input: RunInput): Promise<RunResult> {
   const gate = new ApprovalGate(input, () => current?.username);
   gate.install();
   const apply = (tp: TargetPlan) => applyTarget(scope.ctx, tp);
-  current = await planAndApplyAll(scope, apply, input.kind === 'joiner' || input.kind === 'rehire');
-  if (!current.found && (input.kind === 'joiner' || input.kind === 'rehire')) {
-    return finish(scope, { outcome: 'failed', retryable: false, plan: current, inScopeTargets: [], message: `person ${input.anchor} is not in the directory: nothing provisioned` });
-  }
+  // Only a leaver cuts the access of someone the directory does not have: the watcher emits it once
+  // the absence is confirmed, and the mass-change guard admits it. A mover or sync that finds nobody
+  // (a lookup that missed, a directory being restored) changes nothing.
+  const requirePerson = input.kind === 'joiner' || input.kind === 'rehire' || patched(ABSENT_PERSON_ONLY_BY_LEAVER);
+  current = await planAndApplyAll(scope, apply, requirePerson);
+  if (!current.found && requirePerson) return notInDirectory(scope, input, current);
   // Future starter: accounts exist inactive; activate on the start date (durable timer), from a fresh plan.
   while (current.activateAt) {
     scope.view.phase = `waiting for start date ${current.activateAt}`;
@@ -91,7 +93,8 @@ async function converge(input: RunInput): Promise<RunResult> {
     if (await condition(scope.superseded, wait)) {
       return finish(scope, { outcome: 'superseded', plan: current, inScopeTargets: inScope(current), message: 'a newer event replaced this run before the start date' });
     }
-    current = await planAndApplyAll(scope, apply);
+    current = await planAndApplyAll(scope, apply, requirePerson);
+    if (!current.found && requirePerson) return notInDirectory(scope, input, current);
   }
   const awaiting = current.targets.filter((t) => t.heldForApproval.length > 0 && scope.ctx.progress.get(t.target)?.status === 'done');
   if (awaiting.length > 0) {
@@ -106,6 +109,13 @@ async function converge(input: RunInput): Promise<RunResult> {
   scope.view.phase = 'finished';
   const outcome = gate.state === 'superseded' ? 'superseded' : 'converged';
   return finish(scope, { outcome, plan: current, approval: awaiting.length > 0 ? gate.view : undefined, inScopeTargets: inScope(current) });
+}
+
+const ABSENT_PERSON_ONLY_BY_LEAVER = 'absent-person-only-deprovisioned-by-a-leaver';
+
+function notInDirectory(scope: RunScope, input: RunInput, plan: PersonPlan): Promise<RunResult> {
+  const what = input.kind === 'joiner' || input.kind === 'rehire' ? 'nothing provisioned' : 'nothing changed; only a leaver (confirmed absence, admitted by the mass-change guard) cuts access';
+  return finish(scope, { outcome: 'failed', retryable: false, plan, inScopeTargets: [], message: `person ${input.anchor} is not in the directory: ${what}` });
 }
 
 function inScope(plan: PersonPlan): string[] {

@@ -110,6 +110,27 @@ test('leaver: suspended in every target at once, removals scheduled per target g
   assert.ok(grace.wiki! > grace.desk!, 'wiki has the longer (policy) grace period: 3d against the target default 2d');
 });
 
+test('a mover or sync for someone the directory no longer has changes nothing: only a leaver cuts access', async () => {
+  const anchor = await addPerson(fx, 'ab.sent', ['support', 'staff']);
+  const joiner = event(anchor, 'joiner');
+  await sendEvent(client, queues, joiner);
+  assert.equal((await waitForOutcome(client, anchor, joiner.eventId)).outcome, 'converged');
+  await fx.ldap.remove(fx.ldap.personDn('ab.sent'));
+  for (const kind of ['mover', 'sync'] as const) {
+    const ev = event(anchor, kind, 'a lookup that found nobody');
+    await sendEvent(client, queues, ev);
+    const outcome = await waitForOutcome(client, anchor, ev.eventId);
+    assert.equal(outcome.outcome, 'failed');
+    assert.match(outcome.message ?? '', /is not in the directory: nothing changed; only a leaver .* cuts access/);
+    assert.equal((await scimAccount(fx.emulators, 'desk', 'ab.sent@example.com'))?.active, true, `${kind}: the desk account keeps its access`);
+    assert.equal((await scimAccount(fx.emulators, 'wiki', 'ab.sent@example.com'))?.active, true, `${kind}: the wiki account keeps its access`);
+  }
+  const leaver = event(anchor, 'leaver', 'entry deleted');
+  await sendEvent(client, queues, leaver);
+  assert.equal((await waitForOutcome(client, anchor, leaver.eventId)).outcome, 'converged');
+  assert.equal((await scimAccount(fx.emulators, 'desk', 'ab.sent@example.com'))?.active, false, 'the leaver cuts it');
+});
+
 test('bad directory data fails that person in that target, naming person, field and target; others proceed', async () => {
   const okAnchor = await addPerson(fx, 'fine.person', ['support']);
   const noEmail = await addPerson(fx, 'no.email', ['support']);
@@ -143,8 +164,10 @@ test('bad directory data fails that person in that target, naming person, field 
   assert.match(ghostOutcome!.message!, /desk/);
   assert.equal((await scimAccount(fx.emulators, 'wiki', 'ghost.hunter@example.com'))?.active, true, 'the other target proceeds');
 
-  assert.equal(collision!.outcome, 'partial', 'a username already taken by another person is not taken over');
+  assert.equal(collision!.outcome, 'conflict', 'a username already taken by another person is not taken over: an identity conflict');
   assert.match(collision!.message!, /wiki/);
+  const collisionTarget = (await personStatus(client, second)).lastResult?.targets.find((t) => t.target === 'wiki');
+  assert.deepEqual(collisionTarget?.conflictWith, [first], 'the conflict names the person who holds the account');
   const state = await fx.emulators.handles.wiki.state();
   assert.equal(state.users.filter((u) => u.userName.toLowerCase() === 'same.name@example.com').length, 1, 'never a second account');
   assert.equal(state.users.find((u) => u.userName.toLowerCase() === 'same.name@example.com')?.externalId, first, 'still linked to the first person');
