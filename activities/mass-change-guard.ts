@@ -7,10 +7,10 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { UPDATES, WATCHER_WORKFLOW_ID } from '../lib/names';
 import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
 
-/** The guard is not running: nothing that cuts access may go ahead without it. */
+/** The guard is not running (or does not answer): nothing that cuts access may go ahead without it. */
 export class GuardUnavailable extends Error {
-  constructor(guardWorkflowId: string) {
-    super(`the mass-change guard (directory watcher ${guardWorkflowId}) is not running: nothing is deprovisioned without it; start the watcher (npm start or starters/watch.ts)`);
+  constructor(guardWorkflowId: string, why = 'is not running') {
+    super(`the mass-change guard (directory watcher ${guardWorkflowId}) ${why}: nothing is deprovisioned without it; check that the watcher runs (npm start or starters/watch.ts)`);
     this.name = 'GuardUnavailable';
   }
 }

@@ -11,7 +11,7 @@ import { deliverIdentityEvents } from '../activities/directory';
 import { askMassChangeGuard, GuardUnavailable } from '../activities/mass-change-guard';
 import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
 import type { DirectorySource } from '../directory/source';
-import { personWorkflowId } from '../lib/names';
+import { personWorkflowId, WATCHER_WORKFLOW_ID } from '../lib/names';
 import { redact } from '../lib/errors';
 import { admitEvent } from './intake-admission';
 import { HttpError, readBoundedBody, sendJson } from './intake-http';
@@ -54,7 +54,11 @@ export interface IntakeServerOptions {
    * of the intake's own validation replace it.
    */
   massChangeGuard?: (request: AdmissionRequest) => Promise<AdmissionVerdict>;
+  /** How long a leaver waits for the guard's answer before the sender gets 503 (the same request later gets the same answer). */
+  guardTimeoutMs?: number;
 }
+
+const DEFAULT_GUARD_TIMEOUT_MS = 20_000;
 
 export interface IntakeServer {
   url: string;
@@ -94,7 +98,20 @@ export async function startIntakeServer(opts: IntakeServerOptions): Promise<Inta
   const maxSkew = opts.maxClockSkewMs ?? 300_000;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = opts.now ?? Date.now;
-  const askGuard = opts.massChangeGuard ?? ((request: AdmissionRequest) => askMassChangeGuard(opts.client, request, opts.guardWorkflowId));
+  const guard = opts.massChangeGuard ?? ((request: AdmissionRequest) => askMassChangeGuard(opts.client, request, opts.guardWorkflowId));
+  const guardTimeoutMs = opts.guardTimeoutMs ?? DEFAULT_GUARD_TIMEOUT_MS;
+  /** The guard answers between two watcher polls; a watcher whose worker is down would keep the sender waiting. */
+  async function askGuard(request: AdmissionRequest): Promise<AdmissionVerdict> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GuardUnavailable(opts.guardWorkflowId ?? WATCHER_WORKFLOW_ID, `did not answer within ${guardTimeoutMs / 1000} s`)), guardTimeoutMs);
+    });
+    try {
+      return await Promise.race([guard(request), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
@@ -146,7 +163,7 @@ export async function startIntakeServer(opts: IntakeServerOptions): Promise<Inta
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) sendJson(res, err.status, err.body, err.headers);
-      else if (err instanceof GuardUnavailable) sendJson(res, 503, { error: 'the mass-change guard is not running: leavers wait for it; retry later', detail: err.message });
+      else if (err instanceof GuardUnavailable) sendJson(res, 503, { error: 'the mass-change guard is not available: leavers wait for it; retry later', detail: err.message }, { 'retry-after': '30' });
       else sendJson(res, 503, { error: 'could not start the workflow; retry later', detail: redact((err as Error).message).slice(0, 300) });
     });
   });

@@ -94,7 +94,8 @@ test('a per-source limit holds the intake earlier than the total; without a runn
   const orphaned = await intakeFor(g, 'no-such-guard-workflow');
   const refused = await postLeaver(orphaned, g.everyone[2]!.anchor);
   assert.equal(refused.status, 503);
-  assert.match(String(refused.body.error), /mass-change guard is not running/);
+  assert.match(String(refused.body.error), /mass-change guard is not available/);
+  assert.match(String(refused.body.detail), /no-such-guard-workflow\) is not running/);
   await pollsPass(g.watcher, 600);
   assert.deepEqual(await g.h.events(g.everyone[2]!.anchor), [], 'nothing delivered without the guard');
 });

@@ -155,3 +155,13 @@ test('malformed events get 400 naming the field, and start nothing', async () =>
 test('two sources sharing one secret are refused at start, since the header alone would then choose the source', async () => {
   await assert.rejects(h.startIntake({ hmacSecret: SECRET, sources: { 'hr-master': { hmacSecret: SECRET, authoritative: true } } }), /shares its HMAC secret/);
 });
+
+test('a leaver whose mass-change guard does not answer in time gets 503 with Retry-After, and nothing starts', async () => {
+  const silent = await h.startIntake({ hmacSecret: SECRET, massChangeGuard: () => new Promise(() => undefined), guardTimeoutMs: 300 });
+  const anchor = uniqueId('unanswered');
+  const res = await h.post(silent, { kind: 'leaver', anchor, reason: 'contract ended' }, { secret: SECRET });
+  assert.equal(res.status, 503, JSON.stringify(res.body));
+  assert.match(String(res.body.detail), /did not answer within 0.3 s/);
+  assert.equal(res.headers.get('retry-after'), '30');
+  await h.notStarted(anchor);
+});
