@@ -72,7 +72,8 @@ export class OtdsDirectorySource implements DirectorySource {
   /** One user by login name (GET /users/{name}@{partition}, as OTDS.get_user asks), when the partition is known. */
   private async userByName(name: string): Promise<api.OtdsUser | null> {
     if (!this.config.partition) return null;
-    const user = await this.client.get<api.OtdsUser>(api.userPath(`${name}@${this.config.partition}`), {}, 'user lookup');
+    const id = `${name}@${this.config.partition}`;
+    const user = await this.client.get<api.OtdsUser>(api.userPath(id), {}, `user ${id}`);
     return user && this.inPartition(user) && this.matchesState(user) ? user : null;
   }
 
