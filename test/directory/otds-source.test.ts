@@ -149,6 +149,34 @@ test('state "enabled" asks OTDS for enabled users only (where_state); OTDS error
   });
 });
 
+test('a server fault is retryable without echoing its page; a cookie handed out twice stops the read instead of looping', async () => {
+  const fresh = open({ pageSize: 2 });
+  await collect(fresh.listAnchors());
+  otds.faults.nextAnswer = { status: 503, contentType: 'text/html', body: '<html><body>Service Unavailable password=hunter2</body></html>' };
+  await assert.rejects(collect(fresh.listAnchors()), (err: Error & { type?: string; nonRetryable?: boolean }) => {
+    assert.equal(err.type, 'DirectoryUnavailable');
+    assert.equal(err.nonRetryable, false);
+    assert.match(err.message, /OTDS user list answered HTTP 503/);
+    assert.ok(!err.message.includes('hunter2'), 'secret-looking text is redacted');
+    return true;
+  });
+  otds.faults.nextAnswer = { status: 400, contentType: 'application/json', body: JSON.stringify({ status: 1010, error: 'Partition not found', errorDetails: { internal: 'stack trace' } }) };
+  await assert.rejects(collect(fresh.listAnchors()), (err: Error & { type?: string }) => {
+    assert.equal(err.type, 'ConfigError');
+    assert.match(err.message, /\(status 1010: Partition not found\)/);
+    assert.ok(!err.message.includes('stack trace'), 'errorDetails are not repeated');
+    return true;
+  });
+  otds.faults.repeatCookie = true;
+  try {
+    const before = userListRequests(otds).length;
+    await assert.rejects(collect(fresh.listAnchors()), /returned a page cookie it had already returned; paging stopped instead of looping/);
+    assert.equal(userListRequests(otds).length - before, 2, 'the second page handing out the same cookie again is noticed at once');
+  } finally {
+    otds.faults.repeatCookie = false;
+  }
+});
+
 test('entries without oTMemberOf: membership from their memberof lists instead', async () => {
   const bare = await startOtdsEmulator({ admin: ADMIN, omitMemberOf: true });
   try {

@@ -57,6 +57,8 @@ export interface OtdsEmulator {
   addGroup(name: string, partition: string, memberIds: string[]): string;
   /** Tickets issued so far now count as expired (answered 400 / status 1034); bearer tokens are forgotten (401). */
   expireCredentials(): void;
+  /** Misbehaviour for tests: the next request's answer, or list pages that always hand out the same cookie. */
+  faults: { nextAnswer?: { status: number; contentType: string; body: string }; repeatCookie?: boolean };
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startOtdsEmulator(options: OtdsEmulatorOptions): Promise<O
   let tokens = new Set<string>();
   const positions = new Map<string, ListPosition>();
   const requests: string[] = [];
+  const faults: OtdsEmulator['faults'] = {};
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -159,7 +162,7 @@ export async function startOtdsEmulator(options: OtdsEmulatorOptions): Promise<O
     const more = start >= 0 && start + requested < sorted.length;
     let next: string | null = null;
     if (more) {
-      next = randomBytes(16).toString('base64');
+      next = faults.repeatCookie ? 'c2FtZS1jb29raWUtYWdhaW4=' : randomBytes(16).toString('base64');
       positions.set(next, { list, filterKey, afterId: slice[slice.length - 1]!.id });
     }
     return json(res, 200, { [key]: slice.map(render), actualPageSize: slice.length, nextPageCookie: next, requestedPageSize: requested });
@@ -187,6 +190,12 @@ export async function startOtdsEmulator(options: OtdsEmulatorOptions): Promise<O
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const injected = faults.nextAnswer;
+    if (injected) {
+      faults.nextAnswer = undefined;
+      res.writeHead(injected.status, { 'content-type': injected.contentType });
+      return res.end(injected.body);
+    }
     if (req.method === 'POST' && url.pathname === '/otdsws/rest/authentication/credentials') {
       // pyxecm 3.7.0, OTDS.credentials / authenticate (grant "password"): {userName, password} -> {ticket}.
       const creds = JSON.parse((await readBody(req)) || '{}') as { userName?: string; password?: string };
@@ -248,6 +257,7 @@ export async function startOtdsEmulator(options: OtdsEmulatorOptions): Promise<O
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
+    faults,
     addUser(user) {
       const id = `${user.name}@${user.partition}`;
       users.set(id, { ...user, values: { ...user.values }, id, uuid: user.uuid ?? randomUUID(), disabled: user.disabled ?? false, created: now(), modified: now() });
