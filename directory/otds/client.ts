@@ -130,14 +130,16 @@ export class OtdsClient {
         return null;
       }
       const body = describeErrorBody(await res.text());
-      if (isExpiredCredential(res.status, body) && attempt === 0) {
+      const expired = isExpiredCredential(res.status, body);
+      if (expired && attempt === 0) {
         // Only the request that saw the expiry renews; others waiting on the same credential reuse the new one.
         if (this.credential === used) this.credential = null;
         continue;
       }
       const message = `OTDS ${what} answered HTTP ${res.status}${body.summary ? ` (${body.summary})` : ''}`;
       if (res.status === 429 || res.status >= 500) throw retryable('DirectoryUnavailable', message, CTX);
-      if (res.status === 401 || res.status === 403) throw nonRetryable('PermissionDenied', message, CTX);
+      // Refused again with a fresh ticket or token: the account itself may not read this.
+      if (expired || res.status === 403) throw nonRetryable('PermissionDenied', message, CTX);
       // Any other 4xx answers a request built from configuration (partition, state, page size).
       throw nonRetryable('ConfigError', message, { ...CTX, field: 'directory' });
     }
