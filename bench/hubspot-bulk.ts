@@ -94,6 +94,7 @@ async function main(): Promise<void> {
       kind: 'hubspot',
       basePath: emulator.url,
       accessTokenEnv: TOKEN_ENV,
+      suspendRoleName: 'No Access',
       rateLimit: {
         activitiesPerSecond: (allowedPerSecond * opts.headroom) / REQUESTS_PER_ACTIVITY,
         maxConcurrent: 8,

@@ -136,7 +136,7 @@ function idsyncConfig(slapd: LocalSlapd, temporal: string, dir: string, emulator
     audit: { path: join(dir, 'audit.log') },
     targets: {
       salesforce: { kind: 'salesforce', loginUrl: emulators.salesforce.url, auth: { flow: 'client_credentials', clientId: DEFAULT_CLIENTS[0]!.clientId, clientSecretEnv: 'BENCH_SF_SECRET' }, pageSize: 200, rateLimit },
-      hubspot: { kind: 'hubspot', basePath: emulators.hubspot.url, accessTokenEnv: 'BENCH_HUBSPOT_TOKEN', rateLimit },
+      hubspot: { kind: 'hubspot', basePath: emulators.hubspot.url, accessTokenEnv: 'BENCH_HUBSPOT_TOKEN', suspendRoleName: 'No Access', rateLimit },
       highspot: {
         kind: 'highspot',
         baseUrl: `${emulators.highspot.origin}${HIGHSPOT_SCIM.basePath}`,

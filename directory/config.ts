@@ -129,19 +129,45 @@ export const ldapDirectorySchema = strictObject({
 });
 export type LdapDirectoryConfig = z.infer<typeof ldapDirectorySchema>;
 
+/** OAuth2 client credentials (POST /otdsws/oauth2/token), instead of a user name and password. */
+const otdsOAuth2Schema = strictObject({
+  clientId: z.string().min(1),
+  /** Name of the environment variable holding the client secret, never the secret itself. */
+  clientSecretEnv: envVarName,
+  /** Optional OAuth2 scope to ask for. */
+  scope: z.string().min(1).optional(),
+});
+
 export const otdsDirectorySchema = strictObject({
   kind: z.literal('otds'),
-  /** e.g. https://otds.example.com (the /otdsws/rest prefix is added). */
+  /** e.g. https://otds.example.com (the /otdsws/... paths are added). */
   baseUrl: z.string().url(),
-  username: z.string().min(1),
-  passwordEnv: envVarName,
-  /** Restrict to one user partition; absent = every partition the account may read. */
+  /** Credentials authentication (an OTDS SSO ticket): username + passwordEnv; or oauth2 instead. */
+  username: z.string().min(1).optional(),
+  passwordEnv: envVarName.optional(),
+  oauth2: otdsOAuth2Schema.optional(),
+  /** Restrict to one user partition (where_partition_name); absent = every partition the account may read. */
   partition: z.string().min(1).optional(),
-  pageSize: z.number().int().min(1).max(1000).default(200),
+  /**
+   * Which users OTDS returns (where_state). 'all' (default) keeps disabled users in every read, so a
+   * disabled account is a leaver "disabled"; 'enabled' leaves them out, so they look deleted.
+   */
+  state: z.enum(['all', 'enabled']).default('all'),
+  /** Users or groups per request (page_size). OTDS has no total limit; every page is read. */
+  pageSize: z.number().int().min(1).max(1000).default(250),
   nestingDepth: z.number().int().min(0).max(20).default(5),
   attributes: attributeMappingSchema.default({}),
+  /** Default: accountDisabled = true (what OTDS's REST API reports per user). */
   disabled: z.array(disabledRuleSchema).optional(),
   timeoutMs: z.number().int().positive().default(30_000),
+}).superRefine((config, ctx) => {
+  const credentials = config.username !== undefined || config.passwordEnv !== undefined;
+  if (credentials && config.oauth2) {
+    ctx.addIssue({ code: 'custom', path: ['oauth2'], message: 'choose one authentication: username + passwordEnv, or oauth2' });
+  } else if (!config.oauth2) {
+    if (!config.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'required (or configure oauth2 client credentials instead)' });
+    if (!config.passwordEnv) ctx.addIssue({ code: 'custom', path: ['passwordEnv'], message: 'required (or configure oauth2 client credentials instead)' });
+  }
 });
 export type OtdsDirectoryConfig = z.infer<typeof otdsDirectorySchema>;
 

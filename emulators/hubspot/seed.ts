@@ -68,6 +68,6 @@ export const DEFAULT_HUBSPOT_SEED: HubspotSeed = {
 /** Requests per rolling 10 s window and per day for private apps, by subscription tier. */
 export const TIER_LIMITS: Record<HubspotTier, { max: number; intervalMs: number; daily: number }> = {
   starter: { max: 100, intervalMs: 10_000, daily: 250_000 },
-  professional: { max: 190, intervalMs: 10_000, daily: 650_000 },
+  professional: { max: 190, intervalMs: 10_000, daily: 625_000 },
   enterprise: { max: 190, intervalMs: 10_000, daily: 1_000_000 },
 };

@@ -8,6 +8,12 @@ import { SalesforceApiError, badRequest } from './errors';
 export const ASSUMED = {
   /** Usernames are widely reported to be stored lower-cased (uniqueness is certainly case-insensitive). */
   storeUsernamesLowerCase: true,
+  /**
+   * "In the format of an email address" read as RFC 5322's unquoted address (rules.ts, isValidUsername):
+   * ASCII only, one "@", no quoted local parts, a dotted domain. Field reports say the UI accepts
+   * several "@"; we follow the documented rule.
+   */
+  usernameIsUnquotedEmailAddress: true,
   /** FederationIdentifier uniqueness is reported, not documented: on by default (emulator flag), compared case-insensitively. */
   federationIdUniqueByDefault: true,
   /** A duplicate GroupMember insert "returns the existing row": we answer 201 with the existing id. */

@@ -43,9 +43,26 @@ function refreshCounters(store: SalesforceStore): void {
   }
 }
 
+/**
+ * Salesforce documents a username as "in the format of an email address, for example
+ * jane@salesforce.com" (the address need not exist: jane@company.sandbox is its own example), at most
+ * 80 characters (the field length, checked by the store as STRING_TOO_LONG) and unique across all
+ * orgs. "Email format" is read as RFC 5322's unquoted form (assumptions.ts): a local part of ASCII
+ * letters, digits and !#$%&'*+/=?^_`{|}~- in dot-separated runs, one "@", and a domain of at least
+ * two dot-separated labels of letters, digits and inner hyphens. So "DOMAIN\jdoe", "jane doe@x.com",
+ * "jürgen@x.com", "a..b@x.com" or "jdoe@localhost" are refused, as a directory login might be.
+ */
+const USERNAME_LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
+const USERNAME_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+const USERNAME_SHAPE = new RegExp(`^${USERNAME_LOCAL}@${USERNAME_LABEL}(?:\\.${USERNAME_LABEL})+$`);
+
+export function isValidUsername(username: string): boolean {
+  return USERNAME_SHAPE.test(username);
+}
+
 function checkUsernameFree(store: SalesforceStore, username: unknown, selfId?: unknown): void {
   const lower = String(username).toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(lower)) {
+  if (!isValidUsername(String(username))) {
     throw badRequest('INVALID_NEW_USERNAME', 'Invalid username: the username must be in the form of an email address (for example, john@acme.com)', ['Username']);
   }
   const taken = store.usernamesTakenElsewhere.has(lower) || store.rows('User').some((u) => u.Id !== selfId && String(u.Username).toLowerCase() === lower);

@@ -25,8 +25,9 @@ const PAGE_SIZE = 100;
 /**
  * HubSpot users via `/settings/v3/users`. HubSpot stores no external id, so after the linked user id
  * (MatchKeys.accountId) the email is the match key (case-insensitive; one user per email per
- * portal). It cannot disable a user either: suspend strips role and teams (or assigns
- * `suspendRoleName`), remove deletes the user.
+ * portal). It cannot disable a user either (no deactivate call; a user without a role may still
+ * sign in): suspend assigns the required `suspendRoleName` and clears the teams, remove deletes the
+ * user. See config.ts for the effect on the records the user owns.
  *
  * Duplicate decision: a 409 on create means the email already has a user (a create that landed
  * before a dropped connection, or a letter-case variant the email lookup missed). idsync then finds
@@ -72,7 +73,7 @@ export class HubspotAdapter implements TargetAdapter {
     }
     if (!desired.active) this.refuseSuperAdmin(existing, identity, 'deactivate');
     const suspended = await this.isSuspended(existing);
-    if (desired.active && suspended && this.config.suspendRoleName) {
+    if (desired.active && suspended) {
       update.roleId = '';
       changes.push(this.change('unsuspend', existing.id, 'role', this.config.suspendRoleName, null));
     } else if (!desired.active && !suspended) {
@@ -180,7 +181,7 @@ export class HubspotAdapter implements TargetAdapter {
       firstName: desired.givenName,
       lastName: desired.familyName,
       sendWelcomeEmail: this.config.sendWelcomeEmail,
-      ...(desired.active ? {} : { roleId: (await this.suspendUpdate(desired.anchor)).roleId || undefined }),
+      ...(desired.active ? {} : { roleId: (await this.suspendUpdate(desired.anchor)).roleId }),
     };
     const created = await this.attempt('create user', desired.anchor, isDuplicateEmail, () => this.api.usersApi.create(body));
     if ('value' in created) return { accountId: created.value.id, created: true, changes: [this.change('create', created.value.id, 'account', null, email)] };
@@ -205,28 +206,27 @@ export class HubspotAdapter implements TargetAdapter {
     throw nonRetryable('DuplicateAccount', `HubSpot refused to create ${email} as a duplicate, but no user with that email is visible`, { target: this.name, identity, field: 'email' });
   }
 
-  /** The write that cuts access: suspend role (or none) and no teams. */
+  /** The write that cuts access: the suspend role and no teams. */
   private async suspendUpdate(identity: string): Promise<AccessUpdate> {
     const catalog = await this.catalog.get();
-    return { roleId: (await this.suspendRoleId(identity, catalog)) ?? '', primaryTeamId: '', secondaryTeamIds: [] };
+    return { roleId: await this.suspendRoleId(identity, catalog), primaryTeamId: '', secondaryTeamIds: [] };
   }
 
-  private async suspendRoleId(identity: string, catalog: CatalogSnapshot): Promise<string | undefined> {
+  /** The suspend role's id; a ConfigError when the portal has no role of that name. */
+  private async suspendRoleId(identity: string, catalog: CatalogSnapshot): Promise<string> {
     const roleName = this.config.suspendRoleName;
-    if (!roleName) return undefined;
     const id = this.suspendRoleIdIn(catalog) ?? this.suspendRoleIdIn(await this.catalog.refresh());
     if (!id) throw nonRetryable('ConfigError', `suspendRoleName "${roleName}" is not a role in this HubSpot portal`, { target: this.name, identity, field: 'suspendRoleName' });
     return id;
   }
 
   private suspendRoleIdIn(catalog: CatalogSnapshot): string | undefined {
-    return this.config.suspendRoleName ? catalog.roleId(this.config.suspendRoleName) : undefined;
+    return catalog.roleId(this.config.suspendRoleName);
   }
 
   private async isSuspended(user: HubspotUser): Promise<boolean> {
     const current = access(user);
     if (current.primaryTeamId || current.secondaryTeamIds.length > 0) return false;
-    if (!this.config.suspendRoleName) return !current.roleId;
     return !!current.roleId && current.roleId === this.suspendRoleIdIn(await this.catalog.get());
   }
 
@@ -237,7 +237,7 @@ export class HubspotAdapter implements TargetAdapter {
   private toState(user: HubspotUser, catalog: CatalogSnapshot): AccountState {
     const current = access(user);
     const suspendRoleId = this.suspendRoleIdIn(catalog);
-    const suspended = !user.superAdmin && !current.primaryTeamId && current.secondaryTeamIds.length === 0 && (suspendRoleId ? current.roleId === suspendRoleId : !current.roleId);
+    const suspended = !user.superAdmin && !current.primaryTeamId && current.secondaryTeamIds.length === 0 && !!suspendRoleId && current.roleId === suspendRoleId;
     return {
       id: user.id,
       username: user.email,

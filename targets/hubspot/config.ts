@@ -33,10 +33,14 @@ export const hubspotConfigSchema = strictObject({
   /** Name of the environment variable holding the private-app token (never the token itself). */
   accessTokenEnv: z.string().regex(ENV_VAR_NAME, { message: 'expected an environment variable name, e.g. HUBSPOT_TOKEN' }),
   /**
-   * HubSpot users cannot be disabled; suspending assigns this permission-less role and clears the
-   * teams. Without it, suspend clears role and teams (the user keeps HubSpot's minimal defaults).
+   * Required. HubSpot's user API has no deactivate call (deactivation is UI-only) and a user without
+   * a role may still sign in, so suspending (leavers, future starters) assigns this role and clears
+   * the teams; it must exist in the portal and should grant nothing (and hold no paid seat). The user
+   * keeps owning their records until the grace period ends and idsync removes the account.
    */
-  suspendRoleName: z.string().min(1).optional(),
+  suspendRoleName: z.string({
+    error: 'required: HubSpot cannot deactivate users through its API; name a role that grants nothing (e.g. "No Access") and exists in the portal',
+  }).min(1),
   /** Whether HubSpot emails new users an invitation to set their password. */
   sendWelcomeEmail: z.boolean().default(false),
 });

@@ -118,9 +118,9 @@ test('a 409 the connector cannot resolve to one user is DuplicateAccount; attrib
 
 test('a missing email, a bad basePath and a missing token variable are rejected with clear messages', async () => {
   await failure(adapter.findAccount({ anchor: 'anchor-noemail', username: 'no-email' }), 'ValidationError', true);
-  assert.equal(hubspotTarget.configSchema.safeParse({ kind: 'hubspot', basePath: 'not a url', accessTokenEnv: 'X' }).success, false);
-  assert.equal(hubspotTarget.configSchema.safeParse({ kind: 'hubspot', accessTokenEnv: 'pat-na1-literal-token' }).success, false, 'the token itself is not a variable name');
-  const parsed = hubspotTarget.configSchema.parse({ kind: 'hubspot', basePath: 'http://127.0.0.1:1//', accessTokenEnv: 'HS_TOKEN' });
+  assert.equal(hubspotTarget.configSchema.safeParse({ kind: 'hubspot', basePath: 'not a url', accessTokenEnv: 'X', suspendRoleName: 'No Access' }).success, false);
+  assert.equal(hubspotTarget.configSchema.safeParse({ kind: 'hubspot', accessTokenEnv: 'pat-na1-literal-token', suspendRoleName: 'No Access' }).success, false, 'the token itself is not a variable name');
+  const parsed = hubspotTarget.configSchema.parse({ kind: 'hubspot', basePath: 'http://127.0.0.1:1//', accessTokenEnv: 'HS_TOKEN', suspendRoleName: 'No Access' });
   assert.equal(parsed.basePath, 'http://127.0.0.1:1');
   assert.throws(() => hubspotTarget.createAdapter('hubspot', parsed, {}), /HS_TOKEN is not set/);
 });

@@ -8,6 +8,7 @@ import { startHubspotEmulator, HubspotApiError, type HubspotEmulator } from '../
 import type { TargetAdapter } from '../../targets/adapter';
 import type { Entitlement } from '../../domain/account';
 import { desiredAccount, failure, hubspotAdapter } from './helpers';
+import { hubspotTarget } from '../../targets/hubspot';
 
 const TOKEN = 'pat-na1-lifecycle';
 let emulator: HubspotEmulator;
@@ -136,13 +137,18 @@ test('suspend strips role and teams (no-access role), remove deletes after it, b
   assert.deepEqual(await adapter.suspend(match), []);
 });
 
-test('without a suspend role, suspend clears role and teams', async () => {
-  const plain = hubspotAdapter(emulator.url, TOKEN, { suspendRoleName: undefined });
-  const { accountId } = await plain.ensureAccount(desiredAccount('anchor-norole', 'norole@example.com'));
-  await plain.ensureEntitlements(accountId, salesAccess, 'overwrite');
-  await plain.suspend({ anchor: 'anchor-norole', email: 'norole@example.com' });
-  assert.deepEqual(stored('norole@example.com'), { ...stored('norole@example.com'), role: undefined, primaryTeam: undefined, secondaryTeams: [] });
-  assert.equal((await plain.findAccount({ anchor: 'anchor-norole', email: 'norole@example.com' }))?.suspended, true);
+test('a suspend role is required (HubSpot cannot deactivate), and one the portal lacks stops suspension as a ConfigError', async () => {
+  const parsed = hubspotTarget.configSchema.safeParse({ kind: 'hubspot', accessTokenEnv: 'HUBSPOT_TEST_TOKEN' });
+  assert.equal(parsed.success, false);
+  assert.deepEqual(parsed.error!.issues.map((i) => [i.path.join('.'), i.message]), [
+    ['suspendRoleName', 'required: HubSpot cannot deactivate users through its API; name a role that grants nothing (e.g. "No Access") and exists in the portal'],
+  ]);
+  const unknownRole = hubspotAdapter(emulator.url, TOKEN, { suspendRoleName: 'Gone Fishing' });
+  const { accountId } = await unknownRole.ensureAccount(desiredAccount('anchor-norole', 'norole@example.com'));
+  await adapter.ensureEntitlements(accountId, salesAccess, 'overwrite');
+  const refused = await failure(unknownRole.suspend({ anchor: 'anchor-norole', email: 'norole@example.com' }), 'ConfigError', true);
+  assert.match(refused.message, /suspendRoleName "Gone Fishing" is not a role in this HubSpot portal/);
+  assert.equal(stored('norole@example.com').role, 'Sales Rep', 'nothing was stripped half-way');
 });
 
 test('a future joiner (active false) is created suspended', async () => {

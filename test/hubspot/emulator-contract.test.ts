@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startHubspotEmulator, hubspotSeedSchema, type HubspotEmulator } from '../../emulators/hubspot';
+import { TIER_LIMITS } from '../../emulators/hubspot/seed';
 
 const TOKEN = 'pat-na1-contract';
 let emulator: HubspotEmulator;
@@ -236,6 +237,13 @@ test('the rolling window answers 429 TEN_SECONDLY_ROLLING with rate-limit header
 function sdkWithRetriesAt(basePath: string): Client['settings']['users'] {
   return new Client({ accessToken: TOKEN, basePath, numberOfApiCallRetries: 3 }).settings.users;
 }
+
+test('daily quotas per tier follow HubSpot\'s current figures (Professional 625,000)', async () => {
+  assert.deepEqual(Object.fromEntries(Object.entries(TIER_LIMITS).map(([tier, l]) => [tier, l.daily])), { starter: 250_000, professional: 625_000, enterprise: 1_000_000 });
+  const res = await raw('GET', '/settings/v3/users/roles');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-hubspot-ratelimit-daily'), '625000', 'the default (Professional) emulator announces the corrected quota');
+});
 
 test('the demo catalog\'s hubspot section is a valid seed, and an unknown team in a seed user is rejected', () => {
   const catalog = parseYaml(readFileSync(join(__dirname, '..', '..', 'config', 'demo-catalog.yaml'), 'utf8')) as { hubspot: unknown };

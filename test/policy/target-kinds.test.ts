@@ -110,7 +110,7 @@ test('every kind’s adapter declares exactly the entitlement kinds of its descr
   const env = { T: 'token', K: 'key', S: 'secret' };
   const blocks: Record<string, Record<string, unknown>> = {
     salesforce: { loginUrl: 'http://127.0.0.1:9', auth: { flow: 'client_credentials', clientId: 'c', clientSecretEnv: 'S' } },
-    hubspot: { accessTokenEnv: 'T' },
+    hubspot: { accessTokenEnv: 'T', suspendRoleName: 'No Access' },
     highspot: { baseUrl: 'http://127.0.0.1:9/scim/v2', tokenEnv: 'T', restBaseUrl: 'http://127.0.0.1:9/v1.0', apiKeyEnv: 'K', apiSecretEnv: 'S' },
     scim: { baseUrl: 'http://127.0.0.1:9/scim/v2', tokenEnv: 'T' },
     throwaway: { room: 'B-12' },

@@ -200,6 +200,23 @@ test('User rules: required fields, global case-insensitive username, alias, pick
     assert.equal((await failure(users.update({ Id: inactive.id!, CommunityNickname: 'NICK' }))).errorCode, 'DUPLICATE_COMM_NICKNAME');
   }));
 
+test('usernames follow Salesforce\'s documented rule: email-shaped, at most 80 characters, ASCII email characters only', () =>
+  withEmulator({ seed: { userLicenses: { Salesforce: 10 }, profiles: [{ name: 'Standard User', license: 'Salesforce' }] } }, async (emu) => {
+    const users = (await jsforceConnection(emu)).sobject('User');
+    const profileId = idOf(emu, 'Profile', 'Standard User');
+    const codeOf = async (username: string) => (await failure(users.create(userFields(profileId, username)))).errorCode;
+    for (const refused of ['jdoe', 'DOMAIN\\jdoe', 'jane doe@corp.example', 'jürgen@corp.example', 'a..b@corp.example', '.jdoe@corp.example', 'jdoe.@corp.example', 'jdoe@localhost', 'jdoe@-corp.example', 'j@doe@corp.example', '"j doe"@corp.example']) {
+      assert.equal(await codeOf(refused), 'INVALID_NEW_USERNAME', refused);
+    }
+    const local80 = `${'x'.repeat(80 - '@corp.example'.length)}@corp.example`;
+    assert.equal(await codeOf(`y${local80}`), 'STRING_TOO_LONG', '81 characters');
+    for (const accepted of [local80, "o'neil+sf@corp.example", 'jane@company.sandbox', 'first_last-2@sub.corp-x.io', 'UPPER@Corp.Example']) {
+      const created = await users.create(userFields(profileId, accepted));
+      assert.ok(created.success, accepted);
+    }
+    assert.ok(emu.store.rows('User').some((u) => u.Username === 'upper@corp.example'), 'stored lower-cased (assumptions.ts)');
+  }));
+
 test('assignment rules: PSA duplicate, GroupMember idempotent insert, PSL seats, license mismatch, FederationIdentifier flag', () =>
   withEmulator(
     {

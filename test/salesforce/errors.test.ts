@@ -53,6 +53,19 @@ test('validation errors from Salesforce are non-retryable and name identity, tar
     }
   }));
 
+test('an unusual directory login as Salesforce username fails like production: ValidationError naming Username and the rule', () =>
+  withEmulator({ seed: { ...SEED, userLicenses: { Salesforce: 5 } } }, async (emu) => {
+    const adapter = adapterFor(emu);
+    const usersBefore = emu.store.rows('User').length;
+    for (const username of ['CORP\\jdoe', 'jürgen.müller@corp.example', 'jdoe@corp']) {
+      const desired = person({ username });
+      const err = assertFailure(await failure(adapter.ensureAccount(desired)), { type: 'ValidationError', retryable: false, identity: desired.anchor, field: 'Username' });
+      assert.match(err.message, /INVALID_NEW_USERNAME/);
+      assert.match(err.message, /must be in the form of an email address/);
+    }
+    assert.equal(emu.store.rows('User').length, usersBefore, 'no user was created');
+  }));
+
 test('entitlement errors: unknown names are UnknownEntitlement, license mismatch is ValidationError, nothing half-applied', () =>
   withEmulator({ seed: { ...SEED, userLicenses: { Salesforce: 5 } } }, async (emu) => {
     const adapter = adapterFor(emu);
