@@ -40,14 +40,19 @@ fi
 packages=()
 if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then packages+=(slapd ldap-utils); fi
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+# Installs Debian packages when root with apt-get (returns 1 when it cannot or the install fails).
+apt_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+    || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; }
+}
+
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${packages[*]} from Debian (slapd without a default instance)"
     echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1 \
-      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1; } \
-      || fail "could not install ${packages[*]} with apt-get; install them, then run this again."
+    apt_install "${packages[@]}" || fail "could not install ${packages[*]} with apt-get; install them, then run this again."
   else
     fail "${packages[*]} missing; install them (Debian/Ubuntu: sudo apt-get install ${packages[*]}), then run this again."
   fi
@@ -60,10 +65,7 @@ if ! command -v samba-tool >/dev/null 2>&1 || [ ! -x /usr/sbin/samba ] || ! comm
   || { command -v dpkg >/dev/null 2>&1 && ! dpkg -s "${samba_packages[@]}" >/dev/null 2>&1; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${samba_packages[*]} from Debian (for the Active Directory tests)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${samba_packages[@]}" >/dev/null 2>&1 \
-      || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "${samba_packages[@]}" >/dev/null 2>&1; } \
-      || say "could not install Samba with apt-get: the Active Directory tests will be skipped."
+    apt_install "${samba_packages[@]}" || say "could not install Samba with apt-get: the Active Directory tests will be skipped."
   else
     say "Samba is not installed (needs root: apt-get install ${samba_packages[*]}): the Active Directory tests will be skipped."
   fi

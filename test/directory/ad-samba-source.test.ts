@@ -8,14 +8,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Filter } from 'ldapts';
-import { createDirectorySource } from '../../directory';
-import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
 import { guidToBytes } from '../../directory/ldap/entry';
 import { allValues } from '../../directory/ldap/groups';
 import { effectiveSettings, LDAP_PRESETS } from '../../directory/ldap/presets';
-import type { Person } from '../../domain/person';
 import { sambaSkipReason, startSambaFixture, UAC_DISABLED, UAC_ENABLED, type SambaFixture } from './support/samba-fixture';
+import { everyoneByUsername, sourceOpener } from './support/open-sources';
 
 const PEOPLE = 24;
 /** Windows FILETIME (100 ns since 1601) of a date: accountExpires. */
@@ -28,21 +26,12 @@ else registerTests();
 
 function registerTests(): void {
   let fx: SambaFixture;
-  const sources: DirectorySource[] = [];
   const cn = (i: number) => `Zoë Ärger ${String(i).padStart(2, '0')}`;
   const sam = (i: number) => `zarger${String(i).padStart(2, '0')}`;
 
-  function open(overrides: Partial<LdapDirectoryConfig> = {}): DirectorySource {
-    const source = createDirectorySource(fx.config(overrides), process.env);
-    sources.push(source);
-    return source;
-  }
-
-  async function everyone(source: DirectorySource): Promise<Map<string, Person>> {
-    const people = new Map<string, Person>();
-    for await (const person of source.listPeople()) people.set(person.username, person);
-    return people;
-  }
+  const sources = sourceOpener((overrides) => fx.config(overrides));
+  const open = (overrides: Partial<LdapDirectoryConfig> = {}) => sources.open(overrides);
+  const everyone = everyoneByUsername;
 
   before(async () => {
     fx = await startSambaFixture('source');
@@ -67,7 +56,7 @@ function registerTests(): void {
   });
 
   after(async () => {
-    await Promise.all(sources.map((s) => s.close()));
+    await sources.closeAll();
     await fx?.close();
   });
 

@@ -11,30 +11,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDirectorySource } from '../../directory';
-import type { DirectorySource } from '../../directory/source';
 import type { LdapDirectoryConfig } from '../../directory/config';
-import type { Person } from '../../domain/person';
 import { testEnv } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startAdProxy, type AdProxy } from './support/ad-proxy';
+import { everyoneByUsername, sourceOpener } from './support/open-sources';
 
 let fx: LdapFixture;
 let proxy: AdProxy;
-const sources: DirectorySource[] = [];
 const MEMBERS = 40;
 
-function open(overrides: Partial<LdapDirectoryConfig> = {}): DirectorySource {
-  const source = createDirectorySource(fx.config(overrides), process.env);
-  sources.push(source);
-  return source;
-}
-
-async function everyone(source: DirectorySource): Promise<Map<string, Person>> {
-  const people = new Map<string, Person>();
-  for await (const person of source.listPeople()) people.set(person.username, person);
-  return people;
-}
+const sources = sourceOpener((overrides) => fx.config(overrides));
+const open = (overrides: Partial<LdapDirectoryConfig> = {}) => sources.open(overrides);
+const everyone = everyoneByUsername;
 
 before(async () => {
   fx = await createLdapFixture('ranged');
@@ -47,7 +36,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(sources.map((s) => s.close()));
+  await sources.closeAll();
   await proxy.close();
   await fx.close();
 });
