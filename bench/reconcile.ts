@@ -8,10 +8,9 @@
  *
  * Pages of one target are read one after another (one stream), so the share of the rate limit a run
  * reaches depends on Temporal's task-queue partitions: the server splits a queue's limit evenly over
- * them (4 by default) and a chain of single tasks then gets about half of it. Against a server with
- * one partition for the target queues (--temporal, see below) the same run reaches the full limit.
- *   temporal server start-dev ... --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
- *     --dynamic-config-value matching.numTaskqueueWritePartitions=1
+ * them (4 by default) and a chain of single tasks then gets about half of it. The dev server this
+ * bench starts has one partition per queue (scripts/local-services.ts), as docker-compose's server has
+ * for the target queues (deploy/temporal-dynamicconfig.yaml); --temporal runs against another server.
  *   node --import tsx bench/reconcile.ts [--accounts 10000] [--rate 4] [--page 100] [--targets salesforce,hubspot,highspot,scim] [--temporal host:port]
  *     [--trace-memory]   (the worker prints its memory every 0.5 s on stderr)
  * The SCIM and Highspot emulators run in processes of their own, Salesforce's and HubSpot's in this
