@@ -4,25 +4,30 @@
  * page and workflow history carries counts, never accounts.
  *
  *   <reportDir>/<runKey>.json, <runKey>.csv       the report (kept)
- *   <reportDir>/.runs/<runKey>/index.json         people, links, approvals as read at the start
+ *   <reportDir>/.runs/<runKey>/people.ndjson      everyone in the directory at the start, one person a line
+ *   <reportDir>/.runs/<runKey>/index.json         links and approvals as read at the start (written last)
  *   <reportDir>/.runs/<runKey>/<target>/<page>.json   one page's rows
  *   <reportDir>/.runs/<runKey>/plan.json          events and suspensions to apply
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import type { IdsyncConfig } from '../app/config';
 import type { Person } from '../domain/person';
 import type { AppliedPlan, ReconcileRow } from '../policy/reconcile';
 
-export interface RunIndex {
+export interface RunIndexFacts {
   asOf: string;
-  people: Person[];
   /** Person anchor -> "<target>:<accountId>" links from the person workflows' IdsyncLinks. */
   links: Record<string, string[]>;
   /** grantKey-style keys "anchor\0target\0kind\0name" of privileged grants approved in the audit log. */
   approvals: string[];
+}
+
+export interface RunIndex extends RunIndexFacts {
+  people: Person[];
 }
 
 export function reportDirOf(config: IdsyncConfig): string {
@@ -52,12 +57,29 @@ export class RunFiles {
     return join(this.reportDir, `${safeRunKey(this.runKey)}.csv`);
   }
 
-  writeIndex(index: RunIndex): Promise<void> {
-    return writeAtomically(join(this.runDir, 'index.json'), JSON.stringify(index));
+  /**
+   * People are written one a line as the directory yields them, so the directory activity never
+   * holds everyone at once; the facts file comes last, so it exists only beside a complete people file.
+   */
+  async writeIndex(people: AsyncIterable<Person>, facts: () => Promise<RunIndexFacts>): Promise<number> {
+    let count = 0;
+    async function* lines() {
+      for await (const person of people) {
+        count += 1;
+        yield JSON.stringify(person);
+      }
+    }
+    await writeLines(join(this.runDir, 'people.ndjson'), lines());
+    await writeAtomically(join(this.runDir, 'index.json'), JSON.stringify(await facts()));
+    return count;
   }
 
   async readIndex(): Promise<RunIndex> {
-    return JSON.parse(await readFile(join(this.runDir, 'index.json'), 'utf8')) as RunIndex;
+    const facts = JSON.parse(await readFile(join(this.runDir, 'index.json'), 'utf8')) as RunIndexFacts;
+    const people: Person[] = [];
+    const input = createReadStream(join(this.runDir, 'people.ndjson'), 'utf8');
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) if (line) people.push(JSON.parse(line) as Person);
+    return { ...facts, people };
   }
 
   /** Rewriting a page on retry replaces it: the same page always holds the same accounts. */
@@ -109,29 +131,55 @@ export function toCsv(rows: readonly ReconcileRow[]): string {
   return `${[CSV_COLUMNS.join(','), ...rows.map(csvLine)].join('\n')}\n`;
 }
 
-/** Writes line by line (a report of many thousand rows never sits in memory as one string), then renames into place. */
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const out = createWriteStream(tmp, { mode: 0o600 });
-  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
-  await rename(tmp, path);
+/** A file written line by line into a temporary name, renamed into place once complete. */
+class LineFile {
+  private readonly tmp: string;
+  private readonly out: WriteStream;
+
+  constructor(private readonly path: string) {
+    this.tmp = `${path}.${process.pid}.tmp`;
+    this.out = createWriteStream(this.tmp, { mode: 0o600 });
+  }
+
+  static async open(path: string): Promise<LineFile> {
+    await mkdir(dirname(path), { recursive: true });
+    return new LineFile(path);
+  }
+
+  async write(line: string): Promise<void> {
+    if (!this.out.write(`${line}\n`)) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'finish');
+    await rename(this.tmp, this.path);
+  }
 }
 
-/** The report as JSON (the run's facts, then one row per line) and as CSV. */
-export async function writeReport(files: RunFiles, meta: Record<string, unknown>, rows: readonly ReconcileRow[]): Promise<void> {
+/** Writes line by line (many thousand lines never sit in memory as one string), then renames into place. */
+async function writeLines(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  const file = await LineFile.open(path);
+  for await (const line of lines) await file.write(line);
+  await file.close();
+}
+
+/**
+ * The report as JSON (the run's facts, then one row per line) and as CSV, both written in one pass
+ * over `rows`, which may be produced a target at a time so the whole run's rows never sit in memory.
+ */
+export async function writeReport(files: RunFiles, meta: Record<string, unknown>, rows: Iterable<ReconcileRow> | AsyncIterable<ReconcileRow>): Promise<void> {
+  const [json, csv] = await Promise.all([LineFile.open(files.reportJson), LineFile.open(files.reportCsv)]);
   const head = JSON.stringify(meta).slice(0, -1);
-  function* json() {
-    yield `${head}${Object.keys(meta).length > 0 ? ',' : ''}"rows":[`;
-    for (let i = 0; i < rows.length; i++) yield `${JSON.stringify(rows[i])}${i < rows.length - 1 ? ',' : ''}`;
-    yield ']}';
+  await json.write(`${head}${Object.keys(meta).length > 0 ? ',' : ''}"rows":[`);
+  await csv.write(CSV_COLUMNS.join(','));
+  // Each row's separator comes with the next row, so the last needs no look-ahead.
+  let first = true;
+  for await (const row of rows) {
+    await json.write(`${first ? '' : ','}${JSON.stringify(row)}`);
+    await csv.write(csvLine(row));
+    first = false;
   }
-  function* csv() {
-    yield CSV_COLUMNS.join(',');
-    for (const row of rows) yield csvLine(row);
-  }
-  await writeLines(files.reportJson, json());
-  await writeLines(files.reportCsv, csv());
+  await json.write(']}');
+  await Promise.all([json.close(), csv.close()]);
 }

@@ -15,7 +15,7 @@ import type { AccountState, MatchKeys } from '../domain/account';
 import { nonRetryable, retryable } from '../lib/errors';
 import { readAuditLog } from '../audit';
 import { countSituations, markDuplicateAccounts, planReactions, reactionFor, type ReconcileRow } from '../policy/reconcile';
-import { reconcileSettingsFor, type Situation } from '../policy/reconcile-config';
+import { reconcileSettingsFor, type Reaction, type Situation } from '../policy/reconcile-config';
 import { enabledTargetNames } from './planning';
 import { deliverIdentityEvents, withHeartbeat } from './directory';
 import { approvalKey, buildTargetMatcher, type TargetMatcher } from './reconcile-match';
@@ -144,6 +144,8 @@ class IdleCache<V> {
 }
 
 const IDLE_MS = 10 * 60_000;
+/** The reactions planReactions acts on; rows with any other reaction only go to the report. */
+const ACTIONABLE: ReadonlySet<Reaction> = new Set<Reaction>(['correct', 'link', 'suspend']);
 /** Page attempts that look for the worker holding the stream before re-reading from the start. */
 const AFFINITY_ATTEMPTS = 8;
 const AFFINITY_RETRY_MS = 50;
@@ -163,24 +165,35 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
     return matchers.get(key) ?? matchers.set(key, buildTargetMatcher(config, await indexOf(runKey), target));
   }
 
+  /** One target's rows with disputes across its pages marked (disputes never span targets). */
+  async function finalRows(run: RunFiles, target: string): Promise<ReconcileRow[]> {
+    const settings = reconcileSettingsFor(config.reconcile, target, targetDescription(config.targets[target]!.kind));
+    return markDuplicateAccounts(await run.readRows(target)).map((r) => (r.situation === 'disputed' ? { ...r, reaction: reactionFor('disputed', settings) } : r));
+  }
+
+  /**
+   * Two passes over the page files, one target at a time, so at most one target's rows are in
+   * memory: the first counts and keeps only the rows that call for a reaction (the plan's input),
+   * the second writes the report, whose head carries the counts.
+   */
   async function finish(input: FinishInput): Promise<FinishResult> {
     const run = files(input.runKey);
-    const rows: ReconcileRow[] = [];
-    for (const target of input.targets) {
-      const settings = reconcileSettingsFor(config.reconcile, target, targetDescription(config.targets[target]!.kind));
-      const marked = markDuplicateAccounts(await run.readRows(target));
-      rows.push(...marked.map((r) => (r.situation === 'disputed' ? { ...r, reaction: reactionFor('disputed', settings) } : r)));
-    }
-    const plan = planReactions(rows, input.runKey, input.asOf);
-    await run.writePlan(plan);
     const summary: Record<string, TargetSummary> = {};
+    const actionable: ReconcileRow[] = [];
     for (const target of input.targets) {
-      const own = rows.filter((r) => r.target === target);
-      summary[target] = { accounts: own.length, situations: countSituations(own) };
+      const rows = await finalRows(run, target);
+      summary[target] = { accounts: rows.length, situations: countSituations(rows) };
+      for (const r of rows) if (ACTIONABLE.has(r.reaction)) actionable.push(r);
     }
+    const plan = planReactions(actionable, input.runKey, input.asOf);
+    actionable.length = 0;
+    await run.writePlan(plan);
     const suspensions: Record<string, number> = {};
     for (const s of plan.suspensions) suspensions[s.target] = (suspensions[s.target] ?? 0) + 1;
-    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions }, rows);
+    async function* reportRows() {
+      for (const target of input.targets) yield* await finalRows(run, target);
+    }
+    await writeReport(run, { runKey: input.runKey, asOf: input.asOf, trigger: input.trigger, apply: input.apply, summary, events: plan.events.length, suspensions }, reportRows());
     await runtime.audit.append({
       actor: 'idsync',
       action: 'reconcile-report',
@@ -198,15 +211,16 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
       const unknown = (input.targets ?? []).filter((t) => !enabled.includes(t));
       if (unknown.length > 0) throw nonRetryable('ConfigError', `no enabled target named ${unknown.join(', ')}; enabled: ${enabled.join(', ')}`);
       return withHeartbeat(async () => {
-        const people = [];
-        for await (const person of runtime.directory.listPeople()) people.push(person);
-        const links = await readLinks(deps.client);
-        const approvals = await readApprovals(config.audit.path);
-        await files(input.runKey).writeIndex({ asOf: input.asOf, people, links, approvals });
+        let linkedPeople = 0;
+        const people = await files(input.runKey).writeIndex(runtime.directory.listPeople(), async () => {
+          const links = await readLinks(deps.client);
+          linkedPeople = Object.keys(links).length;
+          return { asOf: input.asOf, links, approvals: await readApprovals(config.audit.path) };
+        });
         return {
           targets: input.targets && input.targets.length > 0 ? [...new Set(input.targets)].sort() : enabled,
-          people: people.length,
-          linkedPeople: Object.keys(links).length,
+          people,
+          linkedPeople,
           pageSize: config.reconcile?.pageSize ?? 100,
         };
       });
@@ -294,6 +308,8 @@ export function createReconcileActivities(runtime: Runtime, deps: { client: Clie
 
     async cleanUpReconcile(input: { runKey: string }): Promise<void> {
       indexes.delete(input.runKey);
+      // The matchers hold the run's people: free them now rather than after the idle spell.
+      for (const target of Object.keys(config.targets)) matchers.delete(`${input.runKey}\u0000${target}`);
       await files(input.runKey).removeWorkingFiles();
     },
   };

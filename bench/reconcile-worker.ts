@@ -29,6 +29,15 @@ async function main(): Promise<void> {
       .finally(() => process.exit(0));
   });
   console.log('ready');
+  if (process.env.BENCH_TRACE_MEMORY) {
+    // Where memory goes during a run: RSS against the V8 heap (used / reserved) and off-heap buffers.
+    const t0 = Date.now();
+    setInterval(() => {
+      const m = process.memoryUsage();
+      const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+      console.error(`mem t=${((Date.now() - t0) / 1000).toFixed(1)} rss=${mb(m.rss)} heapUsed=${mb(m.heapUsed)} heapTotal=${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}`);
+    }, 500).unref();
+  }
   await workers.done;
 }
 

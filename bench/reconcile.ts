@@ -8,11 +8,13 @@
  *
  * Pages of one target are read one after another (one stream), so the share of the rate limit a run
  * reaches depends on Temporal's task-queue partitions: the server splits a queue's limit evenly over
- * them (4 by default) and a chain of single tasks then gets about half of it. Against a server with
- * one partition for the target queues (--temporal, see below) the same run reaches the full limit.
- *   temporal server start-dev ... --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
- *     --dynamic-config-value matching.numTaskqueueWritePartitions=1
+ * them (4 by default) and a chain of single tasks then gets about half of it. The dev server this
+ * bench starts has one partition per queue (scripts/local-services.ts), as docker-compose's server has
+ * for the target queues (deploy/temporal-dynamicconfig.yaml); --temporal runs against another server.
  *   node --import tsx bench/reconcile.ts [--accounts 10000] [--rate 4] [--page 100] [--targets salesforce,hubspot,highspot,scim] [--temporal host:port]
+ *     [--trace-memory]   (the worker prints its memory every 0.5 s on stderr)
+ * Every emulator runs in a process of its own; the orchestration worker (workflow code) runs in this
+ * one, the measured activity worker in another.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,8 +29,8 @@ import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers, type RunningWorkers } from '../workers/workers';
 import { PROJECT_ROOT, startSlapd, startTemporalDevServer, stopChild, type LocalSlapd, type TemporalDevServer } from '../scripts/local-services';
 import { TASK_QUEUES } from '../lib/names';
-import { DEFAULT_CLIENTS, startSalesforceEmulator, type SalesforceEmulator } from '../emulators/salesforce';
-import { DEFAULT_HUBSPOT_SEED, startHubspotEmulator, type HubspotEmulator } from '../emulators/hubspot';
+import { DEFAULT_CLIENTS } from '../emulators/salesforce';
+import { DEFAULT_HUBSPOT_SEED } from '../emulators/hubspot';
 import { spawnEmulator, type EmulatorProcess } from '../emulators/scim/process';
 import { SCIM_TOKEN_ENV } from '../emulators/scim/seed';
 import { HIGHSPOT_ENV } from '../emulators/highspot/seed';
@@ -42,10 +44,10 @@ const TARGETS = ['salesforce', 'hubspot', 'highspot', 'scim'] as const;
 
 function options() {
   const { values } = parseArgs({
-    options: { accounts: { type: 'string', default: '10000' }, rate: { type: 'string', default: '4' }, page: { type: 'string', default: '100' }, targets: { type: 'string', default: TARGETS.join(',') }, temporal: { type: 'string' } },
+    options: { 'trace-memory': { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000' }, rate: { type: 'string', default: '4' }, page: { type: 'string', default: '100' }, targets: { type: 'string', default: TARGETS.join(',') }, temporal: { type: 'string' } },
   });
   const targets = values.targets.split(',').filter((t): t is (typeof TARGETS)[number] => (TARGETS as readonly string[]).includes(t));
-  return { accounts: Number(values.accounts), rate: Number(values.rate), page: Number(values.page), targets, temporalAddress: values.temporal };
+  return { accounts: Number(values.accounts), rate: Number(values.rate), page: Number(values.page), targets, temporalAddress: values.temporal, traceMemory: values['trace-memory'] };
 }
 
 const uid = (i: number) => `user${String(i).padStart(6, '0')}`;
@@ -94,6 +96,36 @@ function policy() {
   };
 }
 
+interface ListeningEmulator {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A Salesforce or HubSpot emulator main in a process of its own; both print "... listening on <url>". */
+async function spawnListening(main: string, args: string[], env: NodeJS.ProcessEnv): Promise<ListeningEmulator> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, main), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${main} did not start in time: ${output}`)), 300_000);
+    child.once('exit', (code) => reject(new Error(`${main} exited with ${code} during start-up: ${output}`)));
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.on('data', (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-4000);
+        const found = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+    }
+  });
+  return { url, close: () => stopChild(child, 10_000) };
+}
+
+/**
+ * Every emulator runs in a process of its own: their CPU is neither the measured worker's nor the
+ * orchestration worker's, which runs in this process and schedules every page.
+ */
 async function startEmulators(count: number, dir: string, secrets: Record<string, string>) {
   const salesforceUsers = Array.from({ length: count }, (_, k) => {
     const i = k + 1;
@@ -108,27 +140,38 @@ async function startEmulators(count: number, dir: string, secrets: Record<string
     };
   });
   const hubspotUsers = Array.from({ length: count }, (_, k) => ({ email: `${login(k + 1)}@example.com`, firstName: 'User', lastName: `N${k + 1}`, role: 'Sales Rep' }));
+  writeFileSync(
+    join(dir, 'salesforce-seed.json'),
+    // An explicit org id: main.ts validates the seed twice, and the schema's default id (17 characters) fails the second time.
+    JSON.stringify({ orgId: '00D5e000000EmuEAAA', userLicenses: { Salesforce: count + 10 }, profiles: [{ name: 'Standard User', license: 'Salesforce' }], users: salesforceUsers }),
+  );
+  writeFileSync(join(dir, 'hubspot-seed.json'), JSON.stringify({ ...DEFAULT_HUBSPOT_SEED, users: hubspotUsers }));
   writeFileSync(join(dir, 'scim-seed.json'), JSON.stringify({ groups: ['Agents'], users: scimUsers(count, 'Agents', false) }));
   writeFileSync(join(dir, 'highspot-seed.json'), JSON.stringify({ groups: ['All Employees'], users: scimUsers(count, 'All Employees', true) }));
-  const [salesforce, hubspot, scim, highspot] = await Promise.all([
-    // Batches of 200 both ways: the adapter's queryMore keeps at most pageSize records of a batch.
-    startSalesforceEmulator({
-      queryBatchSize: 200,
-      seed: { userLicenses: { Salesforce: count + 10 }, profiles: [{ name: 'Standard User', license: 'Salesforce' }], users: salesforceUsers },
-      dailyApiLimit: 10_000_000,
+  const started = await Promise.allSettled([
+    // Batches of 200, the adapter's pageSize. The default daily API limit (100,000) is far above a run's calls.
+    spawnListening('emulators/salesforce/main.ts', ['--port', '0', '--seed', join(dir, 'salesforce-seed.json'), '--query-batch-size', '200'], {}),
+    spawnListening('emulators/hubspot/main.ts', ['--port', '0', '--seed', join(dir, 'hubspot-seed.json'), '--tier', 'professional', '--token-env', 'BENCH_HUBSPOT_EMULATOR_TOKENS'], {
+      BENCH_HUBSPOT_EMULATOR_TOKENS: secrets.HUBSPOT,
     }),
-    startHubspotEmulator({ tier: 'professional', tokens: [secrets.HUBSPOT!], seed: { ...DEFAULT_HUBSPOT_SEED, users: hubspotUsers } }),
     spawnEmulator(join(PROJECT_ROOT, 'emulators/scim/main.ts'), ['--port', '0', '--seed', join(dir, 'scim-seed.json')], { [SCIM_TOKEN_ENV]: secrets.SCIM }, 120_000),
     spawnEmulator(join(PROJECT_ROOT, 'emulators/highspot/main.ts'), ['--port', '0', '--seed', join(dir, 'highspot-seed.json')], {
       [HIGHSPOT_ENV.scimToken]: secrets.HIGHSPOT,
       [HIGHSPOT_ENV.apiKey]: secrets.HIGHSPOT_KEY,
       [HIGHSPOT_ENV.apiSecret]: secrets.HIGHSPOT_SECRET,
     }, 120_000),
-  ]);
+  ] as const);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    // The ones that did start would keep this process alive.
+    await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    throw failed.reason;
+  }
+  const [salesforce, hubspot, scim, highspot] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [ListeningEmulator, ListeningEmulator, EmulatorProcess, EmulatorProcess];
   return { salesforce, hubspot, scim, highspot };
 }
 
-function idsyncConfig(slapd: LocalSlapd, temporal: string, dir: string, emulators: { salesforce: SalesforceEmulator; hubspot: HubspotEmulator; scim: EmulatorProcess; highspot: EmulatorProcess }, rate: number, page: number) {
+function idsyncConfig(slapd: LocalSlapd, temporal: string, dir: string, emulators: { salesforce: ListeningEmulator; hubspot: ListeningEmulator; scim: EmulatorProcess; highspot: EmulatorProcess }, rate: number, page: number) {
   const rateLimit = { activitiesPerSecond: rate, maxConcurrent: 2 };
   return {
     temporal: { address: temporal },
@@ -159,8 +202,23 @@ function peakMiB(pid: number): number {
   return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
 }
 
+/**
+ * As docker-compose.yml's idsync-worker runs: V8 sized for memory rather than speed (without it the
+ * heap grows by the run's short-lived garbage, parsed pages and rows, long before a full collection),
+ * and glibc's malloc held to two arenas (otherwise each of the process's threads, V8's, libuv's and
+ * the Temporal core's, may get one of its own, each keeping freed memory).
+ */
+const WORKER_NODE_FLAGS = ['--optimize-for-size'];
+const WORKER_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/** CPU time a process has used so far (user + system), in seconds; Linux clock ticks are 1/100 s. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function startWorker(configPath: string, temporal: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench/reconcile-worker.ts'), configPath, temporal], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', join(PROJECT_ROOT, 'bench/reconcile-worker.ts'), configPath, temporal], { env: { ...env, ...WORKER_ENV }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -205,8 +263,10 @@ async function main(): Promise<void> {
       BENCH_HIGHSPOT_TOKEN: secrets.HIGHSPOT,
       BENCH_HIGHSPOT_KEY: secrets.HIGHSPOT_KEY,
       BENCH_HIGHSPOT_SECRET: secrets.HIGHSPOT_SECRET,
+      ...(opts.traceMemory ? { BENCH_TRACE_MEMORY: '1' } : {}),
     });
     const idleMiB = peakMiB(worker.pid!);
+    const idleCpuS = cpuSeconds(worker.pid!);
     connection = await Connection.connect({ address: temporalAddress });
     const client = new Client({ connection });
     process.env.BENCH_LDAP_PASSWORD = password;
@@ -219,6 +279,7 @@ async function main(): Promise<void> {
     const summary = (await client.workflow.execute('reconcileWorkflow', { workflowId, taskQueue: TASK_QUEUES.orchestration, args: [{ apply: false, trigger: 'bench', targets: opts.targets }] })) as ReconcileSummary;
     const elapsedS = (Date.now() - started) / 1000;
     const peak = peakMiB(worker.pid!);
+    const workerCpuS = cpuSeconds(worker.pid!) - idleCpuS;
     const timings = await pageTimings(client, workflowId);
 
     console.log('');
@@ -238,6 +299,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`worker peak memory     ${peak.toFixed(0)} MiB (VmHWM; ${idleMiB.toFixed(0)} MiB before the run; goal < 200 MiB)`);
+    console.log(`worker CPU             ${workerCpuS.toFixed(1)} s during the run (the emulators run in other processes)`);
     console.log(`report                 ${summary.reportJson}`);
   } finally {
     if (worker) await stopChild(worker, 10_000).catch(() => undefined);

@@ -4,19 +4,22 @@
  * when configured, the HTTP intake for push sources.
  *   node --import tsx starters/watch.ts --config idsync.yaml     (docker-compose's idsync-watcher)
  * Run this way, the process also runs the watcher's workers (role 'watcher': its own workflow and
- * activity queues), since it is the one process that owns the watcher's state directory.
+ * activity queues), since it is the one process that owns the watcher's state directory, and brings
+ * the reconciliation Schedule in line with the config (created, updated or removed), as `npm start`
+ * does: in production this is the one process per deployment, so the Schedule has one owner.
  */
 import { hostname } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
 import { resolveWatcherConfig } from '../directory/config';
-import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { RECONCILE_SCHEDULE_ID, TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
+import { ensureReconcileSchedule } from './reconcile-schedule';
 
 export interface Watching {
   watcherWorkflowId: string;
@@ -71,7 +74,11 @@ if (require.main === module) {
       const { connection, namespace } = await connectWorker(config);
       const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
-      console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
+      const schedule = await ensureReconcileSchedule(client, config);
+      console.log(
+        `idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}; ` +
+          `reconciliation schedule ${RECONCILE_SCHEDULE_ID} ${schedule}`,
+      );
       onShutdownSignal(async () => {
         await watching.stop();
         await workers.shutdown();

@@ -10,12 +10,19 @@ import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
 import { EMULATOR_ADMIN_PREFIX, type FaultController, type FaultSettings } from '../faults';
 import { GROUP_FILTER_ATTRIBUTES, InvalidFilterError, USER_FILTER_ATTRIBUTES, parseFilter, type FilterableAttributes, type FilterNode } from './filter';
-import { scimError, type ScimStore } from './store';
+import { scimError, type ScimStore, type StoredResource } from './store';
 
 export const SCIM_BASE_PATH = '/scim/v2';
 
 interface ScimContext {
   method: string;
+  /** Set by a list egress that answered with one page only: what the ListResponse must say. */
+  listPage?: { startIndex: number; totalResults: number };
+}
+
+/** The request's context, kept in res.locals so the response middleware sees what egress set. */
+function contextOf(res: Response): ScimContext | undefined {
+  return res.locals.scim as ScimContext | undefined;
 }
 
 function scimErrorBody(status: number, detail: string, scimType?: string) {
@@ -32,24 +39,42 @@ function parseOrReject(filter: { expression?: string } | undefined, attributes: 
   }
 }
 
-/** egress: one resource by id (404 if absent) or the filtered list. */
-function readResources(store: ScimStore, type: 'User' | 'Group', resource: { id?: string; filter?: { expression?: string } }) {
+interface ListedResource {
+  id?: string;
+  filter?: { expression?: string };
+  constraints?: { sortBy?: string; startIndex?: number; count?: number };
+}
+
+/**
+ * egress: one resource by id (404 if absent) or the filtered list. A paged, unsorted list renders
+ * only the requested page: scimmy builds a schema instance of every resource egress returns, which
+ * for 10,000 users took seconds per page. scimmy's ListResponse would then page the page again, so
+ * it is told the page starts at 1, and the response middleware restores the requested startIndex
+ * and the filter's totalResults (ctx.listPage). Sorted lists (sortBy) stay with scimmy whole.
+ */
+function readResources(store: ScimStore, type: 'User' | 'Group', resource: ListedResource, ctx: ScimContext | undefined) {
   const isUser = type === 'User';
   if (resource.id) {
     const stored = (isUser ? store.users : store.groups).get(resource.id);
     if (!stored) throw scimError(404, null, `${type} ${resource.id} not found`);
     return isUser ? store.userView(stored) : store.groupView(stored);
   }
-  return isUser
-    ? store.queryUsers(parseOrReject(resource.filter, USER_FILTER_ATTRIBUTES))
-    : store.queryGroups(parseOrReject(resource.filter, GROUP_FILTER_ATTRIBUTES));
+  const matching = isUser
+    ? store.matchingUsers(parseOrReject(resource.filter, USER_FILTER_ATTRIBUTES))
+    : store.matchingGroups(parseOrReject(resource.filter, GROUP_FILTER_ATTRIBUTES));
+  const view = (stored: StoredResource) => (isUser ? store.userView(stored) : store.groupView(stored));
+  const { sortBy, startIndex, count } = resource.constraints ?? {};
+  if (!ctx || sortBy !== undefined || startIndex === undefined || count === undefined) return matching.map(view);
+  ctx.listPage = { startIndex, totalResults: matching.length };
+  resource.constraints = { ...resource.constraints, startIndex: 1 };
+  return matching.slice(startIndex - 1, startIndex - 1 + count).map(view);
 }
 
 /** Declares Users and Groups on the process-wide scimmy instance, backed by `store`. Call once per process. */
 export function declareScimResources(store: ScimStore): void {
   SCIMMY.Resources.declare(SCIMMY.Resources.User).extend(SCIMMY.Schemas.EnterpriseUser, false);
   SCIMMY.Resources.User.ingress((resource, instance) => store.userView(store.saveUser(resource.id, instance as never)) as never)
-    .egress((resource) => readResources(store, 'User', resource) as never)
+    .egress((resource, ctx) => readResources(store, 'User', resource, ctx as ScimContext | undefined) as never)
     .degress((resource) => store.deleteUser(String(resource.id)));
 
   SCIMMY.Resources.declare(SCIMMY.Resources.Group);
@@ -62,7 +87,7 @@ export function declareScimResources(store: ScimStore): void {
     }
     return store.groupView(store.saveGroup(resource.id, instance as never)) as never;
   })
-    .egress((resource) => readResources(store, 'Group', resource) as never)
+    .egress((resource, ctx) => readResources(store, 'Group', resource, ctx as ScimContext | undefined) as never)
     .degress((resource) => {
       if (store.switches.groupsReadOnly) throw scimError(403, null, 'groups are defined by the service provider');
       store.deleteGroup(String(resource.id));
@@ -121,6 +146,8 @@ function responseHeaders(store: ScimStore): RequestHandler {
     const send = res.send.bind(res);
     res.send = ((body?: unknown) => {
       if (typeof body === 'string' || Buffer.isBuffer(body)) return send(body);
+      const listPage = contextOf(res)?.listPage;
+      if (listPage && Array.isArray((body as { Resources?: unknown } | undefined)?.Resources)) Object.assign(body as object, listPage);
       if (req.method === 'PATCH' && res.statusCode < 300) {
         if (store.switches.patchStatus === 204) {
           res.status(204);
@@ -165,7 +192,7 @@ export function createScimRouter(store: ScimStore, token: string): express.Route
   if (!store.switches.patchSupported) {
     router.patch('*', (_req, res) => void res.status(501).type('application/scim+json').send(scimErrorBody(501, 'PATCH is not supported by this service provider')));
   }
-  router.use(new SCIMMYRouters({ type: 'bearer', handler: () => 'emulator', baseUri: (req: Request) => `${req.protocol}://${req.get('host')}`, context: (req: Request) => ({ method: req.method }) as ScimContext }) as unknown as express.Router);
+  router.use(new SCIMMYRouters({ type: 'bearer', handler: () => 'emulator', baseUri: (req: Request) => `${req.protocol}://${req.get('host')}`, context: (req: Request) => (req.res!.locals.scim = { method: req.method } satisfies ScimContext) }) as unknown as express.Router);
   // After the routers so that it overrides what mounting them advertised.
   SCIMMY.Config.set({
     documentationUri: 'https://idsync.invalid/emulators/scim',

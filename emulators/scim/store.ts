@@ -50,6 +50,12 @@ export class ScimStore {
   readonly groups = new Map<string, StoredResource>();
   /** Writes refused with 412 because their If-Match was stale, so tests can see concurrency happened. */
   versionConflicts = 0;
+  /**
+   * User id -> the groups listing it, in group order; rebuilt on the next read after any group
+   * changes. Without it every user view scanned every member of every group, and a list of 10,000
+   * users in one 10,000-member group took seconds.
+   */
+  private groupsByUser: Map<string, StoredResource[]> | undefined;
 
   /** From the seed, or from saved resources (a restart with a state file): then the seed is not used. */
   constructor(
@@ -63,6 +69,9 @@ export class ScimStore {
       return;
     }
     for (const displayName of seed.groups) this.saveGroup(undefined, { displayName, members: [] });
+    // Memberships are collected and each group written once: one write per seed user rewrote (and
+    // compared) the whole member list every time.
+    const seedMembers = new Map<StoredResource, Member[]>();
     for (const user of seed.users) {
       const data: Record<string, unknown> = { userName: user.userName, active: user.active };
       if (user.externalId) data.externalId = user.externalId;
@@ -72,9 +81,11 @@ export class ScimStore {
       for (const groupName of user.groups) {
         const group = this.groupByName(groupName);
         if (!group) throw new Error(`seed user ${user.userName} names unknown group ${groupName}`);
-        this.saveGroup(group.id, { ...group.data, members: [...this.membersOf(group), { value: saved.id }] });
+        const members = seedMembers.get(group) ?? seedMembers.set(group, [...this.membersOf(group)]).get(group)!;
+        members.push({ value: saved.id });
       }
     }
+    for (const [group, members] of seedMembers) this.saveGroup(group.id, { ...group.data, members });
   }
 
   versionTag(resource: StoredResource): string {
@@ -91,10 +102,24 @@ export class ScimStore {
     return Array.isArray(group.data.members) ? (group.data.members as Member[]) : [];
   }
 
+  /** The groups that list `userId` as a member, in the order groups were created. */
+  groupsOf(userId: string): StoredResource[] {
+    if (!this.groupsByUser) {
+      const index = new Map<string, StoredResource[]>();
+      for (const group of this.groups.values()) {
+        for (const member of this.membersOf(group)) {
+          const groups = index.get(member.value);
+          if (!groups) index.set(member.value, [group]);
+          else if (groups[groups.length - 1] !== group) groups.push(group);
+        }
+      }
+      this.groupsByUser = index;
+    }
+    return this.groupsByUser.get(userId) ?? [];
+  }
+
   userView(user: StoredResource): Record<string, unknown> {
-    const groups = [...this.groups.values()]
-      .filter((g) => this.membersOf(g).some((m) => m.value === user.id))
-      .map((g) => ({ value: g.id, display: g.data.displayName, type: 'direct' }));
+    const groups = this.groupsOf(user.id).map((g) => ({ value: g.id, display: g.data.displayName, type: 'direct' }));
     return { ...user.data, id: user.id, groups, meta: this.meta(user, 'User') };
   }
 
@@ -106,14 +131,15 @@ export class ScimStore {
     return { ...group.data, id: group.id, members, meta: this.meta(group, 'Group') };
   }
 
-  queryUsers(filter?: FilterNode): Record<string, unknown>[] {
-    const views = [...this.users.values()].map((u) => this.userView(u));
-    return filter ? views.filter((v) => matchesFilter(v, filter, USER_FILTER_ATTRIBUTES)) : views;
+  /** The users a filter selects, in store order, as stored: callers render only the page they answer with. */
+  matchingUsers(filter?: FilterNode): StoredResource[] {
+    const users = [...this.users.values()];
+    return filter ? users.filter((u) => matchesFilter(this.userView(u), filter, USER_FILTER_ATTRIBUTES)) : users;
   }
 
-  queryGroups(filter?: FilterNode): Record<string, unknown>[] {
-    const views = [...this.groups.values()].map((g) => this.groupView(g));
-    return filter ? views.filter((v) => matchesFilter(v, filter, GROUP_FILTER_ATTRIBUTES)) : views;
+  matchingGroups(filter?: FilterNode): StoredResource[] {
+    const groups = [...this.groups.values()];
+    return filter ? groups.filter((g) => matchesFilter(this.groupView(g), filter, GROUP_FILTER_ATTRIBUTES)) : groups;
   }
 
   groupByName(displayName: string): StoredResource | undefined {
@@ -161,6 +187,7 @@ export class ScimStore {
 
   private put(map: Map<string, StoredResource>, id: string | undefined, data: Record<string, unknown>, type: string): StoredResource {
     const now = new Date().toISOString();
+    if (map === this.groups) this.groupsByUser = undefined;
     if (id === undefined) {
       const created: StoredResource = { id: randomUUID(), data, created: now, lastModified: now, version: 1, extras: {} };
       map.set(created.id, created);
@@ -193,6 +220,7 @@ export class ScimStore {
 
   deleteGroup(id: string): void {
     if (!this.groups.delete(id)) throw scimError(404, null, `Group ${id} not found`);
+    this.groupsByUser = undefined;
   }
 
   /** Every resource as stored (meta, versions and emulator-only extras included). */

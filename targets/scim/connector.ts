@@ -233,13 +233,23 @@ export class ScimConnector implements TargetAdapter {
 
   async *listAccounts(): AsyncIterable<AccountState> {
     const ctx = { target: this.name };
-    const groups = await this.guard(ctx, () => this.groupsWithMembers());
+    // Account id -> its group names, built once: scanning every group's members for every account
+    // cost (accounts x members) and held every group's member list for the whole stream.
+    const groupNamesById = new Map<string, string[]>();
+    for (const group of await this.guard(ctx, () => this.groupsWithMembers())) {
+      const name = String(group.displayName);
+      for (const id of new Set(ScimConnector.memberIds(group))) {
+        const names = groupNamesById.get(id);
+        if (names) names.push(name);
+        else groupNamesById.set(id, [name]);
+      }
+    }
     const enrich = await this.guard(ctx, () => this.enricher());
     const iterator = this.client.list('/Users')[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.guard(ctx, () => iterator.next());
       if (next.done) return;
-      yield enrich(accountStateOf(next.value, this.groupNamesOf(next.value.id, groups)));
+      yield enrich(accountStateOf(next.value, groupNamesById.get(next.value.id) ?? []));
     }
   }
 

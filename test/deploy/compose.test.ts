@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import Ajv2019 from 'ajv/dist/2019';
 import { PROJECT_ROOT } from '../../scripts/local-services';
 import { searchAttributeRegistrations } from '../../lib/search-attributes';
+import { TASK_QUEUES } from '../../lib/names';
 
 // No Docker engine runs here, so the deployment is checked statically: against the Compose
 // specification's JSON schema, and for references that would only fail at `docker compose up`.
@@ -59,5 +60,27 @@ test('every directory the Dockerfile copies exists', () => {
   const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
   for (const m of dockerfile.matchAll(/^COPY (\S+)/gm)) {
     for (const path of m[1]!.split(/\s+/)) assert.ok(existsSync(join(PROJECT_ROOT, path)), `Dockerfile copies missing ${path}`);
+  }
+});
+
+test("Temporal's dynamic config gives every target queue of the example config one read and one write partition", () => {
+  const temporal = compose.services.temporal as { environment?: Record<string, string>; volumes?: string[] };
+  const path = temporal.environment?.DYNAMIC_CONFIG_FILE_PATH;
+  assert.ok(path, 'the temporal service names its dynamic config in DYNAMIC_CONFIG_FILE_PATH');
+  // auto-setup resolves a relative path from its working directory, /etc/temporal.
+  const inContainer = path.startsWith('/') ? path : `/etc/temporal/${path}`;
+  const mount = (temporal.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === inContainer);
+  assert.ok(mount, `a volume mounts a file at ${inContainer}`);
+  const dynamic = parse(readFileSync(join(PROJECT_ROOT, mount[0]!), 'utf8')) as Record<string, Array<{ value: unknown; constraints?: Record<string, unknown> }>>;
+
+  const example = parse(readFileSync(join(PROJECT_ROOT, 'config/idsync.example.yaml'), 'utf8')) as { targets: Record<string, unknown> };
+  const targetQueues = Object.keys(example.targets).map((name) => TASK_QUEUES.target(name)).sort();
+  assert.ok(targetQueues.length >= 4, 'the example config names its targets');
+  for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
+    const entries = dynamic[key] ?? [];
+    // Only the target queues: person workflows and directory activities keep the server's default.
+    assert.ok(entries.every((e) => typeof e.constraints?.taskQueueName === 'string'), `${key}: every entry is constrained to a task queue`);
+    const queues = entries.filter((e) => e.value === 1).map((e) => e.constraints!.taskQueueName as string);
+    assert.deepEqual([...queues].sort(), targetQueues, `${key}: 1 for each target queue, and only those`);
   }
 });

@@ -82,6 +82,27 @@ describe('SCIM emulator, strict SP (hard delete, ETag, small pages)', () => {
     assert.equal((none.body!.Resources ?? []).length, 0);
   });
 
+  test('every page holds exactly the users from startIndex on, with the filter\'s totalResults', async () => {
+    const names = (body: { Resources?: Array<{ userName: string }> }) => (body.Resources ?? []).map((r) => r.userName);
+    const everyPager = names((await call('GET', `${q('userName sw "pager"')}&count=3`)).body!).concat(names((await call('GET', `${q('userName sw "pager"')}&startIndex=4&count=3`)).body!));
+    assert.deepEqual(everyPager, ['pager1@example.com', 'pager2@example.com', 'pager3@example.com', 'pager4@example.com']);
+    // A page starting inside the first page's length (startIndex 2 of 4) is where re-paging a page goes wrong.
+    const middle = await call('GET', `${q('userName sw "pager"')}&startIndex=2&count=2`);
+    assert.deepEqual({ startIndex: middle.body!.startIndex, totalResults: middle.body!.totalResults, users: names(middle.body!) }, {
+      startIndex: 2,
+      totalResults: 4,
+      users: ['pager2@example.com', 'pager3@example.com'],
+    });
+    const unfiltered = await call('GET', '/Users?startIndex=2&count=3');
+    const total = unfiltered.body!.totalResults as number;
+    assert.ok(total >= 5, `${total} users in all`);
+    assert.equal(unfiltered.body!.startIndex, 2);
+    assert.equal(names(unfiltered.body!).length, 3);
+    const beyond = await call('GET', `${q('userName sw "pager"')}&startIndex=9&count=3`);
+    assert.equal(beyond.body!.totalResults, 4);
+    assert.deepEqual(names(beyond.body!), [], 'a page past the end is empty');
+  });
+
   test('PATCH replace active false with a capitalised op, guarded by If-Match (stale version: 412)', async () => {
     const created = await call('POST', '/Users', { schemas: [USER], userName: 'leaver@example.com' });
     const version = created.body!.meta.version as string;
