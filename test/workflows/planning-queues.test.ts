@@ -2,7 +2,8 @@
  * Planning stays inside each target's budget: every read of a target (the planning read included)
  * runs on that target's own rate-limited task queue, never on the directory queue, whose worker has
  * no rate limit. The directory worker here has no target adapters at all, so a target read routed
- * to it fails the run; the run's history also names the queue of every target activity.
+ * to it fails the run; the run's history also names the queue of every target activity, and shows
+ * the planning read scheduled below the apply steps' priority.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { createProvisioningActivities } from '../../activities/provisioning';
 import { runWorkflowId } from '../../lib/names';
+import { PLANNING_PRIORITY } from '../../workflows/jml-apply';
 import { TARGETS, addPerson, createFixture, event, personWorkflowBundle, sendEvent, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
 
 let fx: Fixture;
@@ -47,7 +49,7 @@ after(async () => {
 /** Activities that take the target's name as their first argument: each must run on that target's queue. */
 const TARGET_ACTIVITIES = new Set(['planTarget', 'findAccount', 'ensureAccount', 'ensureEntitlements', 'suspendAccount', 'removeAccount']);
 
-async function targetActivityQueues(workflowId: string): Promise<{ activity: string; target: string; queue: string }[]> {
+async function targetActivityQueues(workflowId: string): Promise<{ activity: string; target: string; queue: string; priority: number }[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? [])
     .map((e) => e.activityTaskScheduledEventAttributes)
@@ -56,6 +58,7 @@ async function targetActivityQueues(workflowId: string): Promise<{ activity: str
       activity: a!.activityType!.name!,
       target: JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as string,
       queue: a!.taskQueue!.name!,
+      priority: a!.priority?.priorityKey ?? 0,
     }));
 }
 
@@ -68,4 +71,6 @@ test('a joiner plans and provisions every target on its own queue; the unlimited
   const scheduled = await targetActivityQueues(runWorkflowId('joiner', anchor, ev.eventId));
   assert.deepEqual(scheduled.filter((s) => s.activity === 'planTarget').map((s) => s.target).sort(), [...TARGETS]);
   for (const s of scheduled) assert.equal(s.queue, `${queues.options.targetQueuePrefix}${s.target}`, `${s.activity} for ${s.target} ran on ${s.queue}`);
+  // Waiting apply steps go first (default priority), so a burst of joiners keeps a steady mix of reads and writes.
+  for (const s of scheduled) assert.equal(s.priority, s.activity === 'planTarget' ? PLANNING_PRIORITY.priorityKey : 0, `${s.activity} priority`);
 });
