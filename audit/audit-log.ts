@@ -129,16 +129,16 @@ class GroupCommitter {
   private async writeDurably(group: PendingRecord[]): Promise<void> {
     const tip = await this.currentTip();
     let { seq, hash } = tip;
-    const keys: string[] = [];
+    const keys = new Set<string>();
     const lines: string[] = [];
     for (const { input, clock } of group) {
-      if (input.key && (tip.keys.has(input.key) || keys.includes(input.key))) continue;
+      if (input.key && (tip.keys.has(input.key) || keys.has(input.key))) continue;
       const body: Omit<AuditRecord, 'hash'> = { ...stripUndefined(input), seq: seq + 1, at: clock().toISOString(), prevHash: hash };
       const record: AuditRecord = { ...body, hash: recordHash(body) };
       lines.push(`${canonicalJson(record)}\n`);
       seq = record.seq;
       hash = record.hash;
-      if (input.key) keys.push(input.key);
+      if (input.key) keys.add(input.key);
     }
     const text = lines.join('');
     const handle = await open(this.path, 'a');
