@@ -56,23 +56,26 @@ function adapterFor(runtime: Runtime, target: string): TargetAdapter {
 export function createProvisioningActivities(runtime: Runtime, deps: ProvisioningDeps = {}) {
   const clock = deps.clock ?? (() => new Date());
 
+  /** All of an activity's changes are appended at once, so they share one group commit (one fdatasync). */
   async function auditChanges(anchor: string, changes: Change[], why?: { rule?: string; reason?: string }): Promise<void> {
     const scope = activityScope();
-    for (const [index, change] of changes.entries()) {
-      await runtime.audit.append({
-        actor: 'idsync',
-        action: change.action,
-        person: anchor,
-        target: change.target,
-        before: change.before,
-        after: change.after === undefined ? { subject: change.subject, accountId: change.accountId } : { subject: change.subject, accountId: change.accountId, value: change.after },
-        rule: change.rule ?? why?.rule,
-        reason: why?.reason ?? change.subject,
-        workflowId: scope.workflowId,
-        runId: scope.runId,
-        key: scope.keyPrefix && `${scope.keyPrefix}/${index}/${change.action}/${change.subject}`,
-      });
-    }
+    await Promise.all(
+      changes.map((change, index) =>
+        runtime.audit.append({
+          actor: 'idsync',
+          action: change.action,
+          person: anchor,
+          target: change.target,
+          before: change.before,
+          after: change.after === undefined ? { subject: change.subject, accountId: change.accountId } : { subject: change.subject, accountId: change.accountId, value: change.after },
+          rule: change.rule ?? why?.rule,
+          reason: why?.reason ?? change.subject,
+          workflowId: scope.workflowId,
+          runId: scope.runId,
+          key: scope.keyPrefix && `${scope.keyPrefix}/${index}/${change.action}/${change.subject}`,
+        }),
+      ),
+    );
   }
 
   return {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditRecordInput, AuditSink } from './types';
 import { canonicalJson } from './canonical-json';
+import { acquireLock } from './file-lock';
 
 /** What one line of the audit log holds. `hash` covers every other field, `prevHash` links the chain. */
 export interface AuditRecord extends AuditRecordInput {
@@ -29,55 +30,129 @@ interface ChainTip {
   keys: Set<string>;
 }
 
+/** Makes what was written through the handle durable. Injectable so tests can count group commits. */
+export type AuditSync = (handle: FileHandle) => Promise<void>;
+
+export interface FileAuditLogOptions {
+  clock?: () => Date;
+  /** Default: fdatasync. */
+  sync?: AuditSync;
+}
+
+const datasync: AuditSync = (handle) => handle.datasync();
+
+/** A record waiting for the next group commit; its append resolves once the group is durable. */
+interface PendingRecord {
+  input: AuditRecordInput;
+  clock: () => Date;
+  sync: AuditSync;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Bounds one write (and the memory of one group); a larger burst simply takes several groups. */
+const MAX_GROUP = 1000;
+
 /**
- * Append-only, hash-chained JSON-lines audit log. Appends are serialised per file path within the
- * process (every instance for the same path shares one queue) and across processes on the host by a
+ * Append-only, hash-chained JSON-lines audit log. Appends to one file path from this process (any
+ * number of instances) go through one group committer: records that arrive while a commit is under
+ * way, or while it waits for the lock, are chained, written and fdatasync'ed together, and each
+ * append resolves only after its group is durable. Processes on the host share the chain through a
  * lock file, so concurrent activities never interleave lines or fork the chain. The file lives
  * outside Temporal, so it outlives history retention.
  */
 export class FileAuditLog implements AuditSink {
-  private static queues = new Map<string, Promise<unknown>>();
-  private tip: ChainTip | undefined;
+  private static committers = new Map<string, GroupCommitter>();
+  private readonly clock: () => Date;
+  private readonly sync: AuditSync;
 
   constructor(
     readonly path: string,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
-
-  append(input: AuditRecordInput): Promise<void> {
-    const previous = FileAuditLog.queues.get(this.path) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.appendNow(input));
-    FileAuditLog.queues.set(this.path, next);
-    return next;
+    options: FileAuditLogOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.sync = options.sync ?? datasync;
   }
 
-  private async appendNow(input: AuditRecordInput): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const release = await acquireLock(`${this.path}.lock`);
+  append(input: AuditRecordInput): Promise<void> {
+    let committer = FileAuditLog.committers.get(this.path);
+    if (!committer) FileAuditLog.committers.set(this.path, (committer = new GroupCommitter(this.path)));
+    return committer.enqueue(input, this.clock, this.sync);
+  }
+}
+
+class GroupCommitter {
+  private pending: PendingRecord[] = [];
+  private committing = false;
+  private tip: ChainTip | undefined;
+
+  constructor(private readonly path: string) {}
+
+  enqueue(input: AuditRecordInput, clock: () => Date, sync: AuditSync): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, clock, sync, resolve, reject });
+      if (!this.committing) void this.drain();
+    });
+  }
+
+  /** One commit at a time; whatever queued up meanwhile becomes the next group. */
+  private async drain(): Promise<void> {
+    this.committing = true;
     try {
-      await this.appendLocked(input);
+      while (this.pending.length > 0) await this.commitGroup();
     } finally {
-      await release();
+      this.committing = false;
     }
   }
 
-  private async appendLocked(input: AuditRecordInput): Promise<void> {
+  private async commitGroup(): Promise<void> {
+    let group: PendingRecord[] = [];
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      const release = await acquireLock(`${this.path}.lock`);
+      try {
+        // Taken under the lock, so every record that arrived while we waited for it joins this group.
+        group = this.pending.splice(0, MAX_GROUP);
+        await this.writeDurably(group);
+      } finally {
+        await release();
+      }
+    } catch (err) {
+      // The file may hold part of the group: re-read the tip next time; keyed records retried by their activity are stored once.
+      this.tip = undefined;
+      for (const entry of group.length > 0 ? group : this.pending.splice(0)) entry.reject(err);
+      return;
+    }
+    for (const entry of group) entry.resolve();
+  }
+
+  private async writeDurably(group: PendingRecord[]): Promise<void> {
     const tip = await this.currentTip();
-    if (input.key && tip.keys.has(input.key)) return;
-    const body: Omit<AuditRecord, 'hash'> = { ...stripUndefined(input), seq: tip.seq + 1, at: this.clock().toISOString(), prevHash: tip.hash };
-    const record: AuditRecord = { ...body, hash: recordHash(body) };
-    const line = `${canonicalJson(record)}\n`;
+    let { seq, hash } = tip;
+    const keys = new Set<string>();
+    const lines: string[] = [];
+    for (const { input, clock } of group) {
+      if (input.key && (tip.keys.has(input.key) || keys.has(input.key))) continue;
+      const body: Omit<AuditRecord, 'hash'> = { ...stripUndefined(input), seq: seq + 1, at: clock().toISOString(), prevHash: hash };
+      const record: AuditRecord = { ...body, hash: recordHash(body) };
+      lines.push(`${canonicalJson(record)}\n`);
+      seq = record.seq;
+      hash = record.hash;
+      if (input.key) keys.add(input.key);
+    }
+    const text = lines.join('');
     const handle = await open(this.path, 'a');
     try {
-      await handle.write(line);
-      await handle.datasync();
+      if (text) await handle.writeFile(text);
+      // Also when every record was a duplicate: its first copy may be the one whose sync failed.
+      for (const sync of new Set(group.map((entry) => entry.sync))) await sync(handle);
     } finally {
       await handle.close();
     }
-    tip.seq = record.seq;
-    tip.hash = record.hash;
-    tip.size += Buffer.byteLength(line);
-    if (input.key) remember(tip.keys, input.key);
+    tip.seq = seq;
+    tip.hash = hash;
+    tip.size += Buffer.byteLength(text);
+    for (const key of keys) remember(tip.keys, key);
   }
 
   private async currentTip(): Promise<ChainTip> {
@@ -85,32 +160,6 @@ export class FileAuditLog implements AuditSink {
     if (this.tip && this.tip.size === size) return this.tip;
     this.tip = await readTip(this.path, size);
     return this.tip;
-  }
-}
-
-/** A lock older than this belongs to a process that died while appending (an append takes milliseconds). */
-const STALE_LOCK_MS = 10_000;
-const LOCK_WAIT_MS = 30_000;
-
-/**
- * Exclusive-create lock file, so worker processes on one host sharing the log keep one linear chain:
- * under the lock each append re-reads the tip if the file grew since its own last write.
- */
-async function acquireLock(lockPath: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.write(String(process.pid));
-      await handle.close();
-      return () => unlink(lockPath).catch(() => undefined);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > STALE_LOCK_MS) await unlink(lockPath).catch(() => undefined);
-    else if (Date.now() > deadline) throw new Error(`audit log ${lockPath} stayed locked for ${LOCK_WAIT_MS / 1000}s`);
-    else await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
   }
 }
 

@@ -1,2 +1,2 @@
-export { FileAuditLog, verifyAuditLog, readAuditLog, recordHash, GENESIS_HASH, type AuditRecord, type AuditVerification } from './audit-log';
+export { FileAuditLog, verifyAuditLog, readAuditLog, recordHash, GENESIS_HASH, type AuditRecord, type AuditSync, type AuditVerification, type FileAuditLogOptions } from './audit-log';
 export { canonicalJson } from './canonical-json';

@@ -1,209 +1,164 @@
 /**
- * Bulk onboarding into the HubSpot emulator at HubSpot's real limit (professional: 190 requests per
- * rolling 10 s), through real Temporal activities on the target's task queue polled by several
- * Worker instances. The queue's server-side rate limit comes from the target's rateLimit config:
- *   activitiesPerSecond = allowed requests/s x headroom / requests per activity
- * so the limit holds however many workers poll, and the emulator (not the client) counts requests
- * and 429s. Temporal splits that limit evenly over the queue's partitions (4 by default); runs with
- * one partition (--temporal pointing at a server started with matching.numTaskqueue*Partitions=1)
- * measured the same within noise. Run it on an otherwise idle machine: CPU contention delays
- * activities unevenly, and the clustered requests that follow overshoot the rolling window.
+ * HubSpot onboarding on the product's own path: N people (default 2,000) are added to a real slapd;
+ * the real directory watcher sees them and starts a person workflow each; every joiner reads the
+ * directory, plans HubSpot (its account read on the HubSpot task queue), provisions the account and
+ * its role and teams through the HubSpot connector (@hubspot/api-client), and writes the audit log.
+ * The HubSpot emulator runs in its own process at the professional tier's real limit (190 requests
+ * per rolling 10 s) and counts requests and 429s itself. The HubSpot queue's rate limit is the one
+ * `npm start` uses (config/demo.yaml), unless --activities-per-second says otherwise.
  *
- *   node --import tsx bench/hubspot-bulk.ts [--people 2000] [--workers 2] [--headroom 0.95] [--batch 100] [--temporal host:port]
+ * Prints the achieved request rate as a share of the allowed rate (goal >= 90 %) and the share of
+ * 429 responses (goal < 1 %), and the rate minute by minute. Figures are printed, never asserted.
+ * 2,000 people take about 10 minutes here (every joiner costs 5 HubSpot requests, at 19 requests/s
+ * allowed); --people 500 is a quicker look.
+ *   node --import tsx bench/hubspot-bulk.ts [--people 2000] [--activities-per-second N] [--max-concurrent N] [--temporal host:port]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { startTemporalDevServer, type TemporalDevServer } from '../scripts/local-services';
-import { TASK_QUEUES } from '../lib/names';
-import { startHubspotEmulator, DEFAULT_HUBSPOT_SEED, type HubspotEmulator } from '../emulators/hubspot';
-import { hubspotTarget } from '../targets/hubspot';
-import type { TargetAdapter } from '../targets/adapter';
-import type { DesiredAccount } from '../domain/account';
-import { createBulkActivities, REQUESTS_PER_ACTIVITY, type BulkActivities } from './hubspot-bulk-activities';
-import { hubspotBulkOnboardWorkflow } from './hubspot-bulk-workflow';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigFile } from '../app/config';
+import { buildRuntime, closeRuntime } from '../app/build-runtime';
+import { installQuietTemporalLogging, startWorkers, type RunningWorkers } from '../workers/workers';
+import { startWatching, type Watching } from '../starters/watch';
+import { startSlapd, startTemporalDevServer, type LocalSlapd, type TemporalDevServer } from '../scripts/local-services';
+import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
+import { verifyAuditLog } from '../audit';
+import { BENCH_ENV, demoHubspotRateLimit, peopleLdif, startHubspotProcess, writeIdsyncConfig, type HubspotProcess, type HubspotState } from './hubspot-bulk-setup';
 
-const TARGET = 'hubspot';
-const TOKEN_ENV = 'HUBSPOT_BENCH_TOKEN';
-const ROLES = ['Sales Rep', 'Sales Manager', 'Marketing Contributor', 'Marketing Admin'];
-const TEAMS = ['EMEA', 'AMER', 'APAC', 'Marketing', 'Sales Leadership'];
+const execFileAsync = promisify(execFile);
 
 function options() {
   const { values } = parseArgs({
     options: {
       people: { type: 'string', default: '2000' },
-      workers: { type: 'string', default: '2' },
-      headroom: { type: 'string', default: '0.95' },
-      batch: { type: 'string', default: '100' },
-      /** Use a running Temporal server (e.g. one with other dynamic config) instead of starting a dev server. */
+      'activities-per-second': { type: 'string' },
+      'max-concurrent': { type: 'string' },
+      /** A running Temporal server (e.g. one with other dynamic config) instead of a fresh dev server. */
       temporal: { type: 'string' },
     },
   });
   const people = Number(values.people);
-  const workers = Number(values.workers);
-  const headroom = Number(values.headroom);
-  const batch = Number(values.batch);
   if (!Number.isInteger(people) || people < 1) throw new Error('--people must be a positive integer');
-  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
-  if (!(headroom > 0 && headroom <= 1)) throw new Error('--headroom must be in (0, 1]');
-  if (!Number.isInteger(batch) || batch < 1) throw new Error('--batch must be a positive integer');
-  return { people, workers, headroom, batch, temporalAddress: values.temporal };
-}
-
-function person(i: number): DesiredAccount {
-  const id = String(i).padStart(5, '0');
-  return {
-    anchor: `bench-${id}`,
-    username: `bench.user${id}@example.com`,
-    email: `bench.user${id}@example.com`,
-    givenName: 'Bench',
-    familyName: `User ${id}`,
-    attributes: {},
-    active: true,
-    entitlements: [
-      { kind: 'role', name: ROLES[i % ROLES.length]! },
-      { kind: 'primaryTeam', name: TEAMS[i % TEAMS.length]! },
-      { kind: 'secondaryTeam', name: TEAMS[(i + 2) % TEAMS.length]! },
-    ],
+  const demo = demoHubspotRateLimit();
+  const rateLimit = {
+    activitiesPerSecond: values['activities-per-second'] ? Number(values['activities-per-second']) : demo.activitiesPerSecond,
+    maxConcurrent: values['max-concurrent'] ? Number(values['max-concurrent']) : demo.maxConcurrent,
   };
+  if (!(rateLimit.activitiesPerSecond > 0) || !Number.isInteger(rateLimit.maxConcurrent) || rateLimit.maxConcurrent < 1) throw new Error('--activities-per-second and --max-concurrent must be positive');
+  return { people, rateLimit, temporalAddress: values.temporal };
 }
 
-async function main(): Promise<void> {
-  const opts = options();
-  const scratch = mkdtempSync(join(tmpdir(), 'idsync-hubspot-bench-'));
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
-  let temporal: TemporalDevServer | undefined;
-  let emulator: HubspotEmulator | undefined;
-  const workers: Worker[] = [];
-  const connections: NativeConnection[] = [];
-  let client: Connection | undefined;
-  let adapter: TargetAdapter | undefined;
-  let running: Promise<unknown> | undefined;
-  try {
-    const token = 'pat-na1-bench';
-    [temporal, emulator] = await Promise.all([
-      opts.temporalAddress ? undefined : startTemporalDevServer({ headless: true, logFile: join(scratch, 'temporal.log') }),
-      startHubspotEmulator({ tier: 'professional', tokens: [token], seed: { ...DEFAULT_HUBSPOT_SEED, users: [] } }),
-    ]);
-    const temporalAddress = opts.temporalAddress ?? temporal!.address;
-    const allowedPerSecond = emulator.limiter.max / (emulator.limiter.intervalMs / 1000);
-    const config = hubspotTarget.configSchema.parse({
-      kind: 'hubspot',
-      basePath: emulator.url,
-      accessTokenEnv: TOKEN_ENV,
-      suspendRoleName: 'No Access',
-      rateLimit: {
-        activitiesPerSecond: (allowedPerSecond * opts.headroom) / REQUESTS_PER_ACTIVITY,
-        maxConcurrent: 8,
-      },
-    });
-    adapter = hubspotTarget.createAdapter(TARGET, config, { [TOKEN_ENV]: token });
-    const activities = createBulkActivities(new Map([[TARGET, adapter]]));
+/** Person workflows whose last run converged, from Temporal's visibility (IdsyncOutcome). */
+async function convergedPeople(client: Client): Promise<number> {
+  return (await client.workflow.count(`WorkflowType = "${WORKFLOW_TYPES.personLifecycle}" AND IdsyncOutcome = "converged"`)).count;
+}
 
-    const orchestrationQueue = `bench-hubspot-orchestration-${process.pid}`;
-    const workflowConnection = await NativeConnection.connect({ address: temporalAddress });
-    connections.push(workflowConnection);
-    workers.push(await Worker.create({ connection: workflowConnection, taskQueue: orchestrationQueue, workflowsPath: require.resolve('./hubspot-bulk-workflow') }));
-    const perWorker = Array.from({ length: opts.workers }, () => 0);
-    for (let i = 0; i < opts.workers; i += 1) {
-      const connection = await NativeConnection.connect({ address: temporalAddress });
-      connections.push(connection);
-      workers.push(
-        await Worker.create({
-          connection,
-          identity: `hubspot-bench-worker-${i + 1}`,
-          taskQueue: TASK_QUEUES.target(TARGET),
-          activities: countingActivities(activities, () => (perWorker[i]! += 1)),
-          maxTaskQueueActivitiesPerSecond: config.rateLimit.activitiesPerSecond,
-          maxConcurrentActivityTaskExecutions: config.rateLimit.maxConcurrent,
-        }),
-      );
-    }
-    running = Promise.all(workers.map((w) => w.run()));
-
-    client = await Connection.connect({ address: temporalAddress });
-    const temporalClient = new Client({ connection: client });
-    const people = Array.from({ length: opts.people }, (_, i) => person(i));
-    const batches: DesiredAccount[][] = [];
-    for (let i = 0; i < people.length; i += opts.batch) batches.push(people.slice(i, i + opts.batch));
-
-    console.log(
-      `hubspot bench: ${opts.people} people, ${opts.workers} activity workers, limit ${emulator.limiter.max} req / ${emulator.limiter.intervalMs} ms ` +
-        `-> queue rate ${config.rateLimit.activitiesPerSecond.toFixed(3)} activities/s (${REQUESTS_PER_ACTIVITY} req each, headroom ${opts.headroom})`,
-    );
-    emulator.resetStats();
-    const sampler = startWindowSampler(emulator.limiter);
-    const started = Date.now();
-    const handles = await Promise.all(
-      batches.map((batch, i) =>
-        temporalClient.workflow.start(hubspotBulkOnboardWorkflow, {
-          taskQueue: orchestrationQueue,
-          workflowId: `bench-hubspot-${process.pid}-${i}`,
-          args: [{ target: TARGET, people: batch }],
-        }),
-      ),
-    );
-    const results = await Promise.all(handles.map((h) => h.result()));
-    const elapsedMs = Date.now() - started;
-    const peakWindow = sampler.stop();
-
-    const stats = emulator.stats;
-    const created = results.reduce((n, r) => n + r.created, 0);
-    const provisioned = people.filter((p) => {
-      const user = emulator!.store.findByEmail(p.email);
-      return !!user?.roleId && !!user.primaryTeamId && user.secondaryTeamIds.length === 1;
-    }).length;
-    const elapsedS = elapsedMs / 1000;
-    const rate = stats.requests / elapsedS;
-    const successRate = (stats.requests - stats.rateLimited) / elapsedS;
-    const activeS = (stats.lastRequestAt - stats.firstRequestAt) / 1000;
-    const activeRate = stats.requests / activeS;
-    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-    console.log('');
-    console.log(`people                 ${opts.people} (created ${created}, fully provisioned ${provisioned})`);
-    console.log(`elapsed                ${elapsedS.toFixed(1)} s`);
-    console.log(`requests sent          ${stats.requests}`);
-    console.log(`allowed rate           ${allowedPerSecond.toFixed(2)} req/s`);
-    console.log(`achieved rate          ${rate.toFixed(2)} req/s = ${pct(rate / allowedPerSecond)} of allowed (goal >= 90 %); answered without 429: ${pct(successRate / allowedPerSecond)}`);
-    console.log(`  while requests flow  ${activeRate.toFixed(2)} req/s = ${pct(activeRate / allowedPerSecond)} of allowed over ${activeS.toFixed(1)} s (first to last request; excludes worker warm-up)`);
-    console.log(`429 responses          ${stats.rateLimited} = ${pct(stats.requests ? stats.rateLimited / stats.requests : 0)} of requests (goal < 1 %)`);
-    console.log(`peak rolling window    ${peakWindow} of ${emulator.limiter.max} requests in ${emulator.limiter.intervalMs} ms (sampled every 50 ms)`);
-    console.log(`activities per worker  ${perWorker.join(' / ')} (one server-side limit for all of them)`);
-    console.log(`other failures         5xx ${stats.serverErrors}, dropped ${stats.dropped}`);
-    if (provisioned !== opts.people) process.exitCode = 1;
-  } finally {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await running?.catch(() => undefined);
-    await Promise.allSettled(connections.map((c) => c.close()));
-    await client?.close().catch(() => undefined);
-    await adapter?.close?.();
-    await emulator?.close();
-    await temporal?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+async function waitForWatcherBaseline(client: Client): Promise<void> {
+  for (;;) {
+    const status = await client.workflow.getHandle(WATCHER_WORKFLOW_ID).query<{ lastPollAt: string | null }>('watcherStatus').catch(() => undefined);
+    if (status?.lastPollAt) return;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-/** The same activities, counting executions so the report shows every worker took part. */
-function countingActivities(activities: BulkActivities, count: () => void): BulkActivities {
-  return {
-    ensureAccount: (...args) => (count(), activities.ensureAccount(...args)),
-    ensureEntitlements: (...args) => (count(), activities.ensureEntitlements(...args)),
-  };
-}
+const provisioned = (state: HubspotState) => state.users.filter((u) => u.roleId && u.primaryTeamId && u.secondaryTeamIds?.length === 1).length;
 
-/** The most requests the emulator's rolling window held at any sample: how close the run came to a 429. */
-function startWindowSampler(limiter: HubspotEmulator['limiter']): { stop(): number } {
-  let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, limiter.max - limiter.remaining())), 50);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return peak;
-    },
-  };
+async function main(): Promise<void> {
+  const opts = options();
+  const dir = mkdtempSync(join(tmpdir(), 'idsync-bench-hubspot-'));
+  const password = randomBytes(12).toString('hex');
+  const token = `pat-na1-${randomBytes(6).toString('hex')}`;
+  let slapd: LocalSlapd | undefined;
+  let temporal: TemporalDevServer | undefined;
+  let hubspot: HubspotProcess | undefined;
+  let connection: Connection | undefined;
+  let native: NativeConnection | undefined;
+  let workers: RunningWorkers | undefined;
+  let watching: Watching | undefined;
+  let runtime: ReturnType<typeof buildRuntime> | undefined;
+  installQuietTemporalLogging({ IDSYNC_LOG_LEVEL: 'ERROR' });
+  try {
+    [slapd, temporal, hubspot] = await Promise.all([
+      startSlapd({ dataDir: join(dir, 'ldap'), rootPassword: password }),
+      opts.temporalAddress ? undefined : startTemporalDevServer({ headless: true, logFile: join(dir, 'temporal.log') }),
+      startHubspotProcess(dir, token),
+    ]);
+    const temporalAddress = opts.temporalAddress ?? temporal!.address;
+    const configPath = join(dir, 'idsync.json');
+    writeIdsyncConfig(configPath, dir, slapd, temporalAddress, hubspot.url, opts.rateLimit);
+    Object.assign(process.env, { [BENCH_ENV.ldapPassword]: password, [BENCH_ENV.hubspotToken]: token });
+    const config = loadConfigFile(configPath);
+    runtime = buildRuntime(config);
+    connection = await Connection.connect({ address: temporalAddress });
+    const client = new Client({ connection });
+    native = await NativeConnection.connect({ address: temporalAddress });
+    // Every role in this one process, as `npm start` runs them; the emulator is the other process.
+    workers = await startWorkers(runtime, { connection: native, namespace: 'default', client });
+    watching = await startWatching(config, client);
+    await waitForWatcherBaseline(client);
+
+    const limit = (await hubspot.state()).rateLimit;
+    const allowedPerSecond = limit.max / (limit.intervalMs / 1000);
+    console.log(
+      `hubspot bench: ${opts.people} people added to slapd -> watcher -> person workflows -> planning, HubSpot connector, audit; ` +
+        `emulator in its own process at ${limit.max} requests / ${limit.intervalMs / 1000} s; HubSpot queue ${opts.rateLimit.activitiesPerSecond} activities/s, ${opts.rateLimit.maxConcurrent} at a time`,
+    );
+    const before = (await hubspot.state()).stats;
+    const ldif = join(dir, 'people.ldif');
+    const passwordFile = join(dir, '.bindpw');
+    writeFileSync(ldif, peopleLdif(opts.people));
+    writeFileSync(passwordFile, password, { mode: 0o600 });
+    const started = Date.now();
+    await execFileAsync('ldapadd', ['-x', '-H', slapd.url, '-D', slapd.bindDn, '-y', passwordFile, '-f', ldif], { maxBuffer: 64 * 1024 * 1024 });
+    const addedS = (Date.now() - started) / 1000;
+    let converged = 0;
+    let last = { at: Date.now(), requests: before.requests };
+    while (converged < opts.people) {
+      await new Promise((r) => setTimeout(r, 2000));
+      converged = await convergedPeople(client);
+      if (Date.now() - last.at > 60_000) {
+        // Per minute, so the ramp-up (thousands of workflows starting) shows apart from the steady state.
+        const now = { at: Date.now(), requests: (await hubspot.state()).stats.requests };
+        const rate = (now.requests - last.requests) / ((now.at - last.at) / 1000);
+        console.log(`  ${((now.at - started) / 1000).toFixed(0)} s: ${converged} of ${opts.people} converged; HubSpot ${rate.toFixed(1)} requests/s (${((rate / allowedPerSecond) * 100).toFixed(0)} %) over the last minute`);
+        last = now;
+      }
+    }
+    const elapsedS = (Date.now() - started) / 1000;
+    const after = await hubspot.state();
+    const requests = after.stats.requests - before.requests;
+    const rateLimited = after.stats.rateLimited - before.rateLimited;
+    const flowS = (after.stats.lastRequestAt - (before.firstRequestAt || after.stats.firstRequestAt)) / 1000;
+    const audit = await verifyAuditLog(config.audit.path);
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    const flowRate = requests / flowS;
+
+    console.log('');
+    console.log(`people                 ${opts.people} added in ${addedS.toFixed(1)} s; converged ${converged}; fully provisioned in HubSpot ${provisioned(after)}`);
+    console.log(`elapsed                ${elapsedS.toFixed(1)} s from the LDAP add to the last person converged`);
+    console.log(`HubSpot requests       ${requests} (${(requests / opts.people).toFixed(2)} per person), first to last over ${flowS.toFixed(1)} s`);
+    console.log(`allowed rate           ${allowedPerSecond.toFixed(2)} requests/s`);
+    console.log(`achieved rate          ${flowRate.toFixed(2)} requests/s = ${pct(flowRate / allowedPerSecond)} of allowed while requests flow (goal >= 90 %); ${pct(requests / elapsedS / allowedPerSecond)} over the whole run`);
+    console.log(`429 responses          ${rateLimited} = ${pct(requests ? rateLimited / requests : 0)} of requests (goal < 1 %)`);
+    console.log(`other failures         5xx ${after.stats.serverErrors - before.serverErrors}, dropped ${after.stats.dropped - before.dropped}`);
+    console.log(`audit log              ${audit.records} records, chain ${audit.ok ? 'intact' : `broken: ${audit.problem}`}`);
+    if (provisioned(after) !== opts.people || !audit.ok) process.exitCode = 1;
+  } finally {
+    await watching?.stop().catch(() => undefined);
+    await workers?.shutdown().catch(() => undefined);
+    if (runtime) await closeRuntime(runtime).catch(() => undefined);
+    await native?.close().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
+    await hubspot?.close().catch(() => undefined);
+    await temporal?.stop().catch(() => undefined);
+    await slapd?.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err: unknown) => {

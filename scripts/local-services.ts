@@ -11,7 +11,8 @@ import { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../lib/search-attributes';
 
 const execFileAsync = promisify(execFile);
-export const PROJECT_ROOT = resolve(__dirname, '..');
+/** The checkout: one level up from scripts/, two from the compiled dist/scripts/ (`npm run build`). */
+export const PROJECT_ROOT = resolve(__dirname, '..', existsSync(join(__dirname, '..', 'package.json')) ? '.' : '..');
 export const TOOLS_BIN = join(PROJECT_ROOT, '.tools', 'py', 'bin');
 
 /** The version scripts/versions.env pins (the bootstrap installs exactly this one from PyPI). */

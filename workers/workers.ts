@@ -1,4 +1,6 @@
-import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
@@ -40,12 +42,22 @@ export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-const quietBundler = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+/**
+ * Written by `npm run build` (workers/build-workflow-bundle.ts) next to the compiled code: dist/workflow-bundle.js.
+ * Run from the sources (tsx: tests, benchmarks) there is none, and the workflows are bundled at start.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = join(__dirname, '..', 'workflow-bundle.js');
+/** Webpack's progress chatter is not for operators. */
+export const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
 
-/** Bundled once per process (webpack takes seconds); webpack's progress chatter is not for operators. */
-function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundler });
+let bundle: Promise<WorkflowBundleOption> | undefined;
+
+/** The prebuilt bundle when there is one; otherwise bundled once per process (webpack takes seconds). */
+function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??= existsSync(PREBUILT_WORKFLOW_BUNDLE)
+    ? Promise.resolve({ codePath: PREBUILT_WORKFLOW_BUNDLE })
+    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
   return bundle;
 }
 

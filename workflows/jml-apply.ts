@@ -4,7 +4,9 @@
  * A target still failing after its activity retries is reported as failed (with whether it may pass
  * by itself), never skipped silently; the person workflow tries it again later.
  */
-import { directoryActivities, failureMessage, identityConflictOf, isNonRetryable, targetActivities } from './person-activities';
+import { proxyActivities } from '@temporalio/workflow';
+import { ACTIVITY_RETRY, directoryActivities, failureMessage, identityConflictOf, isNonRetryable, targetActivities, targetQueue } from './person-activities';
+import type { ProvisioningActivities } from '../activities/provisioning';
 import { dataProblemFor, heldAsConflict, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
 import type { Entitlement, MatchKeys } from '../domain/account';
 import type { Person } from '../domain/person';
@@ -76,11 +78,31 @@ export async function planAndApply(ctx: ApplyContext, person: PersonDesiredState
   return planPerson(person.desired, targets, person);
 }
 
+/**
+ * Below the default priority (3) of every other activity on a target's queue. The planning read
+ * shares its target's rate-limited queue (its requests count in the target's budget) but costs fewer
+ * requests than an apply step (HubSpot: 1 against 2). Served after waiting apply steps, a burst of
+ * joiners keeps the queue's mix of plans and applies steady instead of planning everyone first
+ * (a run of cheap reads, the budget unused) and then applying everyone (a run of dear writes, 429s),
+ * so the budget can be set for the mix (config/demo.yaml).
+ */
+export const PLANNING_PRIORITY = { priorityKey: 5 } as const;
+
+/** The target's own queue, timeout and retries (as targetActivities), at the planning priority. */
+function planningActivities(target: string, options: RunOptions) {
+  return proxyActivities<ProvisioningActivities>({
+    taskQueue: targetQueue(target, options),
+    startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
+    retry: { ...ACTIVITY_RETRY, maximumAttempts: options.targetMaxAttempts ?? ACTIVITY_RETRY.maximumAttempts },
+    priority: PLANNING_PRIORITY,
+  });
+}
+
 async function planOne(ctx: ApplyContext, person: PersonDesiredState, wanted: PersonDesiredState['desired']['targets'][number]): Promise<TargetPlan> {
   const settings = person.settings[wanted.target] ?? { mode: 'overwrite' };
   try {
     const match = matchKeysFor(person, wanted, ctx.links[wanted.target]);
-    const tp = await targetActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
+    const tp = await planningActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
     return tp.existing && !tp.problem && ctx.links[tp.target] !== tp.existing.id ? await unlessHeldByAnother(ctx, tp) : tp;
   } catch (err) {
     const unreadable = unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));

@@ -3,14 +3,15 @@
  * configured SP needs a process of its own) and talking to it over its admin endpoints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { EMULATOR_ADMIN_PREFIX, type FaultSettings, type FaultKind } from '../faults';
 
 const READY_PREFIX = 'EMULATOR_READY ';
-const PROJECT_ROOT = resolve(__dirname, '..', '..');
+/** The checkout: two levels up from emulators/scim/, three from the compiled dist/emulators/scim/. */
+const PROJECT_ROOT = resolve(__dirname, '..', '..', existsSync(resolve(__dirname, '..', '..', 'package.json')) ? '.' : '..');
 
 /**
  * Child side: announce the port on stdout, and exit when asked or when a spawning parent goes away
@@ -76,9 +77,14 @@ export interface EmulatorProcess {
   close(): Promise<void>;
 }
 
-/** Parent side: start `main` (a .ts file) under the pinned Node with tsx and wait for its ready line. */
+/**
+ * Parent side: start `main` (a .ts file) under the pinned Node with tsx and wait for its ready line.
+ * Run from the compiled dist/ (`npm run build`), only the compiled main.js is there: it runs without tsx.
+ */
 export async function spawnEmulator(main: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(main), ...args], {
+  const compiled = main.replace(/\.ts$/, '.js');
+  const entry = !existsSync(main) && existsSync(compiled) ? [resolve(compiled)] : ['--import', 'tsx', resolve(main)];
+  const child = spawn(process.execPath, [...entry, ...args], {
     // tsx is resolved from the working directory: run from the project root whoever the caller is.
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },

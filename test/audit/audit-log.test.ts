@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FileAuditLog, verifyAuditLog, readAuditLog, recordHash } from '../../audit';
+import { FileAuditLog, verifyAuditLog, readAuditLog, recordHash, type AuditSync } from '../../audit';
 import { testEnv } from '../support/env';
 
 async function writeSampleLog(records = 5): Promise<string> {
@@ -29,6 +29,74 @@ test('concurrent appends from one process form one intact chain', async () => {
   assert.deepEqual(result, { ok: true, records: 42 });
   const records = await readAuditLog(path);
   assert.deepEqual(records.map((r) => r.seq), Array.from({ length: 42 }, (_, i) => i + 1));
+});
+
+/** A sync that counts its calls (and can be held open), so tests see group commits without timing anything. */
+function countingSync(): { sync: AuditSync; calls: () => number; hold: () => void; release: () => void } {
+  let calls = 0;
+  let gate: Promise<void> | undefined;
+  let open = () => {};
+  return {
+    sync: async (handle) => {
+      calls += 1;
+      await gate;
+      await handle.datasync();
+    },
+    calls: () => calls,
+    hold: () => void (gate = new Promise<void>((r) => (open = r))),
+    release: () => open(),
+  };
+}
+
+test('records that arrive together share one sync, and the chain stays intact', async () => {
+  const path = join(testEnv.scratchDir('audit'), 'audit.log');
+  const counter = countingSync();
+  const log = new FileAuditLog(path, { sync: counter.sync });
+  await Promise.all(Array.from({ length: 200 }, (_, i) => log.append({ actor: 'idsync', action: 'grant', person: `anchor-${i}`, key: `wf/${i}` })));
+  assert.equal(counter.calls(), 1);
+  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 200 });
+  assert.deepEqual((await readAuditLog(path)).map((r) => r.person), Array.from({ length: 200 }, (_, i) => `anchor-${i}`));
+});
+
+test('no append resolves before its group is synced; records arriving meanwhile form the next group', async () => {
+  const path = join(testEnv.scratchDir('audit'), 'audit.log');
+  const counter = countingSync();
+  const log = new FileAuditLog(path, { sync: counter.sync });
+  counter.hold();
+  const resolved: string[] = [];
+  const append = (name: string) => log.append({ actor: 'idsync', action: 'grant', reason: name }).then(() => void resolved.push(name));
+  const first = Array.from({ length: 5 }, (_, i) => append(`first-${i}`));
+  while (counter.calls() < 1) await new Promise((r) => setImmediate(r));
+  const second = Array.from({ length: 7 }, (_, i) => append(`second-${i}`));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(resolved, [], 'an append resolved while its sync was still running');
+  counter.release();
+  await Promise.all(first);
+  await Promise.all(second);
+  assert.equal(counter.calls(), 2);
+  assert.deepEqual(resolved, [...Array.from({ length: 5 }, (_, i) => `first-${i}`), ...Array.from({ length: 7 }, (_, i) => `second-${i}`)]);
+  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 12 });
+});
+
+test('a failed sync fails every append of its group; retried with their keys they are stored once', async () => {
+  const path = join(testEnv.scratchDir('audit'), 'audit.log');
+  let failNext = true;
+  const log = new FileAuditLog(path, {
+    sync: async (handle) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('EIO: simulated');
+      }
+      await handle.datasync();
+    },
+  });
+  const records = Array.from({ length: 10 }, (_, i) => ({ actor: 'idsync', action: 'grant', key: `wf/1/${i}` }));
+  const first = await Promise.allSettled(records.map((r) => log.append(r)));
+  assert.deepEqual(first.map((r) => r.status), Array.from({ length: 10 }, () => 'rejected'));
+  await Promise.all(records.map((r) => log.append(r)));
+  await log.append({ actor: 'idsync', action: 'plan', key: 'wf/2' });
+  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 11 });
+  assert.deepEqual((await readAuditLog(path)).map((r) => r.key), [...records.map((r) => r.key), 'wf/2']);
 });
 
 test('an idempotency key appended twice (activity retry) is stored once, also after a restart', async () => {

@@ -23,7 +23,7 @@ test('the embedded demo config (with its policy file) is valid', () => {
   writeFileSync(file, demoYaml());
   const config = loadConfigFile(file);
   assert.deepEqual(Object.keys(config.targets).sort(), ['highspot', 'hubspot', 'salesforce', 'support-desk']);
-  assert.equal(config.targets.hubspot!.rateLimit.activitiesPerSecond, 9);
+  assert.equal(config.targets.hubspot!.rateLimit.activitiesPerSecond, 10.8);
 });
 
 test('the documented example config is valid', () => {

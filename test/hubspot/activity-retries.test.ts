@@ -10,7 +10,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startHubspotEmulator, type HubspotEmulator } from '../../emulators/hubspot';
 import { TASK_QUEUES } from '../../lib/names';
-import { createBulkActivities } from '../../bench/hubspot-bulk-activities';
+import { createBulkActivities } from './support/adapter-activities';
 import type { TargetAdapter } from '../../targets/adapter';
 import { testEnv, uniqueId } from '../support/env';
 import { desiredAccount, hubspotAdapter } from './helpers';

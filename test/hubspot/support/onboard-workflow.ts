@@ -3,7 +3,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import { TASK_QUEUES } from '../../../lib/names';
 import { NON_RETRYABLE_TYPES } from '../../../lib/errors';
 import type { DesiredAccount } from '../../../domain/account';
-import type { BulkActivities } from '../../../bench/hubspot-bulk-activities';
+import type { BulkActivities } from './adapter-activities';
 
 export async function hubspotOnboardOneWorkflow(target: string, desired: DesiredAccount): Promise<string> {
   const activities = proxyActivities<BulkActivities>({

@@ -1,10 +1,9 @@
-import type { TargetAdapter } from '../targets/adapter';
-import type { DesiredAccount, Entitlement, EntitlementMode } from '../domain/account';
+import type { TargetAdapter } from '../../../targets/adapter';
+import type { DesiredAccount, Entitlement, EntitlementMode } from '../../../domain/account';
 
 /**
- * The two provisioning activities a joiner needs, over the real adapter. Each costs a known number
- * of HubSpot requests (read + write: 2), which is what lets the bench turn the target's request
- * limit into an activity rate for the task queue.
+ * The two provisioning activities a joiner needs, straight over the adapter (no runtime, no audit):
+ * the connector inside real Temporal activities, for test/hubspot/activity-retries.test.ts.
  */
 export function createBulkActivities(adapters: ReadonlyMap<string, TargetAdapter>) {
   const adapter = (target: string) => {
@@ -24,6 +23,3 @@ export function createBulkActivities(adapters: ReadonlyMap<string, TargetAdapter
 }
 
 export type BulkActivities = ReturnType<typeof createBulkActivities>;
-
-/** HubSpot requests per activity when nothing fails: ensureAccount = lookup + create, ensureEntitlements = read + update. */
-export const REQUESTS_PER_ACTIVITY = 2;

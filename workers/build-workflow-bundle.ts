@@ -1,0 +1,19 @@
+/**
+ * Build step (`npm run build`, after tsc has compiled the project to dist/): bundles the compiled
+ * workflows once with the Temporal SDK's bundler into dist/workflow-bundle.js, so a worker started
+ * from dist/ loads that file instead of running webpack at every start.
+ *   node dist/workers/build-workflow-bundle.js
+ */
+import { writeFileSync } from 'node:fs';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOWS_PATH, quietBundlerLogger } from './workers';
+
+async function main(): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  writeFileSync(PREBUILT_WORKFLOW_BUNDLE, code);
+}
+
+main().catch((err: unknown) => {
+  console.error(`idsync build: bundling the workflows failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});
