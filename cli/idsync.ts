@@ -6,6 +6,7 @@ import { ConfigError, loadConfigFile, type IdsyncConfig } from '../app/config';
 import { embeddedDemoConfigPath } from '../starters/demo-home';
 import { EXIT } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
+import { EncryptionSetupError } from '../app/encryption';
 import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { guardDecideCommand, guardStatusCommand } from './guard-commands';
@@ -175,7 +176,7 @@ async function main(): Promise<number> {
     console.log(json ? JSON.stringify(result.json, null, 2) : result.text);
     return result.code;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof ConfigError;
+    const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof EncryptionSetupError;
     const message = err instanceof UsageError ? `${err.message}\nRun idsync --help for usage.` : (err as Error).message;
     if (json) console.log(JSON.stringify({ error: message }, null, 2));
     else console.error(`idsync: ${message}`);

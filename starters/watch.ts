@@ -14,6 +14,7 @@ import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
+import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
@@ -68,8 +69,8 @@ if (require.main === module) {
   connectClient(config)
     .then(async (client) => {
       const runtime = buildRuntime(config);
-      const { connection, namespace } = await connectWorker(config);
-      const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
+      const { connection, namespace, dataConverter } = await connectWorker(config);
+      const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
       console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
       onShutdownSignal(async () => {
@@ -83,6 +84,6 @@ if (require.main === module) {
     })
     .catch((err) => {
       console.error(`idsync watch: ${(err as Error).message}`);
-      process.exit(EXIT.failure);
+      process.exit(err instanceof EncryptionSetupError ? EXIT.usage : EXIT.failure);
     });
 }

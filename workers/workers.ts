@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
 import { createReconcileActivities } from '../activities/reconcile';
@@ -40,28 +41,51 @@ export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 const quietBundler = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
 
-/** Bundled once per process (webpack takes seconds); webpack's progress chatter is not for operators. */
-function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundler });
+/**
+ * Bundled once per process and failure converter (webpack takes seconds); webpack's progress chatter
+ * is not for operators. Workflow code builds failures inside the bundle, so the failure converter
+ * that encodes their messages must be bundled with it.
+ */
+function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundler, ...(failureConverterPath ? { failureConverterPath } : {}) });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
 export async function startWorkers(
   runtime: Runtime,
-  opts: { connection: NativeConnection; namespace: string; client: Client; roles?: readonly WorkerRole[]; identity?: string },
+  opts: {
+    connection: NativeConnection;
+    namespace: string;
+    client: Client;
+    roles?: readonly WorkerRole[];
+    identity?: string;
+    /** From connectWorker: the same codec as `client`. Absent only in tests that run unencrypted. */
+    dataConverter?: DataConverter;
+  },
 ): Promise<RunningWorkers> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const provisioning = createProvisioningActivities(runtime, { client: opts.client });
   // Reconciliation: prepare/finish/deliver on the directory queue, page reads and suspensions on each target's queue.
   const reconcile = createReconcileActivities(runtime, { client: opts.client });
   const workers: Worker[] = [];
-  const common = { connection: opts.connection, namespace: opts.namespace, ...(opts.identity ? { identity: opts.identity } : {}) };
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+  };
+  const bundle = () => workflowBundle(opts.dataConverter?.failureConverterPath);
 
   if (roles.has('orchestration')) {
-    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await workflowBundle() }));
+    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await bundle() }));
   }
   if (roles.has('directory')) {
     workers.push(
@@ -78,7 +102,7 @@ export async function startWorkers(
     // watcher runs one activity at a time; the second slot lets a retry start while a timed-out
     // attempt is still finishing (the activities serialise their polls within a process).
     workers.push(
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await workflowBundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await bundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.watcherActivities,
