@@ -14,6 +14,7 @@ import { planPersonNow } from '../activities/planning';
 import { verifyAuditLog } from '../audit';
 import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
 import type { ApprovalAnswer, PersonStatus, RunView } from '../workflows/person-types';
+import { personSummary } from '../lib/run-summary';
 import { formatApproval, formatPersonPlan, formatStatus, formatVerification } from './format';
 
 export interface CommandResult {
@@ -86,6 +87,7 @@ export async function syncCommand(client: Client, directory: DirectorySource, wh
     args: [{ anchor: person.anchor }],
     signal: identityEventSignal,
     signalArgs: [event],
+    staticSummary: personSummary(person, person.anchor),
   });
   const deadline = Date.now() + waitMs;
   for (;;) {

@@ -36,6 +36,7 @@ export async function ensureWatcherRunning(client: Client): Promise<void> {
       workflowId: WATCHER_WORKFLOW_ID,
       taskQueue: TASK_QUEUES.watcher,
       args: [{ activityTaskQueue: TASK_QUEUES.watcherActivities }],
+      staticSummary: 'Directory watcher · polls the directory, delivers identity events, hosts the mass-change guard',
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: GUARD_STATES.clear }],
     });
   } catch (err) {
