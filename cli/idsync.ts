@@ -2,7 +2,7 @@
  * idsync command line: `node --import tsx cli/idsync.ts <command> [options]` (npm run idsync -- ...).
  * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
  */
-import { ConfigError, loadConfigFile, type IdsyncConfig } from '../app/config';
+import { ConfigError, loadConfigFile, temporalConnectionSettings, type IdsyncConfig } from '../app/config';
 import { embeddedDemoConfigPath } from '../starters/demo-home';
 import { EXIT } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
@@ -24,7 +24,8 @@ Commands:
                                         Approve the privileged grants a run is holding (synchronous answer)
   reject <person|run> --as <approver> [--comment <text>]
                                         Reject them
-  status <person>                       Plan, per-target progress, pending approval and deprovisioning
+  status <person>                       Plan, per-target progress, pending approval and deprovisioning,
+                                        and the Temporal UI link to the person's runs
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
@@ -136,7 +137,8 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
     case 'status': {
       const who = one(positional, 'person');
       const config = loadConfig(options);
-      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who)));
+      const ui = { url: config.temporal.uiUrl, namespace: temporalConnectionSettings(config).namespace };
+      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui)));
     }
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');

@@ -7,6 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify as toYaml } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
@@ -19,7 +24,8 @@ import { personWorkflowId } from '../../lib/names';
 import { personStatusQuery } from '../../workflows/person-messages';
 import { startCodecServer, type CodecServer } from '../../starters/codec-server';
 import { testEnv } from '../support/env';
-import { TARGETS, addPerson, createFixture, event, sendEvent, uniqueQueues, waitForOutcome, type Fixture } from '../workflows/support/harness';
+import { PROJECT_ROOT } from '../../scripts/local-services';
+import { TEST_POLICY, TARGETS, addPerson, createFixture, event, sendEvent, uniqueQueues, waitForOutcome, type Fixture } from '../workflows/support/harness';
 
 const OLD_KEY = `2026-10=${randomBytes(32).toString('base64')}`;
 const NEW_KEY = `2026-11=${randomBytes(32).toString('base64')}`;
@@ -190,4 +196,30 @@ test('a process without the key cannot read what idsync wrote', async () => {
   } finally {
     await connection.close();
   }
+});
+
+test('idsync status <username> reads the encrypted run with the rotated keyring and links to the person in the UI', async () => {
+  assert.ok(provisionedAnchor, 'the run above provisioned the person');
+  const configPath = join(testEnv.scratchDir('crypto-cli'), 'idsync.yaml');
+  const targets = Object.fromEntries(Object.entries(fx.config.targets).map(([name, t]) => [name, { ...t }]));
+  const temporalSection = { address: testEnv.temporalAddress(), namespace: 'default', uiUrl: 'http://127.0.0.1:8233/' };
+  const encryption = { keysEnv: 'IDSYNC_TEST_KEYS' };
+  writeFileSync(configPath, toYaml({ temporal: temporalSection, directory: fx.config.directory, targets, policy: TEST_POLICY, audit: { path: fx.auditPath }, encryption }));
+  const cli = (env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'idsync.ts'), 'status', SECRET_PERSON.uid, '--config', configPath], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...fx.env, ...env },
+      timeout: 120_000,
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (err: { code?: number; stdout: string; stderr: string }) => ({ code: err.code ?? -1, stdout: err.stdout, stderr: err.stderr }),
+    );
+  const status = await cli({ IDSYNC_TEST_KEYS: `${NEW_KEY},${OLD_KEY}` });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /converged/);
+  const link = `http://127.0.0.1:8233/namespaces/default/workflows?query=${encodeURIComponent(`IdsyncPerson = "${provisionedAnchor}"`)}`;
+  assert.ok(status.stdout.includes(`Temporal UI: ${link}`), status.stdout);
+  const keyless = await cli({ IDSYNC_TEST_KEYS: '' });
+  assert.equal(keyless.code, 2, 'a missing key is a configuration error');
+  assert.match(keyless.stderr, /encryption\.keysEnv \(IDSYNC_TEST_KEYS\): the environment variable is not set or empty/);
 });
