@@ -67,7 +67,7 @@ export class FileAuditLog implements AuditSink {
     const body: Omit<AuditRecord, 'hash'> = { ...stripUndefined(input), seq: tip.seq + 1, at: this.clock().toISOString(), prevHash: tip.hash };
     const record: AuditRecord = { ...body, hash: recordHash(body) };
     const line = `${canonicalJson(record)}\n`;
-    const handle = await open(this.path, 'a');
+    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
     try {
       await handle.write(line);
       await handle.datasync();
