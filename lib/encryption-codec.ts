@@ -56,10 +56,13 @@ export class Keyring {
  */
 export function parseKeyring(text: string, source: string, activeKeyId?: string): Keyring {
   const keys = new Map<string, Buffer>();
+  // Comment lines go first: a comment may itself contain commas.
   const entries = text
-    .split(/[\n,]/)
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
     .map((entry) => entry.trim())
-    .filter((entry) => entry && !entry.startsWith('#'));
+    .filter(Boolean);
   for (const [index, entry] of entries.entries()) {
     const separator = entry.indexOf('=');
     const id = separator > 0 ? entry.slice(0, separator).trim() : '';

@@ -67,6 +67,7 @@ test('bad key material is refused with the key id, never the key', () => {
   assert.throws(() => parseKeyring(`k1=${short}`, 'IDSYNC_KEYS'), (e: Error) => /IDSYNC_KEYS: key k1 is 16 bytes; AES-256 needs exactly 32/.test(e.message) && !e.message.includes(short));
   assert.throws(() => parseKeyring(`${keyLine('k1')}\n${keyLine('k1')}`, 'f'), /key id k1 is given twice/);
   assert.throws(() => parseKeyring('# only a comment\n', 'f'), /holds no key/);
+  assert.deepEqual(parseKeyring(`# keys: <id>=<base64>, the first encrypts, all decrypt\n${keyLine('k1')}, ${keyLine('k2')}\n`, 'f').ids, ['k1', 'k2'], 'a comment may hold commas');
   assert.throws(() => parseKeyring(keyLine('k1'), 'f', 'k9'), /the active key k9 is not among the keys given \(k1\)/);
 });
 
