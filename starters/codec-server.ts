@@ -107,8 +107,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, codec: AesGcmCo
   } catch {
     throw new HttpError(400, { error: 'body is not JSON' }, cors);
   }
-  if (!parsed || !Array.isArray(parsed.payloads)) throw new HttpError(400, { error: 'expected {"payloads": [...]}' }, cors);
-  const payloads = parsed.payloads.map(fromJson);
+  // Proto JSON leaves an empty list out: the temporal CLI sends {} for a query without arguments.
+  const list = parsed && typeof parsed === 'object' ? (parsed.payloads ?? []) : undefined;
+  if (!Array.isArray(list)) throw new HttpError(400, { error: 'expected {"payloads": [...]}' }, cors);
+  const payloads = list.map(fromJson);
   let result: Payload[];
   try {
     result = found.operation === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);

@@ -181,6 +181,8 @@ test('the codec server answers the UI origin\'s preflight and encodes for the to
   const back = ((await (await post('/decode', { payloads: [sealed] }, { authorization: `Bearer ${TOKEN}` })).json()) as { payloads: JsonPayload[] }).payloads;
   assert.deepEqual(back, [input]);
   assert.equal((await post('/decode', { payloads: 'nope' }, { authorization: `Bearer ${TOKEN}` })).status, 400);
+  const empty = await post('/encode', {}, { authorization: `Bearer ${TOKEN}` });
+  assert.deepEqual(await empty.json(), { payloads: [] }, 'proto JSON omits an empty list (temporal CLI, a query without arguments)');
 });
 
 test('a process without the key cannot read what idsync wrote', async () => {
