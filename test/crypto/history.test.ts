@@ -167,6 +167,23 @@ test('a person run stores no name, e-mail or title in history; the codec server 
   assert.equal((await post('/decode', body, { authorization: `Bearer ${TOKEN}`, origin: 'http://evil.example' })).status, 403);
 });
 
+test('failure messages are encoded in history and still read by the workflow that handles them', async () => {
+  // desk has no "Ghosts" group: granting it fails that target with a non-retryable activity failure.
+  const anchor = await addPerson(fx, `ghost${suffix}`, ['support', 'ghost-hunters'], { cn: `Gustav Host${suffix}`, displayName: `Gustav Host${suffix}` });
+  const ev = event(anchor, 'joiner', 'new hire in a test', { person: (await fx.runtime.directory.getPerson(anchor))! });
+  await sendEvent(client, queues, ev);
+  const outcome = await waitForOutcome(client, anchor, ev.eventId);
+  assert.equal(outcome.outcome, 'partial');
+  assert.match(outcome.message ?? '', /Ghosts/, 'the run workflow decoded the failure it caught');
+  const runId = (await client.workflow.getHandle(personWorkflowId(anchor)).query(personStatusQuery)).lastResult!.workflowId;
+  const failures = (await client.workflow.getHandle(runId).fetchHistory()).events!.flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
+  assert.ok(failures.length > 0, 'the failed grant is in history');
+  for (const failure of failures) {
+    assert.equal(failure.message, 'Encoded failure');
+    assert.equal(Buffer.from(failure.encodedAttributes!.metadata!.encoding!).toString(), 'binary/encrypted');
+  }
+});
+
 test('the codec server answers the UI origin\'s preflight and encodes for the token holder', async () => {
   const preflight = await fetch(`${codec.url}/${TOKEN}/decode`, { method: 'OPTIONS', headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
   assert.equal(preflight.status, 204);
