@@ -176,7 +176,10 @@ async function runWithConfig(path: string): Promise<void> {
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
   });
   const { workersStopped, watch } = await runIdsync(config, stoppers);
-  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}`);
+  // One process for everything: the codec server too, when the config describes one.
+  const codec = config.encryption?.mode !== 'off' && config.encryption?.codecServer ? await startCodecServer(codecServerOptions(config)) : undefined;
+  if (codec) stoppers.push({ name: 'codec server', stop: codec.close });
+  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}`);
   await workersStopped;
 }
 
