@@ -4,6 +4,7 @@ import type { IdentityEvent } from '../domain/person';
 import type { Runtime } from '../app/runtime';
 import { SIGNALS, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 import { retryable } from '../lib/errors';
+import { personSummary } from '../lib/run-summary';
 import { resolveWatcherConfig } from '../directory/config';
 import { WatcherStateStore } from '../directory/watch/state-store';
 import { pollOnce, type PollerDeps } from '../directory/watch/poller';
@@ -28,6 +29,7 @@ export async function deliverIdentityEvents(client: Client, taskQueue: string, e
           signal: SIGNALS.identityEvent,
           signalArgs: [event],
           args: [{ anchor: event.anchor }],
+          staticSummary: personSummary(event.person, event.anchor),
         });
       } catch (err) {
         throw retryable('DeliveryFailed', `could not deliver ${event.kind} event ${event.eventId}: ${(err as Error).message}`, { identity: event.anchor });

@@ -9,6 +9,7 @@ import { validatePolicyAgainstTargets } from '../policy/validate';
 import { TARGET_REGISTRY, type TargetRegistry } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
 import { strictObject, unknownKeyMessage } from '../lib/config-schema';
+import { encryptionConfigSchema } from './encryption';
 
 /**
  * Why `address` is not a Temporal address ("host:port", IPv6 in brackets), or null when it is. The
@@ -37,6 +38,8 @@ export const temporalConfigSchema = strictObject({
     keyFile: z.string().optional(),
     serverName: z.string().optional(),
   }).optional(),
+  /** The Temporal UI operators open (http://host:port): `idsync status` links to it, the codec server allows its origin. */
+  uiUrl: z.url().optional(),
 });
 
 export const auditConfigSchema = strictObject({
@@ -57,6 +60,8 @@ function rawConfigSchema(registry: TargetRegistry) {
     policy: policyConfigSchema,
     audit: auditConfigSchema.default({ path: '.idsync/audit.log' }),
     reconcile: reconcileConfigSchema.default(DEFAULT_RECONCILE_CONFIG),
+    /** Optional in the schema; a process that connects to Temporal without it refuses to start (app/encryption.ts). */
+    encryption: encryptionConfigSchema.optional(),
   });
 }
 

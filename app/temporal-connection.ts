@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { IdsyncConfig } from './config';
 import { temporalConnectionSettings } from './config';
+import { idsyncDataConverter } from './encryption';
 
 type TlsOption = { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } } | undefined;
 
@@ -33,20 +35,28 @@ function connectionOptions(config: IdsyncConfig, env: NodeJS.ProcessEnv) {
   };
 }
 
-/** Client connection (starters, CLI) from config + TEMPORAL_* environment. */
+/**
+ * Client connection (starters, CLI, the activities' client) from config + TEMPORAL_* environment,
+ * with idsync's data converter: the keys are read before connecting, so a missing key fails first.
+ */
 export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
   const { namespace, options } = connectionOptions(config, env);
+  const dataConverter = idsyncDataConverter(config, env);
   const connection = await Connection.connect(options).catch((err: Error) => {
     throw unreachable(options.address, err);
   });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, dataConverter });
 }
 
-/** Worker connection from config + TEMPORAL_* environment. */
-export async function connectWorker(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ connection: NativeConnection; namespace: string }> {
+/** Worker connection from config + TEMPORAL_* environment, and the data converter every Worker on it must use. */
+export async function connectWorker(
+  config: IdsyncConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ connection: NativeConnection; namespace: string; dataConverter: DataConverter }> {
   const { namespace, options } = connectionOptions(config, env);
+  const dataConverter = idsyncDataConverter(config, env);
   const connection = await NativeConnection.connect(options).catch((err: Error) => {
     throw unreachable(options.address, err);
   });
-  return { connection, namespace };
+  return { connection, namespace, dataConverter };
 }

@@ -141,7 +141,7 @@ class GroupCommitter {
       if (input.key) keys.add(input.key);
     }
     const text = lines.join('');
-    const handle = await open(this.path, 'a');
+    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
     try {
       if (text) await handle.writeFile(text);
       // Also when every record was a duplicate: its first copy may be the one whose sync failed.

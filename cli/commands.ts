@@ -14,6 +14,7 @@ import { planPersonNow } from '../activities/planning';
 import { verifyAuditLog } from '../audit';
 import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
 import type { ApprovalAnswer, PersonStatus, RunView } from '../workflows/person-types';
+import { personSummary } from '../lib/run-summary';
 import { formatApproval, formatPersonPlan, formatStatus, formatVerification } from './format';
 
 export interface CommandResult {
@@ -61,11 +62,23 @@ async function readStatus(client: Client, anchor: string): Promise<{ status: Per
   }
 }
 
-export async function statusCommand(client: Client, directory: DirectorySource, who: string): Promise<CommandResult> {
+/**
+ * Where the person's runs are in the Temporal UI: the list filtered by IdsyncPerson (which holds the
+ * anchor, so an operator who knows only the username still finds them). Without temporal.uiUrl, the filter.
+ */
+export function personUiLink(anchor: string, ui: { url?: string; namespace: string }): string {
+  const query = `IdsyncPerson = "${anchor}"`;
+  if (!ui.url) return `filter the Temporal UI's workflow list by: ${query}`;
+  return `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows?query=${encodeURIComponent(query)}`;
+}
+
+export async function statusCommand(client: Client, directory: DirectorySource, who: string, ui?: { url?: string; namespace: string }): Promise<CommandResult> {
   const anchor = await resolveAnchor(directory, who);
   const found = await readStatus(client, anchor);
-  if (!found) return fail(`idsync has no workflow for ${who} (anchor ${anchor}): no event was processed for this person yet`);
-  return { code: EXIT.ok, text: formatStatus(found.status, found.run), json: found };
+  const uiLink = ui ? personUiLink(anchor, ui) : undefined;
+  const link = uiLink ? `\nTemporal UI: ${uiLink}` : '';
+  if (!found) return fail(`idsync has no workflow for ${who} (anchor ${anchor}): no event was processed for this person yet${link}`);
+  return { code: EXIT.ok, text: `${formatStatus(found.status, found.run)}${link}`, json: { ...found, ...(uiLink ? { uiLink } : {}) } };
 }
 
 /** Provision on demand: a `sync` event to the person's workflow, then wait for its outcome. */
@@ -86,6 +99,7 @@ export async function syncCommand(client: Client, directory: DirectorySource, wh
     args: [{ anchor: person.anchor }],
     signal: identityEventSignal,
     signalArgs: [event],
+    staticSummary: personSummary(person, person.anchor),
   });
   const deadline = Date.now() + waitMs;
   for (;;) {

@@ -2,10 +2,11 @@
  * idsync command line: `node --import tsx cli/idsync.ts <command> [options]` (npm run idsync -- ...).
  * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
  */
-import { ConfigError, loadConfigFile, type IdsyncConfig } from '../app/config';
+import { ConfigError, loadConfigFile, temporalConnectionSettings, type IdsyncConfig } from '../app/config';
 import { embeddedDemoConfigPath } from '../starters/demo-home';
 import { EXIT } from '../app/startup';
 import { connectClient } from '../app/temporal-connection';
+import { EncryptionSetupError } from '../app/encryption';
 import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { guardDecideCommand, guardStatusCommand } from './guard-commands';
@@ -23,7 +24,8 @@ Commands:
                                         Approve the privileged grants a run is holding (synchronous answer)
   reject <person|run> --as <approver> [--comment <text>]
                                         Reject them
-  status <person>                       Plan, per-target progress, pending approval and deprovisioning
+  status <person>                       Plan, per-target progress, pending approval and deprovisioning,
+                                        and the Temporal UI link to the person's runs
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
@@ -135,7 +137,8 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
     case 'status': {
       const who = one(positional, 'person');
       const config = loadConfig(options);
-      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who)));
+      const ui = { url: config.temporal.uiUrl, namespace: temporalConnectionSettings(config).namespace };
+      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui)));
     }
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');
@@ -175,7 +178,7 @@ async function main(): Promise<number> {
     console.log(json ? JSON.stringify(result.json, null, 2) : result.text);
     return result.code;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof ConfigError;
+    const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof EncryptionSetupError;
     const message = err instanceof UsageError ? `${err.message}\nRun idsync --help for usage.` : (err as Error).message;
     if (json) console.log(JSON.stringify({ error: message }, null, 2));
     else console.error(`idsync: ${message}`);

@@ -63,7 +63,8 @@ export async function reconcileCommand(client: Client, opts: ReconcileCommandOpt
   const workflowId = `${RECONCILE_SCHEDULE_ID}-cli-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const input: ReconcileInput = { targets: opts.targets, apply: opts.apply, trigger: 'cli', ...(opts.queues ? { options: opts.queues } : {}) };
   const taskQueue = opts.queues?.orchestrationQueue ?? TASK_QUEUES.orchestration;
-  const handle = await client.workflow.start(WORKFLOW_TYPES.reconcile, { workflowId, taskQueue, args: [input] });
+  const scope = opts.targets.length > 0 ? opts.targets.join(', ') : 'every target';
+  const handle = await client.workflow.start(WORKFLOW_TYPES.reconcile, { workflowId, taskQueue, args: [input], staticSummary: `Reconciliation · ${scope} · ${opts.apply ? 'apply' : 'report only'} (idsync reconcile)` });
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
     const description = await handle.describe();

@@ -29,11 +29,33 @@ export interface FailureContext {
   holder?: string;
 }
 
+/** Longest value quoted into a message (a name, an e-mail, an attribute value): enough to recognise it. */
+export const MAX_QUOTED_CHARS = 80;
+/** Longest failure message: a target's whole error body (which may echo a person's record) is cut here. */
+export const MAX_MESSAGE_CHARS = 600;
+
+/**
+ * `text` cut to `max` characters (whole code points), the rest counted but not shown. Error messages
+ * travel to history, logs and terminals; a value quoted in full can carry more personal data than
+ * the reader needs to act.
+ */
+export function truncateText(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max).join('')}… (${chars.length - max} more characters)`;
+}
+
+/** A value quoted in an error message: in double quotes, at most `max` characters of it. */
+export function quoteValue(value: unknown, max = MAX_QUOTED_CHARS): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return `"${truncateText(text, max)}"`;
+}
+
 function describe(message: string, ctx: FailureContext): string {
-  const where = [ctx.target && `target ${ctx.target}`, ctx.identity && `identity ${ctx.identity}`, ctx.field && `field ${ctx.field}`]
+  const cut = (value: string) => truncateText(value, MAX_QUOTED_CHARS);
+  const where = [ctx.target && `target ${cut(ctx.target)}`, ctx.identity && `identity ${cut(ctx.identity)}`, ctx.field && `field ${cut(ctx.field)}`]
     .filter(Boolean)
     .join(', ');
-  return where ? `${message} (${where})` : message;
+  return truncateText(where ? `${message} (${where})` : message, MAX_MESSAGE_CHARS);
 }
 
 /** A failure that retrying cannot fix: bad data, duplicates, license limits, unknown roles. */

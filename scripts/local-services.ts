@@ -63,6 +63,8 @@ export interface TemporalDevServerOptions {
   timeoutMs?: number;
   /** Extra namespaces to create at launch (besides "default"), each with idsync's search attributes. */
   namespaces?: string[];
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
 }
 
 /** Starts `temporal server start-dev` with idsync's search attributes and waits until gRPC answers. */
@@ -78,6 +80,7 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   else {
     const uiPort = opts.uiPort ?? (await freePort());
     args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
   args.push(...idsyncServerArgs(opts.namespaces));
@@ -133,7 +136,7 @@ async function startDownloadedDevServer(opts: TemporalDevServerOptions): Promise
       ui: !opts.headless,
       uiPort,
       dbFilename: opts.dbFile,
-      extraArgs: idsyncServerArgs(opts.namespaces),
+      extraArgs: [...idsyncServerArgs(opts.namespaces), ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : [])],
     },
   });
   return { address: `127.0.0.1:${port}`, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined, stop: () => env.teardown() };

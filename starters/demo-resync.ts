@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DirectorySource } from '../directory/source';
 import type { IdentityEvent } from '../domain/person';
+import { personSummary } from '../lib/run-summary';
 import { SIGNALS, TASK_QUEUES, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 
 /**
@@ -28,6 +29,7 @@ export async function resyncEveryone(client: Client, directory: DirectorySource,
       args: [{ anchor: person.anchor }],
       signal: SIGNALS.identityEvent,
       signalArgs: [event],
+      staticSummary: personSummary(person, person.anchor),
     });
     count++;
   }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { newKeyLine } from '../lib/encryption-codec';
 
 /**
  * Credentials of the embedded demo: made up once per machine, kept in a 0600 file under .idsync/,
@@ -15,6 +16,8 @@ export const DEMO_SECRET_NAMES = [
   'HIGHSPOT_API_SECRET',
   'SUPPORT_DESK_SCIM_TOKEN',
   'IDSYNC_INTAKE_HMAC_SECRET',
+  /** The codec server's access token (the demo UI's codec endpoint carries it). */
+  'IDSYNC_CODEC_TOKEN',
 ] as const;
 export type DemoSecrets = Record<(typeof DEMO_SECRET_NAMES)[number], string>;
 
@@ -35,4 +38,15 @@ export function loadOrCreateDemoSecrets(file: string): DemoSecrets {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, DEMO_SECRET_NAMES.map((n) => `${n}=${secrets[n]}`).join('\n') + '\n', { mode: 0o600 });
   return secrets;
+}
+
+/**
+ * The demo's encryption key: made once per state directory (mode 600), kept with the history it
+ * encrypts, so a restarted demo still reads its old runs. Deleting .idsync/ deletes both.
+ */
+export function loadOrCreateDemoKeyFile(file: string, now: Date = new Date()): void {
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const header = '# idsync demo encryption keys: <id>=<base64 of 32 bytes>; the first one encrypts, all decrypt.\n';
+  writeFileSync(file, `${header}${newKeyLine(`demo-${now.toISOString().slice(0, 10)}`)}\n`, { mode: 0o600, flag: 'wx' });
 }

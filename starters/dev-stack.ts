@@ -21,7 +21,8 @@ import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startWatching } from './watch';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 import { demoDirectoryLdif } from './demo-directory';
-import { loadOrCreateDemoSecrets } from './demo-secrets';
+import { loadOrCreateDemoKeyFile, loadOrCreateDemoSecrets } from './demo-secrets';
+import { codecServerOptions, startCodecServer, type CodecServer } from './codec-server';
 import { resyncEveryone } from './demo-resync';
 import { demoHome } from './demo-home';
 import { demoEmulatorPorts, startDemoEmulators, type RunningEmulator } from '../emulators/demo';
@@ -32,6 +33,7 @@ const PORTS = {
   temporal: Number(process.env.IDSYNC_TEMPORAL_PORT ?? 7233),
   ui: Number(process.env.IDSYNC_UI_PORT ?? 8233),
   ldap: Number(process.env.IDSYNC_LDAP_PORT ?? 3389),
+  codec: Number(process.env.IDSYNC_CODEC_PORT ?? 8234),
 };
 
 type Stopper = { name: string; stop: () => Promise<void> };
@@ -57,6 +59,8 @@ function demoConfig(): IdsyncConfig {
     .replaceAll('${IDSYNC_HOME}', HOME)
     .replaceAll('${CONFIG_DIR}', join(PROJECT_ROOT, 'config'))
     .replaceAll('${TEMPORAL_PORT}', String(PORTS.temporal))
+    .replaceAll('${UI_PORT}', String(PORTS.ui))
+    .replaceAll('${CODEC_PORT}', String(PORTS.codec))
     .replaceAll('${LDAP_PORT}', String(PORTS.ldap))
     .replaceAll('${SALESFORCE_PORT}', String(emulatorPorts.salesforce))
     .replaceAll('${HUBSPOT_PORT}', String(emulatorPorts.hubspot))
@@ -84,9 +88,14 @@ async function runEmbedded(): Promise<void> {
 
   const secrets = loadOrCreateDemoSecrets(join(HOME, 'demo-secrets.env'));
   Object.assign(process.env, secrets);
-  console.log('idsync: starting the embedded stack (Temporal dev server, OpenLDAP, target emulators)...');
+  loadOrCreateDemoKeyFile(join(HOME, 'encryption-keys'));
+  const config = demoConfig();
+  // The UI decodes through the codec server; the endpoint carries its token (the UI sends no header of its own).
+  const codecOptions = codecServerOptions(config);
+  const uiCodecEndpoint = `http://127.0.0.1:${PORTS.codec}/${encodeURIComponent(codecOptions.token)}`;
+  console.log('idsync: starting the embedded stack (Temporal dev server, OpenLDAP, target emulators, codec server)...');
   const servers = await Promise.allSettled([
-    startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log') }),
+    startTemporalDevServer({ port: PORTS.temporal, uiPort: PORTS.ui, dbFile: join(HOME, 'temporal.sqlite'), logFile: join(HOME, 'temporal.log'), uiCodecEndpoint }),
     startSlapd({ dataDir: join(HOME, 'ldap'), port: PORTS.ldap, rootPassword: secrets.LDAP_BIND_PASSWORD }),
   ]);
   const [temporalStart, slapdStart] = servers;
@@ -102,12 +111,15 @@ async function runEmbedded(): Promise<void> {
   stoppers.push({ name: 'temporal', stop: temporal.stop }, { name: 'slapd', stop: slapd.stop });
   const seeded = await seedDemoDirectory(slapd);
 
-  const config = demoConfig();
+  const codec: CodecServer = await startCodecServer(codecOptions).catch((err: Error) => {
+    throw new Error(`the codec server could not listen on 127.0.0.1:${PORTS.codec} (${err.message}); set IDSYNC_CODEC_PORT to move it`);
+  });
+  stoppers.push({ name: 'codec server', stop: codec.close });
   const emulators: RunningEmulator[] = await startDemoEmulators(secrets, demoEmulatorPorts(), join(HOME, 'emulators'));
   stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
 
   const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
-  printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl });
+  printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl, codecUrl: codec.url });
   // The emulators keep their accounts in HOME/emulators like Temporal and the directory keep theirs, so
   // a restart has nothing to redo. Only an emulator that came back from its seed while the people
   // are not new (its state file was deleted, or the first start after an upgrade) needs everyone converged again.
@@ -124,8 +136,8 @@ async function runEmbedded(): Promise<void> {
 async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
   const runtime = buildRuntime(config);
   const client = await connectClient(config);
-  const { connection, namespace } = await connectWorker(config);
-  const workers = await startWorkers(runtime, { connection, namespace, client });
+  const { connection, namespace, dataConverter } = await connectWorker(config);
+  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client });
   stoppers.push({
     name: 'workers',
     stop: async () => {
@@ -141,7 +153,7 @@ async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
   return { workersStopped: workers.done, watch, client, runtime };
 }
 
-function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string }) {
+function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string; codecUrl: string }) {
   const rows: [string, string][] = [
     ['Temporal Web UI', info.temporal.uiUrl ?? '(headless)'],
     ['Temporal gRPC', info.temporal.address],
@@ -149,6 +161,7 @@ function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emu
     ...info.emulators.map((e): [string, string] => [e.label, e.url]),
   ];
   if (info.intakeUrl) rows.push(['HTTP intake (HMAC)', info.intakeUrl]);
+  rows.push(['Codec server (UI decodes)', `${info.codecUrl}  (AES-256-GCM; key ${join(HOME, 'encryption-keys')}, token IDSYNC_CODEC_TOKEN in demo-secrets.env)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('\nidsync is running:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
@@ -163,7 +176,10 @@ async function runWithConfig(path: string): Promise<void> {
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
   });
   const { workersStopped, watch } = await runIdsync(config, stoppers);
-  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}`);
+  // One process for everything: the codec server too, when the config describes one.
+  const codec = config.encryption?.mode !== 'off' && config.encryption?.codecServer ? await startCodecServer(codecServerOptions(config)) : undefined;
+  if (codec) stoppers.push({ name: 'codec server', stop: codec.close });
+  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}`);
   await workersStopped;
 }
 

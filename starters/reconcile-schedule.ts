@@ -29,6 +29,7 @@ export async function ensureReconcileSchedule(client: Client, config: IdsyncConf
     workflowId: scheduleId,
     taskQueue: opts.taskQueue ?? TASK_QUEUES.orchestration,
     args: [input],
+    staticSummary: `Reconciliation · every target · ${schedule.apply ? 'apply' : 'report only'} (schedule, every ${schedule.every})`,
   };
   try {
     await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' } });

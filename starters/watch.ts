@@ -16,6 +16,7 @@ import { RECONCILE_SCHEDULE_ID, TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
+import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
@@ -38,6 +39,7 @@ export async function ensureWatcherRunning(client: Client): Promise<void> {
       workflowId: WATCHER_WORKFLOW_ID,
       taskQueue: TASK_QUEUES.watcher,
       args: [{ activityTaskQueue: TASK_QUEUES.watcherActivities }],
+      staticSummary: 'Directory watcher · polls the directory, delivers identity events, hosts the mass-change guard',
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: GUARD_STATES.clear }],
     });
   } catch (err) {
@@ -71,8 +73,8 @@ if (require.main === module) {
   connectClient(config)
     .then(async (client) => {
       const runtime = buildRuntime(config);
-      const { connection, namespace } = await connectWorker(config);
-      const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
+      const { connection, namespace, dataConverter } = await connectWorker(config);
+      const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
       const schedule = await ensureReconcileSchedule(client, config);
       console.log(
@@ -90,6 +92,6 @@ if (require.main === module) {
     })
     .catch((err) => {
       console.error(`idsync watch: ${(err as Error).message}`);
-      process.exit(EXIT.failure);
+      process.exit(err instanceof EncryptionSetupError ? EXIT.usage : EXIT.failure);
     });
 }

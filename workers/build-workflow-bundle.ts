@@ -1,15 +1,17 @@
 /**
  * Build step (`npm run build`, after tsc has compiled the project to dist/): bundles the compiled
- * workflows once with the Temporal SDK's bundler into dist/workflow-bundle.js, so a worker started
+ * workflows once with the Temporal SDK's bundler (and the encrypting failure converter) into dist/workflow-bundle.js, so a worker started
  * from dist/ loads that file instead of running webpack at every start.
  *   node dist/workers/build-workflow-bundle.js
  */
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOWS_PATH, quietBundlerLogger } from './workers';
+import { ENCODED_FAILURE_CONVERTER_PATH } from '../app/encryption';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  // With the failure converter that encrypts failure messages: a worker with encryption on (the default) uses this file.
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH });
   writeFileSync(PREBUILT_WORKFLOW_BUNDLE, code);
 }
 

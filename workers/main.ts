@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
+import { EncryptionSetupError } from '../app/encryption';
 import { ALL_ROLES, installQuietTemporalLogging, startWorkers, type WorkerRole } from './workers';
 
 async function main(): Promise<void> {
@@ -28,8 +29,8 @@ async function main(): Promise<void> {
   installQuietTemporalLogging();
   const runtime = buildRuntime(config);
   const client = await connectClient(config);
-  const { connection, namespace } = await connectWorker(config);
-  const workers = await startWorkers(runtime, { connection, namespace, client, roles, identity: `idsync-worker@${hostname()}:${process.pid}` });
+  const { connection, namespace, dataConverter } = await connectWorker(config);
+  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles, identity: `idsync-worker@${hostname()}:${process.pid}` });
   console.log(`idsync worker: polling ${workers.taskQueues.join(', ')} on ${namespace}`);
   onShutdownSignal(async () => {
     await workers.shutdown();
@@ -42,5 +43,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(`idsync worker: ${(err as Error).message}`);
-  process.exit(EXIT.failure);
+  // A missing or unreadable key is a configuration problem, like any other (exit code 2).
+  process.exit(err instanceof EncryptionSetupError ? EXIT.usage : EXIT.failure);
 });

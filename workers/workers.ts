@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
 import { createReconcileActivities } from '../activities/reconcile';
 import { TASK_QUEUES } from '../lib/names';
 import type { Runtime } from '../app/runtime';
+import { ENCODED_FAILURE_CONVERTER_PATH } from '../app/encryption';
 
 /**
  * Which parts of idsync this process runs. Operators scale horizontally by running more processes
@@ -44,36 +46,61 @@ export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
- * Written by `npm run build` (workers/build-workflow-bundle.ts) next to the compiled code: dist/workflow-bundle.js.
- * Run from the sources (tsx: tests, benchmarks) there is none, and the workflows are bundled at start.
+ * Written by `npm run build` (workers/build-workflow-bundle.ts) next to the compiled code:
+ * dist/workflow-bundle.js, bundled with the failure converter that encrypts failure messages
+ * (encryption on is the default). Run from the sources (tsx: tests, benchmarks) there is none.
  */
 export const PREBUILT_WORKFLOW_BUNDLE = join(__dirname, '..', 'workflow-bundle.js');
 /** Webpack's progress chatter is not for operators. */
 export const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
 
-let bundle: Promise<WorkflowBundleOption> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleOption>>();
 
-/** The prebuilt bundle when there is one; otherwise bundled once per process (webpack takes seconds). */
-function workflowBundle(): Promise<WorkflowBundleOption> {
-  bundle ??= existsSync(PREBUILT_WORKFLOW_BUNDLE)
-    ? Promise.resolve({ codePath: PREBUILT_WORKFLOW_BUNDLE })
-    : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * The prebuilt bundle when there is one and it carries this failure converter; otherwise bundled
+ * once per process and failure converter (webpack takes seconds). Workflow code builds failures
+ * inside the bundle, so the failure converter that encodes their messages must be bundled with it.
+ */
+function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleOption> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle =
+      failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH && existsSync(PREBUILT_WORKFLOW_BUNDLE)
+        ? Promise.resolve({ codePath: PREBUILT_WORKFLOW_BUNDLE })
+        : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, ...(failureConverterPath ? { failureConverterPath } : {}) });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
 export async function startWorkers(
   runtime: Runtime,
-  opts: { connection: NativeConnection; namespace: string; client: Client; roles?: readonly WorkerRole[]; identity?: string },
+  opts: {
+    connection: NativeConnection;
+    namespace: string;
+    client: Client;
+    roles?: readonly WorkerRole[];
+    identity?: string;
+    /** From connectWorker: the same codec as `client`. Absent only in tests that run unencrypted. */
+    dataConverter?: DataConverter;
+  },
 ): Promise<RunningWorkers> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const provisioning = createProvisioningActivities(runtime, { client: opts.client });
   // Reconciliation: prepare/finish/deliver on the directory queue, page reads and suspensions on each target's queue.
   const reconcile = createReconcileActivities(runtime, { client: opts.client });
   const workers: Worker[] = [];
-  const common = { connection: opts.connection, namespace: opts.namespace, ...(opts.identity ? { identity: opts.identity } : {}) };
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+  };
+  const bundle = () => workflowBundle(opts.dataConverter?.failureConverterPath);
 
   if (roles.has('orchestration')) {
-    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await workflowBundle() }));
+    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await bundle() }));
   }
   if (roles.has('directory')) {
     workers.push(
@@ -90,7 +117,7 @@ export async function startWorkers(
     // watcher runs one activity at a time; the second slot lets a retry start while a timed-out
     // attempt is still finishing (the activities serialise their polls within a process).
     workers.push(
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await workflowBundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await bundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.watcherActivities,

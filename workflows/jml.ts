@@ -3,7 +3,7 @@
  * the person's accounts to current policy) and leaver (suspend everywhere). Runs are thin: the plan
  * comes from an activity, so policy changes never make a replay diverge.
  */
-import { allHandlersFinished, condition, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runStatusQuery, supersedeSignal } from './person-messages';
 import { SA } from './person-activities';
 import { compareText } from '../lib/compare-text';
@@ -41,6 +41,7 @@ async function planAndApplyAll(scope: RunScope, apply: (tp: TargetPlan) => Promi
   const planned = await planAndApply(scope.ctx, person, apply);
   scope.view.plan = planned;
   upsertSearchAttributes([{ key: SA.targets, value: planned.targets.filter((t) => t.inScope).map((t) => t.target) }]);
+  setCurrentDetails(`${scope.input.kind} for ${planned.username ?? scope.input.anchor}: planned ${planned.targets.filter((t) => t.inScope).map((t) => t.target).join(', ') || 'no target in scope'}`);
   return planned;
 }
 
@@ -89,6 +90,7 @@ async function converge(input: RunInput): Promise<RunResult> {
   // Future starter: accounts exist inactive; activate on the start date (durable timer), from a fresh plan.
   while (current.activateAt) {
     scope.view.phase = `waiting for start date ${current.activateAt}`;
+    setCurrentDetails(`${current.username ?? input.anchor}: accounts created inactive, waiting for the start date ${current.activateAt}`);
     const wait = Math.max(1000, Date.parse(current.activateAt) - Date.now());
     if (await condition(scope.superseded, wait)) {
       return finish(scope, { outcome: 'superseded', plan: current, inScopeTargets: inScope(current), message: 'a newer event replaced this run before the start date' });
@@ -100,13 +102,18 @@ async function converge(input: RunInput): Promise<RunResult> {
   if (awaiting.length > 0) {
     scope.view.phase = 'waiting for approval';
     scope.view.approval = gate.view;
+    const approvers = [current.approval?.managerAnchor ? 'the manager' : undefined, ...(current.approval?.approverGroups ?? [])].filter(Boolean).join(' or ');
+    const grants = awaiting.flatMap((t) => t.heldForApproval.map((e) => `${t.target} ${e.name}`)).join(', ');
+    setCurrentDetails(`waiting for approval by ${approvers || 'an approver'} for ${current.username ?? input.anchor}: ${grants}`);
     const state = await gate.request(awaiting, input.options.approvalTimeoutMs ?? current.approvalTimeoutMs, scope.superseded);
     if (state === 'approved') {
       scope.view.phase = 'applying approved grants';
+      setCurrentDetails(`approved by ${gate.view.decidedBy}: applying the held grants`);
       await applyApprovedGrants(scope.ctx, current, `${gate.view.decidedBy} (${scope.view.workflowId})`);
     }
   }
   scope.view.phase = 'finished';
+  setCurrentDetails(`finished${awaiting.length > 0 ? `; approval ${gate.state}${gate.view.decidedBy ? ` by ${gate.view.decidedBy}` : ''}` : ''}`);
   const outcome = gate.state === 'superseded' ? 'superseded' : 'converged';
   return finish(scope, { outcome, plan: current, approval: awaiting.length > 0 ? gate.view : undefined, inScopeTargets: inScope(current) });
 }
@@ -141,5 +148,6 @@ export async function leaverWorkflow(input: RunInput): Promise<RunResult> {
   const scope = beginRun(input);
   const current = await planAndApplyAll(scope, (tp) => suspendTarget(scope.ctx, tp));
   scope.view.phase = 'suspended; removal after the grace period';
+  setCurrentDetails(`suspended in ${[...scope.ctx.progress.values()].filter((t) => t.status === 'done').map((t) => t.target).join(', ') || 'no target'}; removal after each target's grace period`);
   return finish(scope, { outcome: 'converged', plan: current, inScopeTargets: [] });
 }

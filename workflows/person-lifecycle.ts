@@ -22,6 +22,7 @@ import { identityEventSignal, personStatusQuery, runWorkflowId, supersedeSignal 
 import { directoryActivities, failureMessage, isNonRetryable, SA, targetActivities } from './person-activities';
 import { PersonState } from './person-state';
 import type { PersonLifecycleOptions, PersonLifecycleState, PersonStatus, RunInput, RunResult } from './person-types';
+import { personLabel, runSummary } from '../lib/run-summary';
 
 export interface PersonLifecycleInput {
   anchor: string;
@@ -48,9 +49,12 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   let active: (NonNullable<PersonStatus['activeRun']> & { handle?: ChildWorkflowHandle<() => Promise<RunResult>>; supersedeSent?: boolean }) | undefined;
   let eventsThisRun = 0;
   const publishedAttributes = { links: '', outcome: '' };
+  /** "Nina Kowalski (nkowalski)" from the latest event that carried the person; for summaries only (encrypted like payloads). */
+  let who: string | undefined;
 
   setHandler(personStatusQuery, () => person.status(active && { workflowId: active.workflowId, kind: active.kind, eventId: active.eventId, startedAt: active.startedAt }));
   setHandler(identityEventSignal, (event) => {
+    if (event.person && event.anchor === person.anchor) who = personLabel(event.person);
     if (person.receive(event, Date.now())) supersedeActiveRun();
   });
 
@@ -84,7 +88,8 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
     const pushed = kind !== 'leaver' ? person.pushedPerson : undefined;
     const runInput: RunInput = { anchor: person.anchor, eventId, kind, reason, options, links, ...(pushed ? { pushedPerson: pushed } : {}) };
     active = { workflowId, kind, eventId, startedAt: new Date().toISOString() };
-    setCurrentDetails(`running ${kind} ${eventId}`);
+    const summary = runSummary(kind, who ?? person.anchor, Object.keys(links));
+    setCurrentDetails(`${summary}: running (event ${eventId})`);
     let result: RunResult;
     try {
       active.handle = await startChild<(i: RunInput) => Promise<RunResult>>(RUN_WORKFLOW[kind], {
@@ -97,8 +102,8 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
           { key: SA.approvalState, value: 'none' },
         ],
         memo: { event: { kind, source: 'idsync', reason } },
-        staticSummary: `${kind} for ${person.anchor}`,
-        staticDetails: `Event ${eventId}: ${reason}`,
+        staticSummary: summary,
+        staticDetails: `Event ${eventId}: ${reason}\nPerson workflow: ${workflowInfo().workflowId}`,
       });
       supersedeActiveRun(); // an event that arrived while the child was starting
       result = await active.handle.result();
@@ -156,7 +161,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
         if (!person.hasQueued) return continueAsNew<typeof personLifecycleWorkflow>({ anchor: person.anchor, state: person.data });
       }
       const due = person.nextDueAt();
-      setCurrentDetails(describeWait(person, due));
+      setCurrentDetails(`${who ?? person.anchor}: ${describeWait(person, due)}`);
       if (due === undefined) {
         // Idle. A person idsync still manages accounts for keeps the workflow (it holds the links); others finish after a while.
         const woken = person.mayFinish() ? await condition(() => person.hasQueued, options.idleFinishMs ?? DEFAULT_IDLE_FINISH_MS) : (await condition(() => person.hasQueued), true);

@@ -31,7 +31,7 @@ before(async () => {
   const targets = Object.fromEntries(Object.entries(fx.config.targets).map(([name, t]) => [name, { ...t }]));
   writeFileSync(
     configPath,
-    toYaml({ temporal: { address: testEnv.temporalAddress(), namespace: 'default' }, directory: fx.config.directory, targets, policy: TEST_POLICY, audit: { path: fx.auditPath } }),
+    toYaml({ temporal: { address: testEnv.temporalAddress(), namespace: 'default' }, directory: fx.config.directory, targets, policy: TEST_POLICY, audit: { path: fx.auditPath }, encryption: { mode: 'off' } }),
   );
   connection = await Connection.connect({ address: testEnv.temporalAddress() });
   native = await NativeConnection.connect({ address: testEnv.temporalAddress() });

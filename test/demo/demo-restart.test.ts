@@ -15,6 +15,7 @@ import { EMULATOR_ADMIN_PREFIX } from '../../emulators/faults';
 import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../../lib/names';
 import { decideApprovalUpdate } from '../../workflows/person-messages';
 import { testEnv } from '../support/env';
+import { idsyncDataConverter } from '../../app/encryption';
 import { pollUntil } from '../support/poll';
 
 interface Stack {
@@ -168,7 +169,8 @@ test('a restarted demo finds its accounts where it left them and asks nothing ag
     await waitForOutput(first, /idsync is running:/);
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {
-      const client = new Client({ connection, namespace: 'default' });
+      // The demo encrypts its history with the key it generated in its home.
+      const client = new Client({ connection, namespace: 'default', dataConverter: idsyncDataConverter({ encryption: { mode: 'aes-256-gcm', keyFile: join(home, 'encryption-keys') } }) });
       await pollUntil('the demo company to be provisioned', () => settled(client), { timeoutMs: 90_000, intervalMs: 500, accept: Boolean }).catch(async (err: Error) => {
         throw new Error(`${err.message}; joiners still running:\n${await unfinishedJoiners(client)}`);
       });
@@ -191,7 +193,8 @@ test('a restarted demo finds its accounts where it left them and asks nothing ag
     const restartedAt = Date.now();
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     try {
-      const client = new Client({ connection, namespace: 'default' });
+      // The demo encrypts its history with the key it generated in its home.
+      const client = new Client({ connection, namespace: 'default', dataConverter: idsyncDataConverter({ encryption: { mode: 'aes-256-gcm', keyFile: join(home, 'encryption-keys') } }) });
       // A full poll of the directory after the restart: anything the restart would start has started by then.
       await pollUntil('a watcher poll after the restart', async () => {
         const status = await client.workflow.getHandle(WATCHER_WORKFLOW_ID).query<{ lastPollAt: string | null }>('watcherStatus');

@@ -109,6 +109,8 @@ before(async () => {
     audit: { path: join(scratch, 'audit.log') },
     targets: {},
     policy: { targets: {} },
+    // This test's own client and workers read the watcher unencrypted.
+    encryption: { mode: 'off' },
   };
   writeFileSync(configPath, JSON.stringify(config));
   watcherProcess = spawn(process.execPath, ['--import', 'tsx', 'starters/watch.ts', '--config', configPath], { cwd: PROJECT_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
