@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The production starter (`starters/watch.ts --config`, docker-compose's idsync-watcher) owns the
  * reconciliation Schedule as `npm start` does: each start creates it or brings it in line with the
@@ -19,6 +20,11 @@ import { PROJECT_ROOT, stopChild } from '../../scripts/local-services';
 import { testEnv, uniqueId } from '../support/env';
 import { pollUntil } from '../support/poll';
 import { createLdapFixture, type LdapFixture } from '../directory/support/ldap-fixture';
+import { idsyncDataConverter } from '../../app/encryption';
+
+/** Encrypted as production runs it; the test's own client holds the same key to read the Schedule. */
+const ENCRYPTION = { mode: 'aes-256-gcm' as const, keysEnv: 'WATCH_SCHEDULE_TEST_KEYS' };
+const KEY_ENV = { WATCH_SCHEDULE_TEST_KEYS: `k1=${randomBytes(32).toString('base64')}` };
 
 const namespace = uniqueId('idsync-watch-schedule');
 const scratch = testEnv.scratchDir('watch-schedule');
@@ -37,7 +43,7 @@ before(async () => {
     timeoutMs: 30_000,
     retryErrors: true,
   });
-  client = new Client({ connection, namespace });
+  client = new Client({ connection, namespace, dataConverter: idsyncDataConverter({ encryption: ENCRYPTION }, KEY_ENV) });
   fx = await createLdapFixture('watch-schedule');
 });
 
@@ -57,12 +63,15 @@ async function startStarter(reconcile: unknown): Promise<void> {
     directory: fx.config(),
     watcher: { stateDir: join(scratch, 'watcher') },
     audit: { path: join(scratch, 'audit.log') },
+    // As production runs it: encrypted, the key from the environment.
+    encryption: ENCRYPTION,
     targets: {},
     policy: { targets: {} },
     reconcile,
   };
   writeFileSync(configPath, JSON.stringify(config));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'starters/watch.ts', '--config', configPath], { cwd: PROJECT_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...KEY_ENV };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'starters/watch.ts', '--config', configPath], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const started = { child, output: '' };
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk) => (started.output += String(chunk)));
   starter = started;
