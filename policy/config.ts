@@ -165,6 +165,12 @@ export const targetPolicySchema = strictObject({
   }).default({}),
   /** Target-specific attributes in the target's vocabulary (Salesforce: Alias, TimeZoneSidKey, ...). */
   attributes: z.record(z.string().min(1), attributeSpecSchema).default({}),
+  /**
+   * PingFederate's "Provision disabled users": people in scope whose directory account is disabled
+   * get an inactive account here, without any access (instead of none at all). A leave date that
+   * has passed still takes them out of scope.
+   */
+  provisionDisabledUsers: z.boolean().default(false),
 });
 export type TargetPolicy = z.infer<typeof targetPolicySchema>;
 

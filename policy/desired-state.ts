@@ -69,7 +69,9 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
   const out = (scopeReason: string, scopeRule?: string): Evaluation => ({ state: { ...base, inScope: false, scopeReason, ...(scopeRule ? { scopeRule } : {}) }, problems: [] });
   const tp = policy.targets[target];
   if (!tp) return out('out of scope: the policy has no section for this target');
-  if (timeline.everywhereOut) return out(timeline.everywhereOut);
+  // A disabled person keeps an inactive account, without access, where the target provisions disabled users.
+  const inactiveDisabled = timeline.disabledOnly === true && tp.provisionDisabledUsers;
+  if (timeline.everywhereOut && !inactiveDisabled) return out(timeline.everywhereOut);
   const { excludedBy, includedBy } = findScope(facts, tp, policy.employeeTypes.default);
   if (excludedBy) return out(`out of scope: excluded by rule ${describeRule(excludedBy)}`, excludedBy.id);
   if (!includedBy) return out(`out of scope: no scope rule matches (${facts.employeeType}; rules: ${tp.scope.map((r) => r.id).join(', ') || 'none'})`);
@@ -99,7 +101,9 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
   const state: DesiredTargetState = {
     ...base,
     inScope: true,
-    scopeReason: timeline.startsLater ? `${scopeReason}; pre-created inactive until ${timeline.startText}` : scopeReason,
+    scopeReason: timeline.startsLater
+      ? `${scopeReason}; pre-created inactive until ${timeline.startText}`
+      : inactiveDisabled ? `${scopeReason}; disabled in the directory: inactive account without access (provisionDisabledUsers)` : scopeReason,
     scopeRule: includedBy.id,
     singleValuedKinds: [...config.description.singleValuedKinds],
     account: {
@@ -109,8 +113,8 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
       ...(mapped.givenName !== undefined ? { givenName: mapped.givenName } : {}),
       ...(mapped.familyName !== undefined ? { familyName: mapped.familyName } : {}),
       attributes: mapped.attributes,
-      active: !timeline.startsLater,
-      entitlements,
+      active: !timeline.startsLater && !inactiveDisabled,
+      entitlements: inactiveDisabled ? [] : entitlements,
     },
     ...(conflicts.length > 0 ? { conflicts } : {}),
   };
