@@ -9,17 +9,20 @@ import { isDirectoryGroup } from './directory-groups';
 
 /**
  * Entitlements of one user: profile and role (single-valued User lookups), permission sets,
- * permission-set licenses and public-group memberships (rows). Grants go licenses → permission
+ * permission-set licenses, public-group memberships and territory assignments (rows; Enterprise
+ * Territory Management's UserTerritory2Association to a Territory2 of the active model). Grants go licenses → permission
  * sets → groups; revokes go permission sets → licenses (a license still used by a set cannot be
  * removed). Only grants idsync may manage are ever revoked.
  */
-const GRANT_ORDER: Grant['kind'][] = ['permissionSetLicense', 'permissionSet', 'publicGroup'];
-const REVOKE_ORDER: Grant['kind'][] = ['permissionSet', 'permissionSetLicense', 'publicGroup'];
+const GRANT_ORDER: Grant['kind'][] = ['permissionSetLicense', 'permissionSet', 'publicGroup', 'territory'];
+const REVOKE_ORDER: Grant['kind'][] = ['permissionSet', 'permissionSetLicense', 'publicGroup', 'territory'];
 
 const ROW_OBJECT: Record<Grant['kind'], { sobject: string; fields: (userId: string, targetId: string) => Record<string, string> }> = {
   permissionSetLicense: { sobject: 'PermissionSetLicenseAssign', fields: (u, t) => ({ AssigneeId: u, PermissionSetLicenseId: t }) },
   permissionSet: { sobject: 'PermissionSetAssignment', fields: (u, t) => ({ AssigneeId: u, PermissionSetId: t }) },
   publicGroup: { sobject: 'GroupMember', fields: (u, t) => ({ GroupId: t, UserOrGroupId: u }) },
+  // Enterprise Territory Management: Territory2 by DeveloperName in the active model (catalog.ts).
+  territory: { sobject: 'UserTerritory2Association', fields: (u, t) => ({ UserId: u, Territory2Id: t }) },
 };
 
 function isIgnored(ctx: SalesforceContext, kind: string, name: string): boolean {
