@@ -8,6 +8,7 @@ import { resolveEntitlements } from './entitlements';
 import { describePerson, mapAccountFields } from './account';
 import { isoOf, readTimeline, upcomingDates, type Timeline } from './lifecycle';
 import { compareText } from '../lib/compare-text';
+import { normalizePerson } from './normalize';
 
 /**
  * The access policy as a pure function: (person, policy, targets, now) -> desired state per target.
@@ -143,7 +144,9 @@ function approvalFor(person: Person, policy: PolicyConfig, states: DesiredTarget
   return { approval, problems };
 }
 
-export function computeDesiredState(person: Person, policy: PolicyConfig, targets: Record<string, PolicyTarget>, now: Date): DesiredState {
+export function computeDesiredState(directoryPerson: Person, policy: PolicyConfig, targets: Record<string, PolicyTarget>, now: Date): DesiredState {
+  // Business units from several directory structures are made to speak one vocabulary first.
+  const person = normalizePerson(directoryPerson, policy.normalize ?? [], policy.maps).person;
   const nowMs = now.getTime();
   const facts = personFacts(person, policy.employeeTypes.whenMissing);
   const timeline = readTimeline(person, policy.lifecycle, nowMs);
