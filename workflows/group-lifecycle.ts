@@ -9,7 +9,7 @@ import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSigna
 import type { GroupActivities, GroupLifecycleOptions } from '../activities/groups';
 import type { GroupEvent } from '../directory/watch/types';
 import { SIGNALS, TASK_QUEUES } from '../lib/names';
-import { ACTIVITY_RETRY, failureMessage } from './person-activities';
+import { ACTIVITY_RETRY, failureMessage, isNonRetryable } from './person-activities';
 import { GroupState, type GroupLifecycleState, type GroupStatus } from './group-state';
 
 export type { GroupLifecycleState, GroupStatus } from './group-state';
@@ -43,6 +43,7 @@ export async function groupLifecycleWorkflow(input: GroupLifecycleInput): Promis
 
   async function apply(event: GroupEvent): Promise<void> {
     const targets = await directory.directoryGroupTargets();
+    let retryableFailure = false;
     await Promise.all(
       targets.map(async (target) => {
         const activities = onTarget(target);
@@ -51,22 +52,28 @@ export async function groupLifecycleWorkflow(input: GroupLifecycleInput): Promis
           const outcome = event.kind === 'removed' ? await activities.removeDirectoryGroup(request) : await activities.applyDirectoryGroup(request);
           group.applied(event, target, outcome);
         } catch (err) {
-          // Named in the status and the target's result; the next event for this group converges it again.
+          // Named in the target's result; a failure that may pass is tried again on a durable timer.
           group.failed(event, target, failureMessage(err));
+          if (!isNonRetryable(err)) retryableFailure = true;
         }
       }),
     );
+    group.settle(event, retryableFailure, Date.now());
   }
 
   let handled = 0;
   for (;;) {
-    await condition(() => group.hasQueued || group.finished);
+    const retryDue = group.data.retry?.dueAt;
+    if (retryDue === undefined) await condition(() => group.hasQueued || group.finished);
+    else await condition(() => group.hasQueued, Math.max(1, retryDue - Date.now()));
     if (group.finished) {
       await condition(allHandlersFinished);
       if (group.finished) return group.status();
       continue;
     }
-    await apply(group.takeNext()!);
+    const retry = group.hasQueued ? undefined : group.takeDueRetry(Date.now());
+    if (!retry && !group.hasQueued) continue;
+    await apply(retry ?? group.takeNext()!);
     handled += 1;
     if (!group.hasQueued && !group.finished && (workflowInfo().continueAsNewSuggested || handled >= EVENTS_PER_RUN)) {
       await condition(allHandlersFinished);

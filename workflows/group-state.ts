@@ -8,6 +8,8 @@ import type { GroupApplyInput, GroupApplyOutcome, GroupLifecycleOptions } from '
 
 /** Event ids remembered to drop repeats (a watcher poll replayed after a crash sends the same ids). */
 const REMEMBERED_EVENT_IDS = 100;
+/** A target that kept failing after its activity retries is tried again after 1 min, 5 min, 30 min, then hourly. */
+const RETRY_DELAYS_MS = [60_000, 300_000, 1_800_000, 3_600_000];
 
 export interface GroupTargetResult {
   eventId: string;
@@ -26,6 +28,8 @@ export interface GroupLifecycleState {
   queue: GroupEvent[];
   results: Record<string, GroupTargetResult>;
   removed: boolean;
+  /** The last event again, on a durable timer, while a target failed for a reason that may pass. */
+  retry?: { event: GroupEvent; attempt: number; dueAt: number };
 }
 
 export interface GroupStatus {
@@ -35,6 +39,8 @@ export interface GroupStatus {
   results: GroupLifecycleState['results'];
   removed: boolean;
   queued: number;
+  /** When the last event is tried again for a target that failed. */
+  retryAt?: string;
 }
 
 export class GroupState {
@@ -63,6 +69,8 @@ export class GroupState {
   takeNext(): GroupEvent | undefined {
     const event = this.data.queue.shift();
     if (!event) return undefined;
+    // A newer event reads the directory again when it is applied, so it converges what a retry would.
+    delete this.data.retry;
     this.data.seen = [...this.data.seen, event.eventId].slice(-REMEMBERED_EVENT_IDS);
     this.data.name = event.name;
     // A group that comes back is live again; its removal is over.
@@ -97,13 +105,28 @@ export class GroupState {
     this.data.results[target] = { eventId: event.eventId, outcome: 'failed', message };
   }
 
-  /** Removed, and nothing further to apply: the workflow may end (a return starts a new one). */
+  /** After an event: schedule it again when a target failed for a reason that may pass (network, 5xx, 429), else clear the retry. */
+  settle(event: GroupEvent, retryableFailure: boolean, nowMs: number): void {
+    if (!retryableFailure) {
+      delete this.data.retry;
+      return;
+    }
+    const attempt = (this.data.retry?.event.eventId === event.eventId ? this.data.retry.attempt : 0) + 1;
+    this.data.retry = { event, attempt, dueAt: nowMs + RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]! };
+  }
+
+  /** The event to apply again when its retry is due. */
+  takeDueRetry(nowMs: number): GroupEvent | undefined {
+    return this.data.retry && this.data.retry.dueAt <= nowMs ? this.data.retry.event : undefined;
+  }
+
+  /** Removed, and nothing further to apply or retry: the workflow may end (a return starts a new one). */
   get finished(): boolean {
-    return this.data.removed && !this.hasQueued;
+    return this.data.removed && !this.hasQueued && !this.data.retry;
   }
 
   status(): GroupStatus {
-    const { name, links, results, removed, queue } = this.data;
-    return { anchor: this.anchor, ...(name ? { name } : {}), links, results, removed, queued: queue.length };
+    const { name, links, results, removed, queue, retry } = this.data;
+    return { anchor: this.anchor, ...(name ? { name } : {}), links, results, removed, queued: queue.length, ...(retry ? { retryAt: new Date(retry.dueAt).toISOString() } : {}) };
   }
 }
