@@ -152,7 +152,9 @@ export const OBJECTS: Record<string, ObjectDef> = {
   },
   // Enterprise Territory Management, fields as in Salesforce's object reference (Territory2,
   // Territory2Model, Territory2Type, UserTerritory2Association). Models, types and territories are
-  // set up by admins (seeded here); integrations assign users.
+  // set up by admins (seeded here); integrations assign users. Model states: Planning, Active and
+  // Archived of the documented set (which also has transient ones such as Cloning). The key prefixes
+  // are not in the reference and are unverified.
   Territory2Model: {
     name: 'Territory2Model', keyPrefix: '0MA', createable: false, updateable: false, deletable: false,
     fields: [id, { name: 'Name', type: 'string', length: 80 }, { name: 'DeveloperName', type: 'string', length: 80 }, { name: 'State', type: 'picklist', picklist: ['Planning', 'Active', 'Archived'] }, ...audit],
