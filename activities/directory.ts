@@ -10,6 +10,7 @@ import { WatcherStateStore } from '../directory/watch/state-store';
 import { pollOnce, type PollerDeps } from '../directory/watch/poller';
 import { admitDeprovisioning, decideBatch } from '../directory/watch/guard';
 import type { AdmissionOutcome, AdmissionRequest, BatchDecision, DecisionOutcome, PollOutcome } from '../directory/watch/types';
+import { deliverGroupEvents, groupSyncTargets, type GroupLifecycleOptions } from './groups';
 
 const DELIVERY_CONCURRENCY = 16;
 
@@ -62,7 +63,7 @@ export interface GuardAdmissionInput extends AdmissionRequest {
  * Directory watcher activities, registered on the watcher's own activity queue (TASK_QUEUES.watcherActivities,
  * workers/workers.ts role 'watcher'), never beside person-run activities: a poll must not wait for a slot.
  */
-export function createDirectoryActivities(runtime: Runtime, deps: { client: Client }) {
+export function createDirectoryActivities(runtime: Runtime, deps: { client: Client; groupOptions?: GroupLifecycleOptions }) {
   const settings = resolveWatcherConfig(runtime.config.watcher);
   const store = new WatcherStateStore(settings.stateDir);
   const pollerDeps: PollerDeps = {
@@ -73,6 +74,11 @@ export function createDirectoryActivities(runtime: Runtime, deps: { client: Clie
     eventSource: runtime.config.directory.kind === 'otds' ? 'otds' : 'ldap',
     deliver: (events) => deliverIdentityEvents(deps.client, settings.orchestrationTaskQueue, events),
   };
+  // Directory groups are tracked only while some target syncs them (activities/groups.ts).
+  if (groupSyncTargets(runtime).length > 0) {
+    const groupOptions = { directoryQueue: settings.directoryTaskQueue, ...deps.groupOptions };
+    pollerDeps.deliverGroups = (events) => deliverGroupEvents(deps.client, settings.orchestrationTaskQueue, events, groupOptions);
+  }
   let polling: Promise<unknown> = Promise.resolve();
   /** One poll at a time per process: two overlapping polls would race on the same generation. */
   const serialised = <T>(work: () => Promise<T>): Promise<T> => {

@@ -203,12 +203,13 @@ export const guardConfigSchema = strictObject({
   rejectRecheckAfter: durationMs.default(24 * 3_600_000),
   /** Directory groups whose enabled members may approve or reject a held batch; anyone else is refused and audited. */
   operatorGroups: z.array(z.string().min(1)).min(1).default(['idsync-operators']),
-  /** Per-source limits (watcher, intake, reconcile, review), counted over the same window. */
+  /** Per-source limits (watcher, intake, reconcile, review; groups: directory groups deleted from the targets), counted over the same window. */
   sources: strictObject({
     watcher: guardSourceLimitsSchema.optional(),
     intake: guardSourceLimitsSchema.optional(),
     reconcile: guardSourceLimitsSchema.optional(),
     review: guardSourceLimitsSchema.optional(),
+    groups: guardSourceLimitsSchema.optional(),
   }).optional(),
 });
 

@@ -18,6 +18,16 @@ export interface DirectoryChanges {
   changedGroups?: string[];
 }
 
+/** A directory group in scope, as the watcher tracks it and group workflows apply it to targets. */
+export interface DirectoryGroup {
+  /** Immutable: entryUUID / objectGUID (the person anchor attribute), so a rename keeps it. */
+  anchor: string;
+  /** The group's name (cn); what targets match by. */
+  name: string;
+  /** Anchors of the people in scope who are members, nested groups resolved to the configured depth; sorted. */
+  memberAnchors: string[];
+}
+
 export interface DirectorySource {
   /** Current state of one person by immutable anchor; null when absent or out of scope. */
   getPerson(anchor: string): Promise<Person | null>;
@@ -33,5 +43,9 @@ export interface DirectorySource {
   listAnchors?(): AsyncIterable<string>;
   /** The cursor for "now", taken before a full listPeople scan so nothing committed during it is lost. */
   currentCursor?(): Promise<string>;
+  /** Every group in scope with its members (absent: this source does not list groups, and the watcher tracks none). */
+  listGroups?(): Promise<DirectoryGroup[]>;
+  /** One group by its anchor; null when it is gone or out of scope. */
+  getGroup?(anchor: string): Promise<DirectoryGroup | null>;
   close(): Promise<void>;
 }

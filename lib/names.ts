@@ -28,11 +28,15 @@ export const WORKFLOW_TYPES = {
   directoryWatcher: 'directoryWatcherWorkflow',
   /** One reconciliation run over every (or some) target(s); started by RECONCILE_SCHEDULE_ID or the CLI. */
   reconcile: 'reconcileWorkflow',
+  /** Entity workflow, one per directory group: applies its events to the targets that sync groups. Id: groupWorkflowId(anchor). */
+  groupLifecycle: 'groupLifecycleWorkflow',
 } as const;
 
 export const SIGNALS = {
   /** Payload: IdentityEvent (domain/person.ts). Sent with signalWithStart to the person workflow. */
   identityEvent: 'identityEvent',
+  /** Payload: GroupEvent (directory/watch/types.ts). Sent with signalWithStart to the group workflow. */
+  groupEvent: 'groupEvent',
 } as const;
 
 /**
@@ -55,6 +59,7 @@ export const RECONCILE_SCHEDULE_ID = 'idsync-reconcile';
  *   person workflow  idsync-person-<anchor>
  *   run workflow     idsync-<kind>-<anchor>-<eventId>   (kind: joiner | mover | leaver | rehire | sync)
  *   watcher          WATCHER_WORKFLOW_ID
+ *   group workflow   idsync-group-<group anchor>
  */
 const PERSON_ID_PREFIX = 'idsync-person-';
 const RUN_ID_PREFIX = 'idsync-';
@@ -67,6 +72,11 @@ void everyKindHasRuns;
 
 export function personWorkflowId(anchor: string): string {
   return `${PERSON_ID_PREFIX}${anchor}`;
+}
+
+/** The workflow of one directory group, by the group's immutable anchor (never its name, which can change). */
+export function groupWorkflowId(groupAnchor: string): string {
+  return `idsync-group-${groupAnchor}`;
 }
 
 /** The anchor in a person workflow id, or null for any other id. */

@@ -165,6 +165,12 @@ export const targetPolicySchema = strictObject({
   }).default({}),
   /** Target-specific attributes in the target's vocabulary (Salesforce: Alias, TimeZoneSidKey, ...). */
   attributes: z.record(z.string().min(1), attributeSpecSchema).default({}),
+  /**
+   * PingFederate's "Provision disabled users": people in scope whose directory account is disabled
+   * get an inactive account here, without any access (instead of none at all). A leave date that
+   * has passed still takes them out of scope.
+   */
+  provisionDisabledUsers: z.boolean().default(false),
 });
 export type TargetPolicy = z.infer<typeof targetPolicySchema>;
 
@@ -217,12 +223,36 @@ export const employeeTypesSchema = strictObject({
 
 const requiredMessage = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${message}` : undefined);
 
+const normalizedFields = {
+  department: nonEmpty.optional(),
+  title: nonEmpty.optional(),
+  region: nonEmpty.optional(),
+  businessUnit: nonEmpty.optional(),
+  employeeType: nonEmpty.optional(),
+};
+
+/** One normalisation section (policy/normalize.ts): who it applies to, and what it rewrites. */
+export const normalizeSectionSchema = strictObject({
+  id: ruleId,
+  description: z.string().optional(),
+  /** People at or below this directory DN, e.g. an acquired company's subtree. */
+  subtree: nonEmpty.optional(),
+  /** People whose business unit matches (as the directory has it, or as an earlier section set it). */
+  businessUnit: attributeMatcherSchema.optional(),
+  /** Field -> name of a table under policy.maps; values without an entry are kept. */
+  map: strictObject(normalizedFields).optional(),
+  /** Field -> fixed value. */
+  set: strictObject(normalizedFields).optional(),
+}).refine((s) => s.subtree !== undefined || s.businessUnit !== undefined, { message: 'give subtree or businessUnit (or both): whom the section normalises' });
+
 export const policyConfigSchema = strictObject(
   {
     /** Lookup tables for the `map:<name>` template filter, e.g. region -> Salesforce TimeZoneSidKey. */
     maps: z
       .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'map names are letters, digits, "_" and "-"'), z.record(z.string(), z.string()))
       .default({}),
+    /** Per business unit or directory subtree: field values rewritten before any rule runs (policy/normalize.ts). */
+    normalize: z.array(normalizeSectionSchema).default([]),
     employeeTypes: employeeTypesSchema,
     approvals: approvalsSchema,
     lifecycle: lifecycleSchema,

@@ -8,6 +8,7 @@ import { resolveEntitlements } from './entitlements';
 import { describePerson, mapAccountFields } from './account';
 import { isoOf, readTimeline, upcomingDates, type Timeline } from './lifecycle';
 import { compareText } from '../lib/compare-text';
+import { normalizePerson } from './normalize';
 
 /**
  * The access policy as a pure function: (person, policy, targets, now) -> desired state per target.
@@ -69,7 +70,9 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
   const out = (scopeReason: string, scopeRule?: string): Evaluation => ({ state: { ...base, inScope: false, scopeReason, ...(scopeRule ? { scopeRule } : {}) }, problems: [] });
   const tp = policy.targets[target];
   if (!tp) return out('out of scope: the policy has no section for this target');
-  if (timeline.everywhereOut) return out(timeline.everywhereOut);
+  // A disabled person keeps an inactive account, without access, where the target provisions disabled users.
+  const inactiveDisabled = timeline.disabledOnly === true && tp.provisionDisabledUsers;
+  if (timeline.everywhereOut && !inactiveDisabled) return out(timeline.everywhereOut);
   const { excludedBy, includedBy } = findScope(facts, tp, policy.employeeTypes.default);
   if (excludedBy) return out(`out of scope: excluded by rule ${describeRule(excludedBy)}`, excludedBy.id);
   if (!includedBy) return out(`out of scope: no scope rule matches (${facts.employeeType}; rules: ${tp.scope.map((r) => r.id).join(', ') || 'none'})`);
@@ -99,7 +102,9 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
   const state: DesiredTargetState = {
     ...base,
     inScope: true,
-    scopeReason: timeline.startsLater ? `${scopeReason}; pre-created inactive until ${timeline.startText}` : scopeReason,
+    scopeReason: timeline.startsLater
+      ? `${scopeReason}; pre-created inactive until ${timeline.startText}`
+      : inactiveDisabled ? `${scopeReason}; disabled in the directory: inactive account without access (provisionDisabledUsers)` : scopeReason,
     scopeRule: includedBy.id,
     singleValuedKinds: [...config.description.singleValuedKinds],
     account: {
@@ -109,8 +114,8 @@ function evaluateTarget(person: Person, facts: PersonFacts, timeline: Timeline, 
       ...(mapped.givenName !== undefined ? { givenName: mapped.givenName } : {}),
       ...(mapped.familyName !== undefined ? { familyName: mapped.familyName } : {}),
       attributes: mapped.attributes,
-      active: !timeline.startsLater,
-      entitlements,
+      active: !timeline.startsLater && !inactiveDisabled,
+      entitlements: inactiveDisabled ? [] : entitlements,
     },
     ...(conflicts.length > 0 ? { conflicts } : {}),
   };
@@ -139,7 +144,9 @@ function approvalFor(person: Person, policy: PolicyConfig, states: DesiredTarget
   return { approval, problems };
 }
 
-export function computeDesiredState(person: Person, policy: PolicyConfig, targets: Record<string, PolicyTarget>, now: Date): DesiredState {
+export function computeDesiredState(directoryPerson: Person, policy: PolicyConfig, targets: Record<string, PolicyTarget>, now: Date): DesiredState {
+  // Business units from several directory structures are made to speak one vocabulary first.
+  const person = normalizePerson(directoryPerson, policy.normalize ?? [], policy.maps).person;
   const nowMs = now.getTime();
   const facts = personFacts(person, policy.employeeTypes.whenMissing);
   const timeline = readTimeline(person, policy.lifecycle, nowMs);

@@ -15,6 +15,8 @@ export interface Timeline {
   preCreateFrom?: number;
   /** Set when the person is out of scope in every target, with the reason. */
   everywhereOut?: string;
+  /** everywhereOut only because the directory account is disabled (targets with provisionDisabledUsers keep an inactive account). */
+  disabledOnly?: boolean;
   /** Unreadable dates, by the Person field they came from. */
   dateProblems: { field: string; text: string; label: 'start date' | 'leave date' }[];
 }
@@ -38,8 +40,10 @@ export function readTimeline(person: Person, lifecycle: LifecyclePolicy, nowMs: 
   // Directories commonly keep a future joiner's entry disabled until the start date: that is a
   // future starter (accounts stay inactive), not a leaver. At the start date the flag counts again.
   let everywhereOut: string | undefined;
+  const leftAlready = endAt !== undefined && endAt <= nowMs;
   if (!person.enabled && !startsLater) everywhereOut = 'out of scope: the account is disabled in the directory';
-  else if (endAt !== undefined && endAt <= nowMs) everywhereOut = `out of scope: leave date ${end.text} has passed`;
+  else if (leftAlready) everywhereOut = `out of scope: leave date ${end.text} has passed`;
+  const disabledOnly = !person.enabled && !startsLater && !leftAlready;
 
   return {
     ...(startAt !== undefined ? { startAt, startText: start.text } : {}),
@@ -47,6 +51,7 @@ export function readTimeline(person: Person, lifecycle: LifecyclePolicy, nowMs: 
     startsLater,
     ...(preCreateFrom !== undefined ? { preCreateFrom } : {}),
     ...(everywhereOut ? { everywhereOut } : {}),
+    ...(disabledOnly ? { disabledOnly } : {}),
     dateProblems,
   };
 }

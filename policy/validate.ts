@@ -2,7 +2,7 @@ import type { Grant, Grants, PolicyConfig } from './config';
 import { compileTemplate, templateMapNames, TemplateError } from './template';
 import { grantEntries } from './rules';
 
-type PolicyShape = Pick<PolicyConfig, 'maps' | 'targets'>;
+type PolicyShape = Pick<PolicyConfig, 'maps' | 'targets'> & { normalize?: { id: string; map?: Record<string, string | undefined> }[] };
 
 export interface PolicyProblem {
   path: (string | number)[];
@@ -43,6 +43,14 @@ export function policyProblems(policy: PolicyShape): PolicyProblem[] {
     (tp.rules ?? []).forEach((r, i) => claim(r.id, ['targets', target, 'rules', i]));
   }
   const maps = Object.keys(policy.maps ?? {});
+  (policy.normalize ?? []).forEach((section, i) => {
+    claim(section.id, ['normalize', i]);
+    for (const [field, name] of Object.entries(section.map ?? {})) {
+      if (name !== undefined && !maps.includes(name)) {
+        problems.push({ path: ['normalize', i, 'map', field], message: `map "${name}" is not defined under policy.maps${maps.length ? ` (defined: ${maps.join(', ')})` : ''}` });
+      }
+    }
+  });
   for (const { path, text } of templatesOf(policy)) {
     let names: string[];
     try {

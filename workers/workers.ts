@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
 import { createReconcileActivities } from '../activities/reconcile';
+import { createGroupActivities } from '../activities/groups';
 import { TASK_QUEUES } from '../lib/names';
 import type { Runtime } from '../app/runtime';
 import { ENCODED_FAILURE_CONVERTER_PATH } from '../app/encryption';
@@ -90,6 +91,8 @@ export async function startWorkers(
   const provisioning = createProvisioningActivities(runtime, { client: opts.client });
   // Reconciliation: prepare/finish/deliver on the directory queue, page reads and suspensions on each target's queue.
   const reconcile = createReconcileActivities(runtime, { client: opts.client });
+  // Directory groups: the target list on the directory queue, each target's group writes on its own queue.
+  const groups = createGroupActivities(runtime);
   const workers: Worker[] = [];
   const common = {
     connection: opts.connection,
@@ -107,7 +110,7 @@ export async function startWorkers(
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.directory,
-        activities: { ...provisioning, ...reconcile },
+        activities: { ...provisioning, ...reconcile, ...groups },
         maxConcurrentActivityTaskExecutions: 8,
       }),
     );
@@ -133,7 +136,7 @@ export async function startWorkers(
         await Worker.create({
           ...common,
           taskQueue: TASK_QUEUES.target(name),
-          activities: { ...provisioning, ...reconcile },
+          activities: { ...provisioning, ...reconcile, ...groups },
           // Server-side: holds across every worker polling this queue.
           maxTaskQueueActivitiesPerSecond: target.rateLimit.activitiesPerSecond,
           maxConcurrentActivityTaskExecutions: target.rateLimit.maxConcurrent,

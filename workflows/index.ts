@@ -2,3 +2,4 @@
 export * from './person-lifecycle';
 export * from './directory-watcher';
 export * from './reconcile';
+export * from './group-lifecycle';

@@ -1,4 +1,4 @@
-import { EqualityFilter, NoSuchObjectError, type Client, type Entry } from 'ldapts';
+import { EqualityFilter, NoSuchObjectError, type Client, type Entry, type Filter } from 'ldapts';
 import { entryToBag, normalizeDn, rdnValue } from './entry';
 import { allOf } from './filters';
 import type { EffectiveLdapSettings } from './presets';
@@ -153,4 +153,64 @@ export class GroupIndex {
     if (this.parentsByMember.size === 0) return [];
     return resolveGroupNamesSync(memberDn, this.depth, (dn) => this.parentsByMember.get(normalizeDn(dn)) ?? []);
   }
+}
+
+/** A group entry as read for group tracking: its own anchor and name, and the DNs it lists as members. */
+export interface GroupEntry {
+  dn: string;
+  anchor: string;
+  name: string;
+  memberDns: string[];
+}
+
+/**
+ * Every group entry in scope with its anchor (the same attribute people are anchored by: entryUUID,
+ * objectGUID), name and member DNs, one paged pass. A group without an anchor cannot be followed
+ * across a rename and is left out.
+ */
+export async function readGroupEntries(client: Client, settings: EffectiveLdapSettings, scope: GroupScope, pageSize: number, filter: Filter | string = settings.groupFilter): Promise<GroupEntry[]> {
+  const binary = settings.binaryAnchor ? [settings.anchorAttribute] : [];
+  const pages = client.searchPaginated(scope.baseDn, {
+    scope: scope.scope,
+    filter,
+    attributes: [settings.anchorAttribute, settings.groupNameAttribute, settings.memberAttribute],
+    explicitBufferAttributes: binary,
+    paged: { pageSize },
+  });
+  const groups: GroupEntry[] = [];
+  for await (const page of pages) {
+    for (const entry of page.searchEntries) {
+      const bag = entryToBag(entry, binary);
+      const anchor = bag.get(settings.anchorAttribute.toLowerCase())?.[0];
+      if (!anchor) continue;
+      groups.push({ dn: entry.dn, anchor, name: groupRef(entry, settings).name, memberDns: await allValues(client, entry, settings.memberAttribute) });
+    }
+  }
+  return groups;
+}
+
+/**
+ * The anchors of a group's people, following member groups down `depth` levels (the same depth that
+ * counts for a person's own groups). Member DNs that are neither a known group nor a person in scope
+ * (the group itself, as an empty groupOfNames lists, or someone outside the people base) are ignored.
+ */
+export function memberAnchorsOf(group: GroupEntry, groupsByDn: Map<string, GroupEntry>, anchorByPersonDn: Map<string, string>, depth: number): string[] {
+  const anchors = new Set<string>();
+  const visited = new Set<string>([normalizeDn(group.dn)]);
+  let frontier = group.memberDns;
+  for (let level = 0; level <= depth && frontier.length > 0; level++) {
+    const next: string[] = [];
+    for (const dn of frontier) {
+      const key = normalizeDn(dn);
+      const anchor = anchorByPersonDn.get(key);
+      if (anchor) anchors.add(anchor);
+      const nested = groupsByDn.get(key);
+      if (nested && !visited.has(key)) {
+        visited.add(key);
+        next.push(...nested.memberDns);
+      }
+    }
+    frontier = next;
+  }
+  return [...anchors].sort();
 }

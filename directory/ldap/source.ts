@@ -4,13 +4,13 @@ import { allOf } from './filters';
 import type { Person } from '../../domain/person';
 import { nonRetryable, retryable } from '../../lib/errors';
 import type { LdapDirectoryConfig } from '../config';
-import type { DirectoryChanges, DirectorySource } from '../source';
+import type { DirectoryChanges, DirectoryGroup, DirectorySource } from '../source';
 import { mappedAttributeNames, PersonMapper, type AttributeBag } from '../mapping';
 import { openLdapClient } from './connection';
 import { compareChangeValues, cursorAt, cursorHoldsOn, decodeCursor, encodeCursor, maxChangeValue, searchLowerBound } from './cursor';
 import { readHighWaterMark, readRootDse } from './high-water';
 import { entryToBag, guidToBytes, isUnder, normalizeDn, rdnValue } from './entry';
-import { allValues, GroupIndex, GroupLookup, type GroupScope } from './groups';
+import { allValues, GroupIndex, GroupLookup, memberAnchorsOf, readGroupEntries, type GroupScope } from './groups';
 import { effectiveSettings, type EffectiveLdapSettings } from './presets';
 import { ScanConnection, type ScanRequest } from './scan/scan-connection';
 import { ManagerResolver, pagedSearch } from './lookups';
@@ -261,6 +261,31 @@ export class LdapDirectorySource implements DirectorySource {
         }
       }
       return [...anchors].sort();
+    });
+  }
+
+  /** Groups in scope with their members' anchors: one pass over the groups and one anchors-only pass over the people. */
+  async listGroups(): Promise<DirectoryGroup[]> {
+    const scope = this.groupScope;
+    if (!scope) return [];
+    const anchorByDn = new Map<string, string>();
+    for await (const page of this.scanPeople([this.settings.anchorAttribute], Math.max(this.config.pageSize, 1000))) {
+      for (const { dn, attributes } of page) anchorByDn.set(normalizeDn(dn), this.anchorIn(attributes) ?? '');
+    }
+    const entries = (await this.withClient((client) => this.ignoreMissingBase(() => readGroupEntries(client, this.settings, scope, this.config.pageSize)))) ?? [];
+    const byDn = new Map(entries.map((g) => [normalizeDn(g.dn), g]));
+    return entries.map((g) => ({ anchor: g.anchor, name: g.name, memberAnchors: memberAnchorsOf(g, byDn, anchorByDn, scope.nestingDepth) }));
+  }
+
+  async getGroup(anchor: string): Promise<DirectoryGroup | null> {
+    const scope = this.groupScope;
+    if (!scope) return null;
+    return this.withClient(async (client) => {
+      const filter = allOf(this.settings.groupFilter, this.anchorFilter(anchor));
+      const [group] = (await this.ignoreMissingBase(() => readGroupEntries(client, this.settings, scope, this.config.pageSize, filter))) ?? [];
+      if (!group) return null;
+      const anchors = (await this.expandMembers(client, group.dn, scope.nestingDepth)).map((e) => this.anchorOf(e)).filter((a): a is string => !!a);
+      return { anchor: group.anchor, name: group.name, memberAnchors: [...new Set(anchors)].sort() };
     });
   }
 

@@ -106,3 +106,17 @@ export class OtdsGroupIndex {
     return [...names].sort();
   }
 }
+
+/**
+ * Every group of the partition (or all partitions) with its immutable OTDS uuid and its name, for
+ * group tracking. Membership comes from the people's own groups (oTMemberOf, nesting followed), so
+ * a group's members are exactly the people whose groups name it.
+ */
+export async function readOtdsGroups(client: OtdsClient, partition: string | undefined): Promise<{ uuid: string; name: string }[]> {
+  const groups: { uuid: string; name: string }[] = [];
+  const query = { [api.PARAM.partition]: partition, [api.PARAM.attributesAsKeys]: 'true' };
+  for await (const page of client.pages<api.OtdsGroupList>(api.GROUPS_PATH, query, 'group list')) {
+    for (const group of page.groups ?? []) groups.push({ uuid: group.uuid.toLowerCase(), name: group.name });
+  }
+  return groups;
+}

@@ -1,10 +1,10 @@
 import type { Person } from '../../domain/person';
 import type { DisabledRule, OtdsDirectoryConfig } from '../config';
-import type { DirectoryChanges, DirectorySource } from '../source';
+import type { DirectoryChanges, DirectoryGroup, DirectorySource } from '../source';
 import { PersonMapper, type ResolvedMapping } from '../mapping';
 import { LDAP_PRESETS } from '../ldap/presets';
 import { OtdsClient } from './client';
-import { OtdsGroupIndex, type MemberOfSupport } from './groups';
+import { OtdsGroupIndex, readOtdsGroups, type MemberOfSupport } from './groups';
 import * as api from './protocol';
 
 // OTDS REST carries the same attribute names as its LDAP listener; only the anchor is the JSON uuid.
@@ -113,6 +113,20 @@ export class OtdsDirectorySource implements DirectorySource {
     const anchors: string[] = [];
     for await (const person of this.listPeople()) if (person.groups.includes(groupName)) anchors.push(person.anchor);
     return anchors.sort();
+  }
+
+  /** Groups in scope by OTDS uuid, members from everyone's groups (directory/otds/groups.ts). */
+  async listGroups(): Promise<DirectoryGroup[]> {
+    const groups = await readOtdsGroups(this.client, this.config.partition);
+    const members = new Map<string, string[]>();
+    for await (const person of this.listPeople()) {
+      for (const name of person.groups) members.set(name.toLowerCase(), [...(members.get(name.toLowerCase()) ?? []), person.anchor]);
+    }
+    return groups.map((g) => ({ anchor: g.uuid, name: g.name, memberAnchors: [...(members.get(g.name.toLowerCase()) ?? [])].sort() }));
+  }
+
+  async getGroup(anchor: string): Promise<DirectoryGroup | null> {
+    return (await this.listGroups()).find((g) => g.anchor === anchor.toLowerCase()) ?? null;
   }
 
   async currentCursor(): Promise<string> {

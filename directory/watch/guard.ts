@@ -10,12 +10,14 @@
 import type { GuardConfig, WatcherSettings } from '../config';
 import type { PollerDeps } from './poller';
 import { batchIdFor } from './classify';
+import { removedGroupEntry } from './groups';
 import type {
   AdmissionOutcome,
   AdmissionRequest,
   AdmissionVerdict,
   BatchDecision,
   DecisionOutcome,
+  GroupSnapshotEntry,
   GuardSource,
   HeldEvent,
   PendingBatch,
@@ -34,6 +36,7 @@ const WORDING: Record<GuardSource, { unit: string; per: string }> = {
   intake: { unit: 'leavers', per: 'intake request' },
   reconcile: { unit: 'corrections and suspensions', per: 'reconciliation run' },
   review: { unit: 'revocations', per: 'access review' },
+  groups: { unit: 'group deletions', per: 'poll' },
 };
 
 export function activeCount(state: WatcherState): number {
@@ -57,6 +60,7 @@ function heldCount(pending: PendingBatch): { total: number; sources: Partial<Rec
     sources[source] = (sources[source] ?? 0) + 1;
   }
   for (const r of pending.requests ?? []) sources[r.source] = (sources[r.source] ?? 0) + r.count;
+  if ((pending.groups ?? []).length > 0) sources.groups = (sources.groups ?? 0) + pending.groups!.length;
   return { total: Object.values(sources).reduce((a, b) => a + b, 0), sources };
 }
 
@@ -218,6 +222,17 @@ function snapshotAfterDecision(state: WatcherState, pending: PendingBatch, appro
   return people;
 }
 
+/** The group snapshot after a decision on held group deletions: released ones are gone, rejected ones kept ("not now"). */
+function groupsAfterDecision(state: WatcherState, pending: PendingBatch, approve: boolean, nowIso: string): Record<string, GroupSnapshotEntry> | null {
+  if (!pending.groups?.length || !state.groups) return null;
+  const groups = { ...state.groups };
+  for (const held of pending.groups) {
+    const before = groups[held.event.anchor];
+    groups[held.event.anchor] = approve ? removedGroupEntry(before, held) : { ...before!, hold: 'kept', keptSince: nowIso, v: (before?.v ?? 0) + 1 };
+  }
+  return groups;
+}
+
 /**
  * Applies an operator's decision on the pending batch; a decision for another (older) batch changes
  * nothing. Only a member of an operator group may decide: anyone else (or nobody) is refused, and the
@@ -240,6 +255,8 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
     return { ...outcome(state, deps.settings, 0, nowIso), refused };
   }
   if (approve) await deps.deliver(pending.held.map((h) => h.event));
+  const heldGroups = pending.groups ?? [];
+  if (approve && heldGroups.length > 0 && deps.deliverGroups) await deps.deliverGroups(heldGroups.map((h) => h.event));
   const held = heldCount(pending);
   await deps.audit.append({
     actor: decision.operator,
@@ -247,12 +264,13 @@ export async function decideBatch(deps: PollerDeps, generation: number | null, d
     rule: 'mass-change-guard',
     reason: decision.comment,
     before: { batchId: pending.id, leavers: held.total, sources: held.sources, heldBecause: pending.reason, requests: (pending.requests ?? []).map((r) => r.what) },
-    after: { released: approve ? pending.held.map((h) => h.event.anchor) : [] },
+    after: { released: approve ? pending.held.map((h) => h.event.anchor) : [], ...(heldGroups.length > 0 ? { groups: approve ? heldGroups.map((h) => h.event.anchor) : [] } : {}) },
     key: `${pending.id}-${approve ? 'approve' : 'reject'}`,
   });
   // A decision starts a fresh window: what the operator saw is not counted against the next poll.
   const people = snapshotAfterDecision(state, pending, approve, nowIso);
-  const next = deps.store.save({ ...state, people, pending: null, released: [] }, state.generation);
+  const groups = groupsAfterDecision(state, pending, approve, nowIso);
+  const next = deps.store.save({ ...state, people, ...(groups ? { groups } : {}), pending: null, released: [] }, state.generation);
   const waiters = (pending.requests ?? []).flatMap((r) => (r.waiter ? [r.waiter] : []));
   return { ...outcome(next, deps.settings, approve ? pending.held.length : 0, nowIso), ...(waiters.length > 0 ? { waiters } : {}) };
 }

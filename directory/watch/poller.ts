@@ -4,8 +4,9 @@ import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
 import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
 import { guardReason, outcome, recheckReason, releasedEntry, windowAfterRelease } from './guard';
+import { pollGroups } from './groups';
 import type { WatcherStateStore } from './state-store';
-import type { HeldEvent, PendingBatch, PollOutcome, ReleasedRecord, SnapshotEntry, WatcherState } from './types';
+import type { GroupEvent, GroupSnapshotEntry, HeldEvent, PendingBatch, PollOutcome, ReleasedRecord, SnapshotEntry, WatcherState } from './types';
 
 const PRESENCE_DUTY_FACTOR = 5;
 
@@ -15,6 +16,8 @@ export interface PollerDeps {
   settings: WatcherSettings;
   /** Starts/signals the person workflows; must be idempotent per eventId (signalWithStart + dedupe there). */
   deliver(events: IdentityEvent[]): Promise<void>;
+  /** Starts/signals the group workflows (idempotent per eventId); absent: no target syncs groups, so none are tracked. */
+  deliverGroups?(events: GroupEvent[]): Promise<void>;
   audit: AuditSink;
   eventSource: IdentityEvent['source'];
   now?: () => number;
@@ -126,6 +129,8 @@ interface PollRead {
   seen: Set<string> | null;
   /** Scan times (and the emptied deferred list) to record in the next state. */
   scans: Partial<WatcherState>;
+  /** A group entry changed since the cursor: the groups are read again this poll. */
+  groupsChanged?: boolean;
 }
 
 /** Baseline or periodic full scan: everyone is classified, and whoever is missing has left. */
@@ -182,7 +187,7 @@ async function readChanges(deps: PollerDeps, state: WatcherState, work: PollWork
   }
   const presence = await presenceScanIfDue(deps, state, now, nowIso, work.notFound.size > 0);
   if (presence) scans = { ...scans, ...presence.scans };
-  return { nextCursor: changes.cursor, seen: presence?.seen ?? null, scans };
+  return { nextCursor: changes.cursor, seen: presence?.seen ?? null, scans, groupsChanged: (changes.changedGroups ?? []).length > 0 };
 }
 
 /** Whoever a scan did not see has left; a held person it did see is back. */
@@ -198,12 +203,12 @@ async function withoutReturnedHeld(deps: PollerDeps, pending: PendingBatch | nul
   if (!pending || work.heldCameBack.length === 0) return pending;
   const back = new Set(work.heldCameBack);
   const remaining = pending.held.filter((h) => h.external || !back.has(h.event.anchor));
-  if (remaining.length > 0 || (pending.requests ?? []).length > 0) return { ...pending, held: remaining };
+  if (remaining.length > 0 || (pending.requests ?? []).length > 0 || (pending.groups ?? []).length > 0) return { ...pending, held: remaining };
   await deps.audit.append({ actor: 'idsync', action: 'guard-clear', rule: 'mass-change-guard', reason: 'every held person is back in the directory', key: `${pending.id}-clear` });
   return null;
 }
 
-type Hold = { pending: PendingBatch | null; deferred: string[]; released?: ReleasedRecord[] };
+export type Hold = { pending: PendingBatch | null; deferred: string[]; released?: ReleasedRecord[] };
 
 /**
  * The mass-change guard (guard.ts) on this poll's leavers: with a batch pending they join it; too
@@ -250,10 +255,11 @@ function saveIfChanged(
   read: PollRead,
   hold: Hold,
   nowIso: string,
+  groups: Record<string, GroupSnapshotEntry> | null,
 ): PollOutcome {
   const cursorMoved = read.nextCursor !== state.cursor;
   const changed =
-    work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || hold.released !== undefined || Object.keys(read.scans).length > 0;
+    groups !== null || work.updates.size > 0 || cursorMoved || hold.pending !== state.pending || hold.deferred !== state.deferred || hold.released !== undefined || Object.keys(read.scans).length > 0;
   if (!changed) return outcome(state, deps.settings, 0, nowIso);
   const people = work.updates.size > 0 ? { ...state.people } : state.people;
   for (const [anchor, entry] of work.updates) people[anchor] = entry;
@@ -265,6 +271,7 @@ function saveIfChanged(
       deferred: hold.deferred,
       pending: hold.pending,
       ...(hold.released ? { released: hold.released } : {}),
+      ...(groups ? { groups } : {}),
       cursor: read.nextCursor,
       cursorAdvancedAt: cursorMoved ? nowIso : state.cursorAdvancedAt,
       lastPollAt: nowIso,
@@ -288,7 +295,9 @@ export async function pollOnce(deps: PollerDeps, generation: number | null): Pro
   const read = baseline || due(state.lastFullScanAt, deps.settings.fullScanInterval, now) ? await readFullScan(deps, work, nowIso) : await readChanges(deps, state, work, now, nowIso);
   if (read.seen) judgeAgainstScan(state, work, read.seen);
   const stillHeld = { pending: await withoutReturnedHeld(deps, state.pending, work), deferred: read.scans.deferred ?? state.deferred };
-  const hold = await guardLeavers(deps, state, work, stillHeld, read.seen ? read.seen.size : null, nowIso);
+  const held = await guardLeavers(deps, state, work, stillHeld, read.seen ? read.seen.size : null, nowIso);
+  const groups = await pollGroups(deps, state, held, read.seen !== null || read.groupsChanged === true, work.silent, nowIso);
   if (work.events.length > 0) await deps.deliver(work.events);
-  return saveIfChanged(deps, state, work, read, hold, nowIso);
+  if (groups.events.length > 0) await deps.deliverGroups!(groups.events);
+  return saveIfChanged(deps, state, work, read, groups.hold, nowIso, groups.snapshot);
 }

@@ -20,6 +20,45 @@ export interface SnapshotEntry {
   groups: string[];
 }
 
+/** What the watcher remembers per directory group between group scans (kept on disk, never in history). */
+export interface GroupSnapshotEntry {
+  name: string;
+  /** Hash of the sorted member anchors. */
+  fp: string;
+  /** Count of events emitted for this group: part of every event id, so a replayed poll repeats ids exactly. */
+  v: number;
+  /** Deleted or out of scope, and the deletion released: a return is a new appearance. */
+  gone?: boolean;
+  /** Its deletion is held in the pending guard batch ("pending") or an operator rejected it ("kept"). */
+  hold?: 'pending' | 'kept';
+  keptSince?: string;
+}
+
+export type GroupEventKind = 'appeared' | 'renamed' | 'membersChanged' | 'removed';
+
+/** A directory group's lifecycle event, delivered to that group's workflow (workflows/group-lifecycle.ts). */
+export interface GroupEvent {
+  eventId: string;
+  kind: GroupEventKind;
+  /** The group's immutable anchor (entryUUID / objectGUID). */
+  anchor: string;
+  /** Its name now (for a removal: the last name seen). */
+  name: string;
+  /** Set on a rename: the name the targets may still know it by. */
+  previousName?: string;
+  /** Members in scope now (a count only: the group workflow reads the members when it applies the event). */
+  members: number;
+  observedAt: string;
+  reason: string;
+}
+
+/** A group deletion waiting in the guard's batch. */
+export interface HeldGroupEvent {
+  event: GroupEvent;
+  /** A deletion rejected earlier and still gone after guard.rejectRecheckAfter. */
+  recheck?: boolean;
+}
+
 export interface HeldEvent {
   event: IdentityEvent;
   /** Snapshot fingerprint to record if released (the disabled state), or null for a removal. */
@@ -69,6 +108,8 @@ export interface PendingBatch {
   reason: string;
   held: HeldEvent[];
   requests?: HeldRequest[];
+  /** Directory group deletions (guard source "groups"), delivered to their group workflows on approval. */
+  groups?: HeldGroupEvent[];
 }
 
 /** Deprovisionings released without an operator within the guard's sliding window. */
@@ -97,6 +138,8 @@ export interface WatcherState {
   released?: ReleasedRecord[];
   /** Recent admission answers by request id, so a retried request gets the same answer. */
   admissions?: Record<string, AdmissionVerdict>;
+  /** Directory groups by anchor (directory/watch/groups.ts); absent until the first group scan. */
+  groups?: Record<string, GroupSnapshotEntry>;
 }
 
 export function emptyState(generation: number): WatcherState {

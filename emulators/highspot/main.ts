@@ -16,7 +16,9 @@ import { scimSwitchesSchema } from '../scim/seed';
 import { ScimStore, type SavedScimResources } from '../scim/store';
 import { EmulatorStateFile, loadEmulatorState } from '../state-file';
 import { HIGHSPOT_REST, HIGHSPOT_SCIM } from '../../targets/highspot/assumed-contract';
+import express from 'express';
 import { createHighspotRestRouter, highspotRestFaultReplies, LAST_ACTIVITY_EXTRA } from './rest';
+import { createHighspotOnboardingRouter, onboardingItems } from './onboarding';
 import { DEFAULT_HIGHSPOT_SEED, HIGHSPOT_ENV, highspotSeedSchema } from './seed';
 
 function requiredEnv(name: string): string {
@@ -62,7 +64,8 @@ function main(): void {
     {
       path: HIGHSPOT_REST.versionPrefix,
       replies: highspotRestFaultReplies(switches.retryAfterSeconds),
-      router: createHighspotRestRouter(store, requiredEnv(HIGHSPOT_ENV.apiKey), requiredEnv(HIGHSPOT_ENV.apiSecret)),
+      // Read side first (its Basic auth guards every path), then access levels and assignments.
+      router: express.Router().use(createHighspotRestRouter(store, requiredEnv(HIGHSPOT_ENV.apiKey), requiredEnv(HIGHSPOT_ENV.apiSecret)), createHighspotOnboardingRouter(store, onboardingItems(seed.onboarding))),
     },
   ], stateFile && (() => stateFile.changed()));
   const server = app.listen(Number(args.get('port') ?? 0), '127.0.0.1', () => announceAndServe(server, () => stateFile?.close()));

@@ -7,6 +7,7 @@ import express, { type RequestHandler, type Response } from 'express';
 import { HIGHSPOT_REST, type HighspotRestGroup, type HighspotRestUser } from '../../targets/highspot/assumed-contract';
 import type { FaultReplies } from '../scim/app';
 import type { ScimStore, StoredResource } from '../scim/store';
+import { accessOf } from './onboarding';
 
 export const LAST_ACTIVITY_EXTRA = 'lastActivityAt';
 
@@ -33,6 +34,7 @@ function restUserFacts(user: StoredResource): HighspotRestUser {
     active: user.data.active !== false,
     groups: [],
     last_activity_at: typeof lastActivity === 'string' ? lastActivity : null,
+    ...accessOf(user),
   };
 }
 

@@ -7,6 +7,8 @@ import { scimSeedSchema, scimSeedUserSchema } from '../scim/seed';
  */
 export const highspotSeedSchema = scimSeedSchema.extend({
   users: z.array(scimSeedUserSchema.extend({ lastActivityAt: z.string().datetime().optional() })).default([]),
+  /** Content and training paths admins made assignable (PROVISIONAL, see HIGHSPOT_ONBOARDING). */
+  onboarding: z.array(z.object({ type: z.enum(['content', 'training_path']), title: z.string().min(1) })).default([]),
 });
 
 export type HighspotSeed = z.input<typeof highspotSeedSchema>;

@@ -234,7 +234,21 @@ const groupMemberRules: ObjectRules = {
   },
 };
 
+/** A user assigned to the same territory twice is refused (a unique pair), as for permission-set assignments. */
+const userTerritoryRules: ObjectRules = {
+  beforeCreate(store, fields) {
+    const missing = ['UserId', 'Territory2Id'].filter((f) => !fields[f]);
+    if (missing.length > 0) throw badRequest('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
+    if (store.find('UserTerritory2Association', (a) => a.UserId === fields.UserId && a.Territory2Id === fields.Territory2Id)) {
+      throw badRequest('DUPLICATE_VALUE', 'duplicate value found: <unknown> duplicates value on record with id: <unknown>');
+    }
+    // "Defaulted on create" in the object reference, which gives false as the default value.
+    fields.IsActive ??= false;
+  },
+};
+
 export const OBJECT_RULES: Record<string, ObjectRules> = {
+  UserTerritory2Association: userTerritoryRules,
   User: userRules,
   UserLogin: userLoginRules,
   PermissionSetAssignment: permissionSetAssignmentRules,

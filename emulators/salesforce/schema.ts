@@ -150,6 +150,44 @@ export const OBJECTS: Record<string, ObjectDef> = {
     name: 'GroupMember', keyPrefix: '011', createable: true, updateable: false, deletable: true,
     fields: [id, ref('GroupId', 'Group', 'Group', createOnly), { name: 'UserOrGroupId', type: 'reference', referenceTo: ['User', 'Group'], createable: true }, ...audit],
   },
+  // Enterprise Territory Management, fields as in Salesforce's object reference (Territory2,
+  // Territory2Model, Territory2Type, UserTerritory2Association). Models, types and territories are
+  // set up by admins (seeded here); integrations assign users. Model states: Planning, Active and
+  // Archived of the documented set (which also has transient ones such as Cloning). The key prefixes
+  // are not in the reference and are unverified.
+  Territory2Model: {
+    name: 'Territory2Model', keyPrefix: '0MA', createable: false, updateable: false, deletable: false,
+    fields: [id, { name: 'Name', type: 'string', length: 80 }, { name: 'DeveloperName', type: 'string', length: 80 }, { name: 'State', type: 'picklist', picklist: ['Planning', 'Active', 'Archived'] }, ...audit],
+  },
+  Territory2Type: {
+    name: 'Territory2Type', keyPrefix: '0M5', createable: false, updateable: false, deletable: false,
+    fields: [id, { name: 'DeveloperName', type: 'string', length: 80 }, { name: 'MasterLabel', type: 'string', length: 80 }, { name: 'Priority', type: 'int' }, ...audit],
+  },
+  Territory2: {
+    name: 'Territory2', keyPrefix: '0MI', createable: false, updateable: false, deletable: false,
+    fields: [
+      id,
+      { name: 'Name', type: 'string', length: 80 },
+      { name: 'DeveloperName', type: 'string', length: 80 },
+      { name: 'Description', type: 'string', length: 1000 },
+      ref('Territory2ModelId', 'Territory2Model', 'Territory2Model', {}),
+      ref('Territory2TypeId', 'Territory2Type', 'Territory2Type', {}),
+      ref('ParentTerritory2Id', 'Territory2', 'ParentTerritory2', {}),
+      ...audit,
+    ],
+  },
+  UserTerritory2Association: {
+    // Supported calls: create, delete, query, retrieve (no update).
+    name: 'UserTerritory2Association', keyPrefix: '0R0', createable: true, updateable: false, deletable: true,
+    fields: [
+      id,
+      ref('UserId', 'User', 'User', createOnly),
+      ref('Territory2Id', 'Territory2', 'Territory2', createOnly),
+      { name: 'RoleInTerritory2', type: 'picklist', picklist: ['Owner', 'Administrator', 'Sales Rep'], createable: true },
+      { name: 'IsActive', type: 'boolean' },
+      ...audit,
+    ],
+  },
   UserLogin: {
     name: 'UserLogin', keyPrefix: '060', createable: false, updateable: true, deletable: false,
     fields: [id, ref('UserId', 'User', 'User', {}), { name: 'IsFrozen', type: 'boolean', updateable: true }, { name: 'IsPasswordLocked', type: 'boolean', updateable: true }, ...audit],

@@ -42,6 +42,9 @@ export const salesforceSeedSchema = z.object({
   permissionSetLicenses: z.array(permissionSetLicenseSeed).default([]),
   permissionSets: z.array(permissionSetSeed).default([]),
   publicGroups: z.array(groupSeed).default([]),
+  /** Enterprise Territory Management: models (one Active at a time in a real org) and their territories. */
+  territoryModels: z.array(z.object({ developerName: z.string(), name: z.string().optional(), state: z.enum(['Planning', 'Active', 'Archived']).default('Active') })).default([]),
+  territories: z.array(z.object({ developerName: z.string(), name: z.string().optional(), model: z.string(), parent: z.string().optional() })).default([]),
   users: z.array(userSeed).default([]),
   /** Usernames taken "in another org": creating them fails with DUPLICATE_USERNAME. */
   usernamesTakenElsewhere: z.array(z.string()).default([]),
@@ -66,6 +69,17 @@ export const DEFAULT_SALESFORCE_SEED: SalesforceSeed = {
     { name: 'Service_Console', label: 'Service Console' },
   ],
   publicGroups: ['All Sales', 'Sales EMEA'],
+  territoryModels: [
+    { developerName: 'FY27', state: 'Active' },
+    { developerName: 'FY26', state: 'Archived' },
+  ],
+  territories: [
+    { developerName: 'EMEA', name: 'Europe, Middle East and Africa', model: 'FY27' },
+    { developerName: 'EMEA_North', name: 'EMEA North', model: 'FY27', parent: 'EMEA' },
+    { developerName: 'AMER', name: 'Americas', model: 'FY27' },
+    // Last year's model keeps a territory of the same DeveloperName: only the active model's counts.
+    { developerName: 'EMEA', name: 'EMEA (FY26)', model: 'FY26' },
+  ],
 };
 
 /** Salesforce DeveloperName rules: letters, digits, underscores; starts with a letter; no double/trailing underscore. */

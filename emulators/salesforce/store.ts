@@ -259,6 +259,18 @@ export class SalesforceStore implements RowSource {
       const developerName = typeof g === 'string' ? toDeveloperName(g) : (g.developerName ?? toDeveloperName(g.name));
       this.insertRaw('Group', { Name: name, DeveloperName: developerName, Type: 'Regular' });
     }
+    const modelIds = new Map<string, string>();
+    for (const m of seed.territoryModels) modelIds.set(m.developerName, this.insertRaw('Territory2Model', { Name: m.name ?? m.developerName, DeveloperName: m.developerName, State: m.state }).Id as string);
+    const typeId = seed.territories.length > 0 ? (this.insertRaw('Territory2Type', { DeveloperName: 'Geo', MasterLabel: 'Geo', Priority: 1 }).Id as string) : null;
+    const territoryIds = new Map<string, string>();
+    for (const t of seed.territories) {
+      const modelId = modelIds.get(t.model);
+      if (!modelId) throw new Error(`salesforce seed: territory "${t.developerName}" names unknown model "${t.model}"`);
+      const parent = t.parent ? territoryIds.get(`${t.model}/${t.parent}`) : null;
+      if (t.parent && !parent) throw new Error(`salesforce seed: territory "${t.developerName}" names parent "${t.parent}" before it is defined`);
+      const row = this.insertRaw('Territory2', { Name: t.name ?? t.developerName, DeveloperName: t.developerName, Territory2ModelId: modelId, Territory2TypeId: typeId, ParentTerritory2Id: parent });
+      territoryIds.set(`${t.model}/${t.developerName}`, row.Id as string);
+    }
     for (const u of seed.users) {
       const profileId = profileIds.get(u.profile);
       if (!profileId) throw new Error(`salesforce seed: user "${u.Username}" names unknown profile "${u.profile}"`);

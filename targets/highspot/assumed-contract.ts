@@ -40,6 +40,9 @@ export interface HighspotRestUser {
   groups: Array<{ id: string; title: string }>;
   /** ISO timestamp of the last sign-in or activity; null when never. */
   last_activity_at: string | null;
+  /** See HIGHSPOT_ONBOARDING. */
+  access_level: string;
+  assignments: HighspotAssignment[];
 }
 
 /** PROVISIONAL wire shape of a REST group (a Highspot "group", which targets audiences). */
@@ -75,3 +78,47 @@ export const HIGHSPOT_SCIM = {
   defaultPageSize: 100,
   maxPageSize: 100,
 } as const;
+
+/**
+ * PROVISIONAL access levels and onboarding assignments (REST v1.0). Highspot assigns every user one
+ * access level (the values below are the ones idsync's source documents name) and lets admins assign
+ * content and training paths; none of these names, paths or fields is published. Assumed: the REST
+ * user id is the SCIM user id; `PATCH /users/{id}` with `access_level` changes the level; the
+ * assignable items are listed at `GET /onboarding_items`; a user's assignments are listed, added
+ * (`POST` with `item_id`, an existing one answered 200) and removed (`DELETE .../{assignment id}`)
+ * under `/users/{id}/assignments`; the REST user carries `access_level` and its `assignments`.
+ */
+export const HIGHSPOT_ONBOARDING = {
+  accessLevels: ['Sales Rep', 'Manager', 'Marketing Contributor', 'Enablement Admin'] as const,
+  /** What a user has before anyone sets a level. */
+  defaultAccessLevel: 'Sales Rep',
+  itemsPath: '/onboarding_items',
+  assignmentsPath: (userId: string) => `/users/${encodeURIComponent(userId)}/assignments`,
+  assignmentPath: (userId: string, assignmentId: string) => `/users/${encodeURIComponent(userId)}/assignments/${encodeURIComponent(assignmentId)}`,
+  /** Item `type` values and the idsync grant kinds they are managed as. */
+  itemTypes: { content: 'content', training_path: 'trainingPath' } as const,
+} as const;
+
+export type HighspotItemType = keyof typeof HIGHSPOT_ONBOARDING.itemTypes;
+
+/** PROVISIONAL wire shape of an assignable item. */
+export interface HighspotOnboardingItem {
+  id: string;
+  type: HighspotItemType;
+  title: string;
+}
+
+/** PROVISIONAL wire shape of one assignment of an item to a user. */
+export interface HighspotAssignment {
+  id: string;
+  item_id: string;
+  type: HighspotItemType;
+  title: string;
+}
+
+/** Reads the access level and assignments from a REST user, tolerating absent fields. */
+export function restUserAccess(raw: unknown): { accessLevel?: string; assignments: HighspotAssignment[] } {
+  const user = (raw ?? {}) as { access_level?: unknown; assignments?: unknown };
+  const assignments = Array.isArray(user.assignments) ? (user.assignments as HighspotAssignment[]).filter((a) => a && typeof a.id === 'string' && typeof a.title === 'string') : [];
+  return { ...(typeof user.access_level === 'string' ? { accessLevel: user.access_level } : {}), assignments };
+}

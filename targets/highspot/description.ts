@@ -3,9 +3,12 @@ import { GROUP_KIND } from '../scim/description';
 
 export const highspotDescription: TargetKindDescription = {
   kind: 'highspot',
-  /** Highspot groups, which is how content is targeted to audiences. */
-  entitlementKinds: [GROUP_KIND],
-  singleValuedKinds: [],
+  /**
+   * Highspot groups (how content is targeted to audiences), the access level (exactly one per
+   * user) and onboarding assignments of content and training paths (PROVISIONAL, assumed-contract.ts).
+   */
+  entitlementKinds: [GROUP_KIND, 'accessLevel', 'content', 'trainingPath'],
+  singleValuedKinds: ['accessLevel'],
   subsumedKinds: {},
   // Highspot keys users by e-mail address.
   accountFields: { defaults: EMAIL_LOGIN_DEFAULTS, usernameIsEmail: true, requiredFields: [] },

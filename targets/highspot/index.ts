@@ -13,6 +13,9 @@ import { ScimConnector, type ScimConnectorSettings } from '../scim/connector';
 import { highspotConfigSchema, type HighspotConfig } from './config';
 import { highspotDescription } from './description';
 import { HighspotRestReader } from './rest';
+import { restUserFacts } from './assumed-contract';
+import { accessCatalog, ensureAccess, HIGHSPOT_REST_KINDS, restEntitlements } from './access';
+import type { Change, Entitlement, EntitlementMode } from '../../domain/account';
 
 export type { HighspotConfig } from './config';
 export { highspotConfigSchema } from './config';
@@ -22,14 +25,28 @@ class HighspotConnector extends ScimConnector {
     super(name, highspotDescription, client, settings);
   }
 
+  /** Last activity, access level and assignments from the REST side (SCIM knows only groups). */
   protected override async enricher(one?: AccountState): Promise<(account: AccountState) => AccountState> {
     const email = one ? one.email ?? one.username : undefined;
     if (one && !email) return (account) => account;
-    const activity = await this.rest.lastActivityByEmail(email);
+    const users = await this.rest.usersByEmail(email);
     return (account) => {
-      const at = activity.get((account.email ?? account.username).toLowerCase());
-      return at ? { ...account, lastActivityAt: at } : account;
+      const raw = users.get((account.email ?? account.username).toLowerCase());
+      if (raw === undefined) return account;
+      const at = restUserFacts(raw).lastActivityAt;
+      return { ...account, entitlements: [...account.entitlements, ...restEntitlements(raw)], ...(at ? { lastActivityAt: at } : {}) };
     };
+  }
+
+  override async ensureEntitlements(accountId: string, desired: Entitlement[], mode: EntitlementMode): Promise<Change[]> {
+    const groups = await super.ensureEntitlements(accountId, desired.filter((e) => !HIGHSPOT_REST_KINDS.includes(e.kind)), mode);
+    const access = await this.guard({ target: this.name, identity: accountId }, () => ensureAccess(this.name, this.rest, accountId, desired.filter((e) => HIGHSPOT_REST_KINDS.includes(e.kind)), mode));
+    return [...groups, ...access];
+  }
+
+  override async listCatalog(): Promise<Record<string, string[]>> {
+    const groups = await super.listCatalog();
+    return { ...groups, ...(await this.guard({ target: this.name }, () => accessCatalog(this.rest))) };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Connection } from 'jsforce';
-import { queryAll } from './read';
+import { queryAll, withoutTerritoryManagement } from './read';
 import { SALESFORCE_ENTITLEMENT_KINDS as ENTITLEMENT_KINDS } from './description';
 
 /**
@@ -24,12 +24,14 @@ type CatalogData = Record<EntitlementKind, CatalogEntry[]>;
 const MAX_AGE_MS = 5 * 60 * 1000;
 
 async function loadCatalog(conn: Connection): Promise<CatalogData> {
-  const [profiles, roles, permissionSets, licenses, groups] = await Promise.all([
+  const [profiles, roles, permissionSets, licenses, groups, territories] = await Promise.all([
     queryAll<{ Id: string; Name: string }>(conn, 'SELECT Id, Name FROM Profile'),
     queryAll<{ Id: string; Name: string; DeveloperName: string }>(conn, 'SELECT Id, Name, DeveloperName FROM UserRole'),
     queryAll<{ Id: string; Name: string; Label: string }>(conn, 'SELECT Id, Name, Label FROM PermissionSet WHERE IsOwnedByProfile = false'),
     queryAll<{ Id: string; DeveloperName: string; MasterLabel: string }>(conn, 'SELECT Id, DeveloperName, MasterLabel FROM PermissionSetLicense'),
     queryAll<{ Id: string; Name: string; DeveloperName: string }>(conn, "SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Regular'"),
+    // Territories of the active model, by DeveloperName (stable across models); the label is an alias.
+    withoutTerritoryManagement(queryAll<{ Id: string; Name: string; DeveloperName: string }>(conn, "SELECT Id, Name, DeveloperName FROM Territory2 WHERE Territory2Model.State = 'Active'")),
   ]);
   return {
     profile: profiles.map((p) => ({ id: p.Id, name: p.Name, aliases: [] })),
@@ -37,6 +39,7 @@ async function loadCatalog(conn: Connection): Promise<CatalogData> {
     permissionSet: permissionSets.map((p) => ({ id: p.Id, name: p.Name, aliases: [p.Label.toLowerCase()] })),
     permissionSetLicense: licenses.map((l) => ({ id: l.Id, name: l.MasterLabel, aliases: [l.DeveloperName.toLowerCase()], developerName: l.DeveloperName })),
     publicGroup: groups.map((g) => ({ id: g.Id, name: g.Name, aliases: [g.DeveloperName.toLowerCase()], developerName: g.DeveloperName })),
+    territory: territories.map((t) => ({ id: t.Id, name: t.DeveloperName, aliases: [t.Name.toLowerCase()], developerName: t.DeveloperName })),
   };
 }
 

@@ -61,6 +61,14 @@ export const salesforceConfigSchema = strictObject({
     membership: z.enum(['overwrite', 'merge']).default('overwrite'),
     /** DeveloperName prefix of groups idsync created, the only ones deleteUnmanaged may delete. */
     managedPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).default('idsync_'),
+    /**
+     * Provision the directory's groups (the watcher's group events) as public groups: matched by name,
+     * created (createMissing), renamed with the directory group, members overwritten (membership) and
+     * deleted (deleteUnmanaged) only when idsync created them.
+     */
+    directoryGroups: z.boolean().default(false),
+    /** DeveloperName prefix of public groups idsync creates for directory groups (the rest is the group's anchor). */
+    directoryPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).default('idsync_dir_'),
   }).prefault({}),
   /** User fields read into AccountState.attributes (same keys policy maps into DesiredAccount.attributes). */
   attributeFields: z

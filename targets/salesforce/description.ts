@@ -1,7 +1,7 @@
 import { EMAIL_LOGIN_DEFAULTS, type TargetKindDescription } from '../../domain/target-kind';
 
 /** Grant kinds the Salesforce adapter manages (see catalog.ts for how each is looked up). */
-export const SALESFORCE_ENTITLEMENT_KINDS = ['profile', 'role', 'permissionSet', 'permissionSetLicense', 'publicGroup'] as const;
+export const SALESFORCE_ENTITLEMENT_KINDS = ['profile', 'role', 'permissionSet', 'permissionSetLicense', 'publicGroup', 'territory'] as const;
 
 export const salesforceDescription: TargetKindDescription = {
   kind: 'salesforce',

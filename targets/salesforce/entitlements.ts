@@ -5,20 +5,24 @@ import { ENTITLEMENT_KINDS, type CatalogEntry, type EntitlementKind } from './ca
 import { step, savedId, type SalesforceContext } from './context';
 import { errorCodeOf } from './errors';
 import { queryAll, readGrants, soqlString, type Grant } from './read';
+import { isDirectoryGroup } from './directory-groups';
 
 /**
  * Entitlements of one user: profile and role (single-valued User lookups), permission sets,
- * permission-set licenses and public-group memberships (rows). Grants go licenses → permission
+ * permission-set licenses, public-group memberships and territory assignments (rows; Enterprise
+ * Territory Management's UserTerritory2Association to a Territory2 of the active model). Grants go licenses → permission
  * sets → groups; revokes go permission sets → licenses (a license still used by a set cannot be
  * removed). Only grants idsync may manage are ever revoked.
  */
-const GRANT_ORDER: Grant['kind'][] = ['permissionSetLicense', 'permissionSet', 'publicGroup'];
-const REVOKE_ORDER: Grant['kind'][] = ['permissionSet', 'permissionSetLicense', 'publicGroup'];
+const GRANT_ORDER: Grant['kind'][] = ['permissionSetLicense', 'permissionSet', 'publicGroup', 'territory'];
+const REVOKE_ORDER: Grant['kind'][] = ['permissionSet', 'permissionSetLicense', 'publicGroup', 'territory'];
 
 const ROW_OBJECT: Record<Grant['kind'], { sobject: string; fields: (userId: string, targetId: string) => Record<string, string> }> = {
   permissionSetLicense: { sobject: 'PermissionSetLicenseAssign', fields: (u, t) => ({ AssigneeId: u, PermissionSetLicenseId: t }) },
   permissionSet: { sobject: 'PermissionSetAssignment', fields: (u, t) => ({ AssigneeId: u, PermissionSetId: t }) },
   publicGroup: { sobject: 'GroupMember', fields: (u, t) => ({ GroupId: t, UserOrGroupId: u }) },
+  // Enterprise Territory Management: Territory2 by DeveloperName in the active model (catalog.ts).
+  territory: { sobject: 'UserTerritory2Association', fields: (u, t) => ({ UserId: u, Territory2Id: t }) },
 };
 
 function isIgnored(ctx: SalesforceContext, kind: string, name: string): boolean {
@@ -155,10 +159,21 @@ export async function ensureEntitlements(ctx: SalesforceContext, accountId: stri
   if (mode === 'overwrite') {
     const wanted = new Set(resolved.rows.map((r) => `${r.kind}:${r.entry.id.slice(0, 15)}`));
     const keepGroups = ctx.config.groupSync.membership === 'merge';
-    const surplus = current.filter((g) => !wanted.has(`${g.kind}:${g.targetId.slice(0, 15)}`) && !(keepGroups && g.kind === 'publicGroup'));
+    // Members of groups provisioned from the directory follow the directory group, not a person's policy.
+    const directoryGroups = await directoryGroupIds(ctx, identity);
+    const surplus = current.filter(
+      (g) => !wanted.has(`${g.kind}:${g.targetId.slice(0, 15)}`) && !(g.kind === 'publicGroup' && (keepGroups || directoryGroups.has(g.targetId.slice(0, 15)))),
+    );
     changes.push(...(await revokeGrants(ctx, accountId, surplus, identity)));
   }
   return changes;
+}
+
+/** Ids (15 characters) of the public groups idsync created for directory groups, when it syncs them. */
+async function directoryGroupIds(ctx: SalesforceContext, identity: string): Promise<Set<string>> {
+  if (!ctx.config.groupSync.directoryGroups) return new Set();
+  const groups = (await step(ctx, 'read public groups', identity, () => ctx.catalog.all())).publicGroup;
+  return new Set(groups.filter((g) => isDirectoryGroup(ctx, g.developerName)).map((g) => g.id.slice(0, 15)));
 }
 
 export interface ManagedGroup {
@@ -195,7 +210,9 @@ export async function syncGroups(ctx: SalesforceContext, groups: ManagedGroup[])
   }
   if (options.deleteUnmanaged) {
     const prefix = options.managedPrefix.toLowerCase();
-    for (const group of existing.filter((e) => e.developerName?.toLowerCase().startsWith(prefix) && !desiredDeveloperNames.has(e.developerName.toLowerCase()))) {
+    // Groups provisioned from the directory are deleted by their group workflow, never here.
+    const deletable = existing.filter((e) => e.developerName?.toLowerCase().startsWith(prefix) && !desiredDeveloperNames.has(e.developerName.toLowerCase()) && !isDirectoryGroup(ctx, e.developerName));
+    for (const group of deletable) {
       await step(ctx, `delete public group "${group.name}"`, undefined, async (c) => {
         try {
           await c.sobject('Group').destroy(group.id);

@@ -7,12 +7,14 @@ import { createSalesforceConnection } from './connection';
 import type { SalesforceContext } from './context';
 import { salesforceDescription } from './description';
 import { ensureEntitlements, syncGroups, type ManagedGroup } from './entitlements';
+import { ensureDirectoryGroup, removeDirectoryGroup } from './directory-groups';
+import type { DirectoryGroupRef, DirectoryGroupSync, GroupRemovalResult, GroupSyncResult } from '../group-sync';
 
 export { salesforceConfigSchema, type SalesforceConfig } from './config';
 export type { ManagedGroup } from './entitlements';
 
 /** Salesforce through its REST API with jsforce. See accounts.ts and entitlements.ts for the semantics. */
-export class SalesforceAdapter implements TargetAdapter {
+export class SalesforceAdapter implements TargetAdapter, DirectoryGroupSync {
   readonly kind = 'salesforce';
   readonly entitlementKinds = salesforceDescription.entitlementKinds;
   private readonly ctx: SalesforceContext;
@@ -52,6 +54,19 @@ export class SalesforceAdapter implements TargetAdapter {
 
   listCatalog(): Promise<Record<string, string[]>> {
     return this.ctx.catalog.names();
+  }
+
+  get syncsDirectoryGroups(): boolean {
+    return this.ctx.config.groupSync.directoryGroups;
+  }
+
+  /** A directory group as a public group (directory-groups.ts). */
+  ensureDirectoryGroup(group: DirectoryGroupRef, memberAnchors: string[]): Promise<GroupSyncResult> {
+    return ensureDirectoryGroup(this.ctx, group, memberAnchors);
+  }
+
+  removeDirectoryGroup(group: DirectoryGroupRef): Promise<GroupRemovalResult> {
+    return removeDirectoryGroup(this.ctx, group);
   }
 
   /** Public-group provisioning per `groupSync` (create / rename / delete managed groups). */

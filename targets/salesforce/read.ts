@@ -34,6 +34,17 @@ export function userSelect(attributeFields: readonly string[]): string {
   return `SELECT ${[...USER_FIELDS, ...extra].join(', ')} FROM User`;
 }
 
+/**
+ * An org without Enterprise Territory Management has no Territory2 objects (INVALID_TYPE): it simply
+ * has no territories, so every other grant kind keeps working there.
+ */
+export function withoutTerritoryManagement<T>(query: Promise<T[]>): Promise<T[]> {
+  return query.catch((err: unknown) => {
+    if ((err as { errorCode?: string }).errorCode === 'INVALID_TYPE') return [];
+    throw err;
+  });
+}
+
 /** Follows locators until done: small result sets (matching, one user's grants). */
 export async function queryAll<T>(conn: Connection, soql: string): Promise<T[]> {
   const result = await conn.query<Record<string, unknown>>(soql, { autoFetch: true, maxFetch: 100_000 });
@@ -42,7 +53,7 @@ export async function queryAll<T>(conn: Connection, soql: string): Promise<T[]> 
 
 /** One user's removable grants, with the row ids needed to revoke them. */
 export interface Grant {
-  kind: 'permissionSet' | 'permissionSetLicense' | 'publicGroup';
+  kind: 'permissionSet' | 'permissionSetLicense' | 'publicGroup' | 'territory';
   /** Assignment / membership row id. */
   rowId: string;
   /** The granted thing's id (permission set, license, group). */
@@ -58,7 +69,7 @@ export async function readGrants(conn: Connection, userIds: string[]): Promise<G
   const grants: Grant[] = [];
   for (let i = 0; i < userIds.length; i += ID_CHUNK) {
     const ids = soqlList(userIds.slice(i, i + ID_CHUNK));
-    const [assignments, licenses, memberships] = await Promise.all([
+    const [assignments, licenses, memberships, territories] = await Promise.all([
       queryAll<{ Id: string; AssigneeId: string; PermissionSetId: string; PermissionSet: { Name: string } }>(
         conn,
         `SELECT Id, AssigneeId, PermissionSetId, PermissionSet.Name FROM PermissionSetAssignment WHERE AssigneeId IN ${ids} AND PermissionSet.IsOwnedByProfile = false`,
@@ -71,10 +82,18 @@ export async function readGrants(conn: Connection, userIds: string[]): Promise<G
         conn,
         `SELECT Id, GroupId, UserOrGroupId, Group.Name FROM GroupMember WHERE UserOrGroupId IN ${ids} AND Group.Type = 'Regular'`,
       ),
+      // Enterprise Territory Management: assignments to territories of the active model only.
+      withoutTerritoryManagement(
+        queryAll<{ Id: string; UserId: string; Territory2Id: string; Territory2: { DeveloperName: string } }>(
+          conn,
+          `SELECT Id, UserId, Territory2Id, Territory2.DeveloperName FROM UserTerritory2Association WHERE UserId IN ${ids} AND Territory2.Territory2Model.State = 'Active'`,
+        ),
+      ),
     ]);
     for (const a of assignments) grants.push({ kind: 'permissionSet', rowId: a.Id, targetId: a.PermissionSetId, name: a.PermissionSet.Name, userId: a.AssigneeId });
     for (const l of licenses) grants.push({ kind: 'permissionSetLicense', rowId: l.Id, targetId: l.PermissionSetLicenseId, name: l.PermissionSetLicense.MasterLabel, userId: l.AssigneeId });
     for (const m of memberships) grants.push({ kind: 'publicGroup', rowId: m.Id, targetId: m.GroupId, name: m.Group.Name, userId: m.UserOrGroupId });
+    for (const t of territories) grants.push({ kind: 'territory', rowId: t.Id, targetId: t.Territory2Id, name: t.Territory2.DeveloperName, userId: t.UserId });
   }
   return grants;
 }

@@ -21,6 +21,20 @@ export const scimConfigSchema = strictObject({
   kind: z.literal('scim'),
   ...commonTargetFields,
   ...scimConnectionFields,
+  /**
+   * Directory groups as SCIM Groups, where the service provider lets clients create and change
+   * groups (many only have SP-defined groups: leave this off there). PingFederate's semantics: match
+   * by displayName, create, rename, overwrite membership, delete only groups idsync created.
+   */
+  groupSync: strictObject({
+    directoryGroups: z.boolean().default(false),
+    /** Create a group the SP does not have yet (with externalId = the directory group's anchor). */
+    createMissing: z.boolean().default(true),
+    /** Delete a group idsync created once its directory group is gone (after the mass-change guard). */
+    deleteManaged: z.boolean().default(true),
+    /** overwrite: members are exactly the directory group's; merge: never remove a member. */
+    membership: z.enum(['overwrite', 'merge']).default('overwrite'),
+  }).prefault({}),
 });
 
 export type ScimConfig = z.output<typeof scimConfigSchema>;

@@ -13,6 +13,8 @@ import { anchoredToSomeoneElse, linkConflict } from '../links';
 import { ScimClient, scimString, type PatchOperation, type ScimResource } from './client';
 import { classifyScimError, isScimStatus } from './errors';
 import { accountStateOf, desiredUserName, diffUser, userResourceFor, type UserNameAttribute } from './mapping';
+import type { DirectoryGroupRef, DirectoryGroupSync, GroupRemovalResult, GroupSyncResult } from '../group-sync';
+import { DEFAULT_SCIM_GROUP_SYNC, isDirectoryGroup, ScimDirectoryGroups, type ScimGroupSyncSettings } from './directory-groups';
 
 /** Concurrent writers (another workflow, an admin) can bump a version between our read and write. */
 const VERSION_CONFLICT_ATTEMPTS = 3;
@@ -20,6 +22,8 @@ const VERSION_CONFLICT_ATTEMPTS = 3;
 export interface ScimConnectorSettings {
   deleteMode: 'delete' | 'deactivate';
   userNameAttribute: UserNameAttribute;
+  /** Directory groups as SCIM Groups (directory-groups.ts); off when absent. */
+  groupSync?: ScimGroupSyncSettings;
 }
 
 interface Located {
@@ -28,7 +32,7 @@ interface Located {
   foreign?: ScimResource;
 }
 
-export class ScimConnector implements TargetAdapter {
+export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
   readonly kind: string;
   readonly entitlementKinds: readonly string[];
 
@@ -100,7 +104,7 @@ export class ScimConnector implements TargetAdapter {
   }
 
   private async groupsWithMembers(): Promise<ScimResource[]> {
-    return this.client.listAll('/Groups', { attributes: 'displayName,members' });
+    return this.client.listAll('/Groups', { attributes: 'displayName,members,externalId' });
   }
 
   private static memberIds(group: ScimResource): string[] {
@@ -196,8 +200,10 @@ export class ScimConnector implements TargetAdapter {
         changes.push({ action: 'grant', target: this.name, accountId, subject: `group:${String(group.displayName)}`, rule: grant.rule });
       }
       if (mode === 'overwrite') {
+        // Members of groups provisioned from the directory follow the directory group, not a person's policy.
+        const directoryGroups = this.syncsDirectoryGroups;
         for (const group of groups) {
-          if (wanted.has(group.id) || !ScimConnector.memberIds(group).includes(accountId)) continue;
+          if (wanted.has(group.id) || !ScimConnector.memberIds(group).includes(accountId) || (directoryGroups && isDirectoryGroup(group))) continue;
           await this.client.patch('/Groups', group, [{ op: 'remove', path: `members[value eq ${scimString(accountId)}]` }], false);
           changes.push({ action: 'revoke', target: this.name, accountId, subject: `group:${String(group.displayName)}` });
         }
@@ -251,6 +257,22 @@ export class ScimConnector implements TargetAdapter {
       if (next.done) return;
       yield enrich(accountStateOf(next.value, groupNamesById.get(next.value.id) ?? []));
     }
+  }
+
+  get syncsDirectoryGroups(): boolean {
+    return this.settings.groupSync?.directoryGroups ?? false;
+  }
+
+  private directoryGroups(): ScimDirectoryGroups {
+    return new ScimDirectoryGroups(this.name, this.client, this.settings.groupSync ?? DEFAULT_SCIM_GROUP_SYNC);
+  }
+
+  async ensureDirectoryGroup(group: DirectoryGroupRef, memberAnchors: string[]): Promise<GroupSyncResult> {
+    return this.guard({ target: this.name, identity: `group ${group.anchor}` }, () => this.directoryGroups().ensure(group, memberAnchors));
+  }
+
+  async removeDirectoryGroup(group: DirectoryGroupRef): Promise<GroupRemovalResult> {
+    return this.guard({ target: this.name, identity: `group ${group.anchor}` }, () => this.directoryGroups().remove(group));
   }
 
   async listCatalog(): Promise<Record<string, string[]>> {

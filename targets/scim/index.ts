@@ -12,7 +12,7 @@ import { scimDescription } from './description';
 export type { ScimConfig } from './config';
 export { scimConfigSchema, scimConnectionFields } from './config';
 
-type ScimConnectionConfig = Pick<ScimConfig, 'baseUrl' | 'tokenEnv' | 'pageSize' | 'requestTimeoutMs' | 'deleteMode' | 'userNameAttribute'>;
+type ScimConnectionConfig = Pick<ScimConfig, 'baseUrl' | 'tokenEnv' | 'pageSize' | 'requestTimeoutMs' | 'deleteMode' | 'userNameAttribute'> & Partial<Pick<ScimConfig, 'groupSync'>>;
 
 /** The SCIM client and connector settings of any SCIM-provisioned target's config block. */
 export function scimConnection(name: string, config: ScimConnectionConfig, env: NodeJS.ProcessEnv): { client: ScimClient; settings: ScimConnectorSettings } {
@@ -22,7 +22,7 @@ export function scimConnection(name: string, config: ScimConnectionConfig, env: 
     pageSize: config.pageSize,
     timeoutMs: config.requestTimeoutMs,
   });
-  return { client, settings: { deleteMode: config.deleteMode, userNameAttribute: config.userNameAttribute } };
+  return { client, settings: { deleteMode: config.deleteMode, userNameAttribute: config.userNameAttribute, ...(config.groupSync ? { groupSync: config.groupSync } : {}) } };
 }
 
 export const scimTarget: TargetDefinition<ScimConfig> = {
