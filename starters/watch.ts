@@ -15,8 +15,11 @@ import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
-import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
+import { installQuietTemporalLogging, startWorkers, type WorkerRole } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
+
+/** What this process runs when started on its own: the one owner of the watcher's state directory. */
+export const WATCHER_PROCESS_ROLES: readonly WorkerRole[] = ['watcher'];
 
 export interface Watching {
   watcherWorkflowId: string;
@@ -69,7 +72,7 @@ if (require.main === module) {
     .then(async (client) => {
       const runtime = buildRuntime(config);
       const { connection, namespace } = await connectWorker(config);
-      const workers = await startWorkers(runtime, { connection, namespace, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
+      const workers = await startWorkers(runtime, { connection, namespace, client, roles: WATCHER_PROCESS_ROLES, identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
       console.log(`idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}`);
       onShutdownSignal(async () => {
