@@ -45,7 +45,10 @@ test('the compose topology on Temporal + PostgreSQL: joiners, a killed worker, a
 
 async function runScenario(stack: TopologyStack): Promise<void> {
   const { deployment, client } = stack;
-  const watcherService = deployment.services.find((s) => s.roles.includes('watcher'));
+  const stateOwners = deployment.services.filter((s) => s.mounts.some((m) => m.named && m.source === 'idsync-watcher-state'));
+  const watcherRunners = deployment.services.filter((s) => s.roles.includes('watcher'));
+  assert.deepEqual(watcherRunners.map((s) => s.name), stateOwners.map((s) => s.name), 'the watcher role runs only in the one service that mounts its state');
+  const watcherService = watcherRunners[0];
   const workerService = deployment.services.find((s) => s.roles.includes('orchestration'));
   assert.ok(watcherService && workerService, 'docker-compose.yml runs a watcher and an orchestration worker');
   assert.equal(workerService.replicas, 2, 'the compose file scales the worker service to two replicas');
