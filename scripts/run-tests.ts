@@ -2,11 +2,14 @@
  * `npm test`: starts one real Temporal dev server and one real slapd on free loopback ports, runs
  * node's test runner over test/ with their addresses in the environment, and always tears both
  * down (also on failure, Ctrl-C or SIGTERM). Arguments narrow the run: `npm test -- test/hubspot`.
+ * The topology test (test/topology, a whole Temporal cluster) runs as a second step when selected.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ensureTemporalBuild } from './topology/temporal-build';
+import { TOPOLOGY_STEP_ENV, TOPOLOGY_TESTS_DIR } from './topology/test-step';
 import { PROJECT_ROOT, startTemporalDevServer, startSlapd, stopChild, temporalTestServerPath, type TemporalDevServer, type LocalSlapd } from './local-services';
 
 /** The end-to-end tests run idsync's real worker set-up (fixed task-queue names) in a namespace of their own. */
@@ -39,7 +42,6 @@ async function main(): Promise<number> {
     ]);
     console.log(`test-env: temporal ${temporal.address}, slapd ${slapd.url} (ready in ${Date.now() - started} ms)`);
     const patterns = process.argv.slice(2).map(expand);
-    const files = patterns.length > 0 ? patterns : ['test/**/*.test.ts'];
     const env = {
       ...process.env,
       IDSYNC_TEST_RUN_DIR: runDir,
@@ -54,22 +56,34 @@ async function main(): Promise<number> {
       // jsforce routes even loopback traffic through these; tests only talk to loopback.
       http_proxy: '', https_proxy: '', HTTP_PROXY: '', HTTPS_PROXY: '',
     };
-    const concurrency = process.env.IDSYNC_TEST_CONCURRENCY ?? '2';
-    // Its own process group, so anything a test leaves running can be found (and stopped) afterwards.
-    tests = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: 'inherit',
-      detached: true,
-    });
-    const code: number = await new Promise((r) => tests!.once('exit', (c, s) => r(c ?? (s ? 1 : 0))));
-    const leftovers = await reapProcessGroup(tests.pid!);
-    // Daemons (a slapd a test started) leave the process group; they are recognised by the run dir in their command line.
-    const newListeners = listenersOwnedBy((cmdline) => cmdline.includes(runDir)).filter((l) => l.port !== slapd!.port);
-    for (const l of newListeners) process.kill(l.pid, 'SIGKILL');
-    if (leftovers.length > 0) console.error(`test-env: FAIL: tests left processes running (now killed): ${leftovers.join('; ')}`);
-    if (newListeners.length > 0) console.error(`test-env: FAIL: tests left ports listening (now killed): ${newListeners.map((l) => `${l.port} (${l.cmdline})`).join('; ')}`);
-    return leftovers.length > 0 || newListeners.length > 0 ? code || 1 : code;
+    const runStep = async (files: string[], timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<number> => {
+      const concurrency = process.env.IDSYNC_TEST_CONCURRENCY ?? '2';
+      // Its own process group, so anything a test leaves running can be found (and stopped) afterwards.
+      tests = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files], {
+        cwd: PROJECT_ROOT,
+        env: { ...env, ...extraEnv },
+        stdio: 'inherit',
+        detached: true,
+      });
+      const code: number = await new Promise((r) => tests!.once('exit', (c, s) => r(c ?? (s ? 1 : 0))));
+      const leftovers = await reapProcessGroup(tests.pid!);
+      // Daemons (a slapd a test started) leave the process group; they are recognised by the run dir in their command line.
+      const newListeners = listenersOwnedBy((cmdline) => cmdline.includes(runDir)).filter((l) => l.port !== slapd!.port);
+      for (const l of newListeners) process.kill(l.pid, 'SIGKILL');
+      if (leftovers.length > 0) console.error(`test-env: FAIL: tests left processes running (now killed): ${leftovers.join('; ')}`);
+      if (newListeners.length > 0) console.error(`test-env: FAIL: tests left ports listening (now killed): ${newListeners.map((l) => `${l.port} (${l.cmdline})`).join('; ')}`);
+      return leftovers.length > 0 || newListeners.length > 0 ? code || 1 : code;
+    };
+    // The topology test (a whole Temporal cluster, minutes long) is a step of its own after the rest, with
+    // its own time limit; the Temporal server it runs is built before it, outside that limit.
+    const isTopology = (pattern: string) => pattern.includes(TOPOLOGY_TESTS_DIR);
+    let code = 0;
+    if (patterns.length === 0 || !patterns.every(isTopology)) code = await runStep(patterns.length > 0 ? patterns : ['test/**/*.test.ts'], 600_000);
+    if (patterns.length === 0 || patterns.some(isTopology)) {
+      await ensureTemporalBuild();
+      code = (await runStep([`${TOPOLOGY_TESTS_DIR}/**/*.test.ts`], 3_600_000, { [TOPOLOGY_STEP_ENV]: '1' })) || code;
+    }
+    return code;
   } catch (err) {
     console.error(`idsync test: ${(err as Error).message}`);
     const log = join(runDir, 'temporal.log');

@@ -18,9 +18,12 @@ import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
-import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
+import { installQuietTemporalLogging, startWorkers, type WorkerRole } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
 import { ensureReconcileSchedule } from './reconcile-schedule';
+
+/** What this process runs when started on its own: the one owner of the watcher's state directory. */
+export const WATCHER_PROCESS_ROLES: readonly WorkerRole[] = ['watcher'];
 
 export interface Watching {
   watcherWorkflowId: string;
@@ -74,7 +77,7 @@ if (require.main === module) {
     .then(async (client) => {
       const runtime = buildRuntime(config);
       const { connection, namespace, dataConverter } = await connectWorker(config);
-      const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles: ['watcher'], identity: `idsync-watcher@${hostname()}:${process.pid}` });
+      const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles: WATCHER_PROCESS_ROLES, identity: `idsync-watcher@${hostname()}:${process.pid}` });
       const watching = await startWatching(config, client);
       const schedule = await ensureReconcileSchedule(client, config);
       console.log(

@@ -7,11 +7,13 @@ import Ajv2019 from 'ajv/dist/2019';
 import { PROJECT_ROOT } from '../../scripts/local-services';
 import { searchAttributeRegistrations } from '../../lib/search-attributes';
 import { TASK_QUEUES } from '../../lib/names';
+import { idsyncServices, readComposeFile, rolesOf, type IdsyncService } from '../../scripts/topology/compose-topology';
+import { ALL_ROLES } from '../../workers/workers';
 
 // No Docker engine runs here, so the deployment is checked statically: against the Compose
 // specification's JSON schema, and for references that would only fail at `docker compose up`.
 const compose = parse(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { build?: unknown; image?: string; env_file?: string[]; depends_on?: Record<string, unknown>; volumes?: string[]; command?: string[] }>;
+  services: Record<string, { build?: unknown; image?: string; env_file?: string[]; depends_on?: Record<string, unknown>; volumes?: string[]; command?: string[]; deploy?: { replicas?: number } }>;
   volumes?: Record<string, unknown>;
 };
 
@@ -83,4 +85,35 @@ test("Temporal's dynamic config gives every target queue of the example config o
     const queues = entries.filter((e) => e.value === 1).map((e) => e.constraints!.taskQueueName as string);
     assert.deepEqual([...queues].sort(), targetQueues, `${key}: 1 for each target queue, and only those`);
   }
+});
+
+test('the watcher state has one owner: the one single-replica service that runs the watcher role mounts it', () => {
+  const services = idsyncServices(readComposeFile());
+  const stateMount = (s: IdsyncService) => s.mounts.find((m) => m.named && m.source === 'idsync-watcher-state');
+  const owners = services.filter(stateMount);
+  assert.deepEqual(owners.map((s) => s.name), ['idsync-watcher'], 'exactly one service mounts idsync-watcher-state');
+  const watcherRole = services.filter((s) => s.roles.includes('watcher'));
+  assert.deepEqual(watcherRole.map((s) => s.name), ['idsync-watcher'], 'the watcher role (its workflow and poll activities) runs in that service only');
+  assert.equal(owners[0]!.replicas, 1, 'idsync-watcher runs exactly one replica');
+  assert.equal(compose.services['idsync-watcher']?.deploy?.replicas, 1, 'idsync-watcher says replicas: 1 explicitly');
+  // The example config (what deploy/idsync.yaml starts from) keeps the state inside that mount.
+  const example = parse(readFileSync(join(PROJECT_ROOT, 'config/idsync.example.yaml'), 'utf8')) as { watcher: { stateDir: string } };
+  const target = stateMount(owners[0]!)!.target;
+  assert.ok(example.watcher.stateDir === target || example.watcher.stateDir.startsWith(`${target}/`), `watcher.stateDir ${example.watcher.stateDir} is inside the mounted ${target}`);
+  for (const worker of services.filter((s) => s.roles.includes('orchestration'))) {
+    assert.ok(!worker.roles.includes('watcher'), `${worker.name} (scaled) does not register the watcher's activities`);
+    assert.ok(worker.replicas >= 2, `${worker.name} runs several replicas`);
+  }
+});
+
+test('role names on the command line are real roles, and every idsync service reads its config from a mount', () => {
+  // Services of the image that run no worker role (a codec server, say) are not the topology's concern here.
+  const workerServices = idsyncServices(readComposeFile()).filter((s) => s.roles.length > 0);
+  assert.ok(workerServices.length >= 2, 'the workers and the watcher are services of the idsync image');
+  for (const service of workerServices) {
+    for (const role of service.roles) assert.ok(ALL_ROLES.includes(role), `${service.name}: unknown role ${role}`);
+    const configPath = service.environment.IDSYNC_CONFIG;
+    assert.ok(configPath && service.mounts.some((m) => m.target === configPath), `${service.name}: IDSYNC_CONFIG ${configPath} is mounted`);
+  }
+  assert.deepEqual(rolesOf(['node', 'workers/main.ts']), [...ALL_ROLES], 'workers/main.ts without --roles runs every role, the watcher included');
 });
