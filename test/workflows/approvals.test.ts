@@ -5,38 +5,29 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { testEnv } from '../support/env';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readAuditLog } from '../../audit';
 import { approveSignal, decideApprovalUpdate, runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import type { IdentityEvent } from '../../domain/person';
-import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
+import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startTestStack, uniqueQueues, waitForOutcome, type Fixture, type TestStack } from './support/harness';
 
 let fx: Fixture;
-let connection: Connection;
-let native: NativeConnection;
 let client: Client;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+let stack: TestStack | undefined;
 let bossAnchor: string;
 const queues = uniqueQueues('approvals');
 
 before(async () => {
   fx = await createFixture('wf-approvals');
-  connection = await Connection.connect({ address: testEnv.temporalAddress() });
-  native = await NativeConnection.connect({ address: testEnv.temporalAddress() });
-  client = new Client({ connection });
-  workers = await startWorkers(native, fx.runtime, queues);
+  stack = await startTestStack(fx, queues);
+  client = stack.client;
   bossAnchor = await addPerson(fx, 'the.boss', ['staff']);
   await addPerson(fx, 'appr.member', ['access-approvers']);
   await addPerson(fx, 'ran.dom', ['staff']);
 });
 
 after(async () => {
-  await workers?.shutdown();
-  await native?.close();
-  await connection?.close();
-  await fx?.close();
+  await (stack ? stack.close() : fx?.close());
 });
 
 async function privilegedJoiner(uid: string): Promise<{ anchor: string; ev: IdentityEvent; run: ReturnType<Client['workflow']['getHandle']> }> {

@@ -4,9 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { testEnv } from '../support/env';
+import type { Client } from '@temporalio/client';
 import { readAuditLog, verifyAuditLog } from '../../audit';
 import { personWorkflowId as personWorkflowIdOf } from '../../lib/names';
 import {
@@ -19,7 +17,8 @@ import {
   personStatus,
   scimAccount,
   sendEvent,
-  startWorkers,
+  startTestStack,
+  type TestStack,
   uniqueQueues,
   waitForOutcome,
   type Fixture,
@@ -27,25 +26,18 @@ import {
 } from './support/harness';
 
 let fx: Fixture;
-let connection: Connection;
-let native: NativeConnection;
 let client: Client;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+let stack: TestStack | undefined;
 const queues = uniqueQueues('lifecycle');
 
 before(async () => {
   fx = await createFixture('wf-lifecycle');
-  connection = await Connection.connect({ address: testEnv.temporalAddress() });
-  native = await NativeConnection.connect({ address: testEnv.temporalAddress() });
-  client = new Client({ connection });
-  workers = await startWorkers(native, fx.runtime, queues);
+  stack = await startTestStack(fx, queues);
+  client = stack.client;
 });
 
 after(async () => {
-  await workers?.shutdown();
-  await native?.close();
-  await connection?.close();
-  await fx?.close();
+  await (stack ? stack.close() : fx?.close());
 });
 
 test('joiner: accounts and group grants in every target in scope, plan and changes audited', async () => {

@@ -6,17 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { testEnv } from '../support/env';
+import type { Client } from '@temporalio/client';
 import { createDirectorySource } from '../../directory';
-import { addPerson, createFixture, event, scimAccount, sendEvent, startWorkers, uniqueQueues, waitForOutcome, type Fixture } from './support/harness';
+import { addPerson, createFixture, event, scimAccount, sendEvent, startTestStack, uniqueQueues, waitForOutcome, type Fixture, type TestStack } from './support/harness';
 
 let fx: Fixture;
-let connection: Connection;
-let native: NativeConnection;
 let client: Client;
-let workers: Awaited<ReturnType<typeof startWorkers>>;
+let stack: TestStack | undefined;
 const queues = uniqueQueues('disabled');
 
 before(async () => {
@@ -26,17 +22,12 @@ before(async () => {
   // Disabled by an attribute the policy's scope does not read (the fixture's employeeType=disabled is also out of every scope).
   await fx.runtime.directory.close();
   fx.runtime.directory = createDirectorySource(fx.ldap.config({ disabled: [{ attribute: 'description', values: ['disabled'], present: false, expired: false }] }), fx.env);
-  connection = await Connection.connect({ address: testEnv.temporalAddress() });
-  native = await NativeConnection.connect({ address: testEnv.temporalAddress() });
-  client = new Client({ connection });
-  workers = await startWorkers(native, fx.runtime, queues);
+  stack = await startTestStack(fx, queues);
+  client = stack.client;
 });
 
 after(async () => {
-  await workers?.shutdown();
-  await native?.close();
-  await connection?.close();
-  await fx?.close();
+  await (stack ? stack.close() : fx?.close());
 });
 
 test('a disabled person in scope gets an inactive account without groups where the target provisions disabled users, and none elsewhere', async () => {

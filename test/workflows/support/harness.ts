@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection as NativeConnectionClass, Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { startScimEmulator, type ScimEmulatorHandle } from '../../../emulators/scim';
 import { scimConfigSchema, scimTarget } from '../../../targets/scim';
@@ -141,6 +141,28 @@ export function uniqueQueues(label: string): Queues {
 }
 
 /** Workers for one test file: the workflow queue, the directory queue and one queue per target. */
+/** One test file's stack: a client, the production workers on the file's queues, and one close for all of it (and the fixture). */
+export interface TestStack {
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(fx: Fixture, queues: Queues): Promise<TestStack> {
+  const connection = await Connection.connect({ address: testEnv.temporalAddress() });
+  const native = await NativeConnectionClass.connect({ address: testEnv.temporalAddress() });
+  const client = new Client({ connection });
+  const workers = await startWorkers(native, fx.runtime, queues);
+  return {
+    client,
+    async close() {
+      await workers.shutdown();
+      await native.close();
+      await connection.close();
+      await fx.close();
+    },
+  };
+}
+
 export async function startWorkers(connection: NativeConnection, runtime: Runtime, queues: Queues, roles = { workflows: true, activities: true }) {
   // The person workflows' own namespace: accountHolders reads who holds a link from their search attributes.
   const clientConnection = await Connection.connect({ address: testEnv.temporalAddress() });
