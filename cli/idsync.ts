@@ -11,6 +11,8 @@ import { createDirectorySource } from '../directory';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { guardDecideCommand, guardStatusCommand } from './guard-commands';
 import { reconcileCommand } from './reconcile';
+import { approvalsCommand, runsCommand } from './waiting-commands';
+import type { PolicyConfig } from '../policy/config';
 import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
@@ -26,6 +28,8 @@ Commands:
                                         Reject them
   status <person>                       Plan, per-target progress, pending approval and deprovisioning,
                                         and the Temporal UI link to the person's runs
+  approvals [--as <approver>]           Runs waiting for an approval (with --as: the ones that approver may decide)
+  runs --partial|--conflict|--failed    People whose last run left them short, why, and when idsync tries again
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
@@ -49,7 +53,7 @@ interface Parsed {
 }
 
 const VALUED = new Set(['config', 'as', 'comment', 'wait', 'file', 'batch', 'target']);
-const FLAGS = new Set(['json', 'help', 'apply']);
+const FLAGS = new Set(['json', 'help', 'apply', 'partial', 'conflict', 'failed']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -139,6 +143,19 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       const config = loadConfig(options);
       const ui = { url: config.temporal.uiUrl, namespace: temporalConnectionSettings(config).namespace };
       return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui)));
+    }
+    case 'approvals': {
+      if (positional.length !== 1) throw new UsageError('approvals takes no argument (use --as <approver>)');
+      const as = options.get('as');
+      if (as !== undefined && (typeof as !== 'string' || !as.trim())) throw new UsageError('--as needs an approver');
+      const config = loadConfig(options);
+      return withDirectory(config, (directory) => withClient(config, (client) => approvalsCommand(client, directory, config.policy as PolicyConfig, as as string | undefined)));
+    }
+    case 'runs': {
+      const chosen = (['partial', 'conflict', 'failed'] as const).filter((o) => options.has(o));
+      if (positional.length !== 1 || chosen.length !== 1) throw new UsageError('runs takes exactly one of --partial, --conflict, --failed');
+      const config = loadConfig(options);
+      return withClient(config, (client) => runsCommand(client, chosen[0]!));
     }
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');

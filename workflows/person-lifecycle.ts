@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -18,10 +19,10 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { IdentityEvent, IdentityEventKind } from '../domain/person';
-import { identityEventSignal, personStatusQuery, runWorkflowId, supersedeSignal } from './person-messages';
+import { approveSignal, identityEventSignal, personStatusQuery, rejectSignal, runWorkflowId, supersedeSignal } from './person-messages';
 import { directoryActivities, failureMessage, isNonRetryable, SA, targetActivities } from './person-activities';
 import { PersonState } from './person-state';
-import type { PersonLifecycleOptions, PersonLifecycleState, PersonStatus, RunInput, RunResult } from './person-types';
+import type { ApprovalDecisionInput, PersonLifecycleOptions, PersonLifecycleState, PersonStatus, RunInput, RunResult } from './person-types';
 import { personLabel, runSummary } from '../lib/run-summary';
 
 export interface PersonLifecycleInput {
@@ -39,6 +40,8 @@ const RUN_WORKFLOW: Record<IdentityEventKind, string> = {
   rehire: 'rehireWorkflow',
 };
 const DEFAULT_IDLE_FINISH_MS = 30 * 24 * 3600 * 1000;
+/** Person workflows started before approvals sent to them were forwarded ignored them (their histories still replay). */
+const FORWARDS_APPROVALS = 'person-forwards-approvals-to-its-run';
 /** Continue as new after this many events even if the server does not ask yet, so replays stay short. */
 const EVENTS_PER_RUN = 200;
 
@@ -57,6 +60,21 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
     if (event.person && event.anchor === person.anchor) who = personLabel(event.person);
     if (person.receive(event, Date.now())) supersedeActiveRun();
   });
+  // An approver who signals the person (what the UI shows first) rather than its run: the decision is
+  // passed to the run that waits, which checks the approver as always; with nothing waiting it is
+  // refused and audited, never dropped silently.
+  setHandler(approveSignal, (decision) => forwardDecision(approveSignal, decision));
+  setHandler(rejectSignal, (decision) => forwardDecision(rejectSignal, decision));
+
+  async function forwardDecision(signal: typeof approveSignal, decision: ApprovalDecisionInput): Promise<void> {
+    if (!patched(FORWARDS_APPROVALS)) return;
+    if (active?.handle && active.kind !== 'leaver') {
+      await active.handle.signal(signal, decision).catch(() => undefined);
+      return;
+    }
+    const approver = typeof decision?.approver === 'string' && decision.approver.trim() ? decision.approver.trim() : '(anonymous)';
+    await audit({ actor: approver, action: 'approval-refused', person: person.anchor, reason: `${signal.name} sent to the person workflow, but no run of this person waits for an approval` });
+  }
 
   /** A run waiting (approval, start date) for a person who has since changed stops waiting; sync events never interrupt. */
   function supersedeActiveRun(): void {

@@ -9,6 +9,9 @@ import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readAuditLog } from '../../audit';
 import { approveSignal, decideApprovalUpdate, runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
 import type { IdentityEvent } from '../../domain/person';
+import { approvalsCommand, runsCommand } from '../../cli/waiting-commands';
+import type { PolicyConfig } from '../../policy/config';
+import { personWorkflowId } from '../../lib/names';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startTestStack, uniqueQueues, waitForOutcome, type Fixture, type TestStack } from './support/harness';
 
 let fx: Fixture;
@@ -103,4 +106,45 @@ test('an approve signal from an approver group member is checked and applied', a
   const approval = (await readAuditLog(fx.auditPath)).find((r) => r.person === anchor && r.action === 'approve');
   assert.equal(approval?.actor, 'appr.member');
   assert.match(approval?.reason ?? '', /approver group access-approvers/);
+});
+
+test('what waits is listed (idsync approvals, --as filters to what that approver may decide); an approval signalled to the person workflow reaches its run', async () => {
+  const { anchor, ev, run } = await privilegedJoiner('priv.listed');
+  const all = await approvalsCommand(client, fx.runtime.directory, fx.config.policy as PolicyConfig);
+  assert.ok((all.json as { approvals: { run: string }[] }).approvals.some((a) => a.run === run.workflowId), all.text);
+  assert.match(all.text, /desk: group Admins \(rule desk-admins\)/);
+  const boss = await approvalsCommand(client, fx.runtime.directory, fx.config.policy as PolicyConfig, 'the.boss');
+  assert.ok((boss.json as { approvals: { run: string }[] }).approvals.some((a) => a.run === run.workflowId), 'the manager may decide it');
+  const stranger = await approvalsCommand(client, fx.runtime.directory, fx.config.policy as PolicyConfig, 'ran.dom');
+  assert.ok(!(stranger.json as { approvals: { run: string }[] }).approvals.some((a) => a.run === run.workflowId), 'a colleague may not');
+  const nobody = await approvalsCommand(client, fx.runtime.directory, fx.config.policy as PolicyConfig, 'no.such.person');
+  assert.equal(nobody.code, 1);
+
+  // The approver signals the person workflow, not the run: the run gets it and checks the approver as always.
+  const personWorkflow = client.workflow.getHandle(personWorkflowId(anchor));
+  await personWorkflow.signal(approveSignal, { approver: 'ran.dom', comment: 'via the person' });
+  await eventually('the refusal reaches the run', async () => ((await run.query(runStatusQuery)).approval?.refused.some((r) => r.approver === 'ran.dom') ? true : undefined));
+  await personWorkflow.signal(approveSignal, { approver: 'the.boss', comment: 'via the person' });
+  assert.equal((await waitForOutcome(client, anchor, ev.eventId)).outcome, 'converged');
+  assert.deepEqual((await scimAccount(fx.emulators, 'desk', 'priv.listed@example.com'))?.groups, ['Admins', 'Agents']);
+
+  // Nothing waits any more: a further signal is refused and audited, not dropped.
+  await personWorkflow.signal(approveSignal, { approver: 'the.boss', comment: 'again' });
+  await eventually('the refusal audited', async () =>
+    (await readAuditLog(fx.auditPath)).some((r) => r.person === anchor && r.action === 'approval-refused' && /no run of this person waits/.test(r.reason ?? '')) ? true : undefined,
+  );
+});
+
+test('idsync runs --partial lists a person left short, with why and the next retry', async () => {
+  const anchor = await addPerson(fx, 'no.mail.here', ['support']);
+  await fx.ldap.replace(fx.ldap.personDn('no.mail.here'), 'mail', []);
+  const ev = event(anchor, 'joiner');
+  await sendEvent(client, queues, ev);
+  const outcome = await waitForOutcome(client, anchor, ev.eventId);
+  assert.equal(outcome.outcome, 'partial', outcome.message);
+  const listed = await eventually('listed as partial', async () => {
+    const res = await runsCommand(client, 'partial');
+    return (res.json as { people: { person: string }[] }).people.some((p) => p.person === anchor) ? res : undefined;
+  });
+  assert.match(listed.text, new RegExp(`${anchor}: .*desk`));
 });
