@@ -7,8 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DirectoryGroup } from '../source';
-import { batchIdFor } from './classify';
-import { guardReason, recheckReason, windowAfterRelease } from './guard';
+import { guardReason, holdInBatch, recheckReason, rejectionExpired, shrunkScanReason, windowAfterRelease } from './guard';
 import type { Hold, PollerDeps } from './poller';
 import type { GroupEvent, GroupEventKind, GroupSnapshotEntry, HeldGroupEvent, PendingBatch, WatcherState } from './types';
 
@@ -44,12 +43,6 @@ export interface GroupPollResult {
 
 function activeGroups(state: WatcherState): number {
   return Object.values(state.groups ?? {}).filter((g) => !g.gone && !g.hold).length;
-}
-
-function rejectionExpired(entry: GroupSnapshotEntry, deps: PollerDeps, nowIso: string): boolean {
-  if (entry.hold !== 'kept') return false;
-  const since = entry.keptSince ? Date.parse(entry.keptSince) : NaN;
-  return !Number.isNaN(since) && since + deps.settings.guard.rejectRecheckAfter <= Date.parse(nowIso);
 }
 
 /** Classifies every group in scope against the snapshot. `silent`: record only (the first scan with `baseline: silent`). */
@@ -93,7 +86,7 @@ export function classifyGroups(deps: PollerDeps, state: WatcherState, groups: Di
   }
   for (const [anchor, before] of Object.entries(previous)) {
     if (seen.has(anchor) || before.gone) continue;
-    if (before.hold && !rejectionExpired(before, deps, nowIso)) continue;
+    if (before.hold && !rejectionExpired(before, deps.settings.guard, nowIso)) continue;
     const removed = event('removed', { anchor, name: before.name }, before.v + 1, `gone:${before.fp}`, 'deleted or out of scope', 0);
     scan.removals.push({ event: removed, ...(before.hold === 'kept' ? { recheck: true } : {}) });
   }
@@ -125,11 +118,7 @@ async function guardRemovals(deps: PollerDeps, state: WatcherState, scan: GroupS
   if (removals.length === 0) return { hold, released: [] };
   const g = deps.settings.guard;
   const windowState: WatcherState = { ...state, released: hold.released ?? state.released };
-  const before = activeGroups(state);
-  const emptied =
-    before > 0 && scan.scanned * 100 < before * g.minPeoplePercent
-      ? `directory returned ${scan.scanned} groups, last snapshot had ${before} (below ${g.minPeoplePercent}%): wrong group base DN, bind or an empty page?`
-      : null;
+  const emptied = shrunkScanReason(g, 'groups', scan.scanned, activeGroups(state));
   const rechecks = removals.filter((r) => r.recheck).length;
   const reason = hold.pending?.reason ?? emptied ?? (rechecks > 0 ? recheckReason(g, rechecks) : guardReason(deps.settings, windowState, 'groups', removals.length, nowIso));
   if (!reason) {
@@ -139,19 +128,12 @@ async function guardRemovals(deps: PollerDeps, state: WatcherState, scan: GroupS
   const joined = hold.pending;
   const already = new Set((joined?.groups ?? []).map((h) => h.event.anchor));
   const newcomers = removals.filter((r) => !already.has(r.event.anchor));
-  const ids = batchIdFor(newcomers.map((r) => r.event.eventId));
-  const pending: PendingBatch = joined ? { ...joined, groups: [...(joined.groups ?? []), ...newcomers] } : { id: ids, createdAt: nowIso, reason, held: [], groups: newcomers };
+  if (newcomers.length === 0) return { hold, released: [] };
+  const pending = await holdInBatch(deps, { joined, reason, ids: newcomers.map((r) => r.event.eventId), nowIso }, (batch) => ({ ...batch, groups: [...(batch.groups ?? []), ...newcomers] }), {
+    joining: `${newcomers.length} group deletion(s) join`,
+    after: { groups: newcomers.length, source: 'groups' },
+  });
   for (const r of newcomers) scan.updates.set(r.event.anchor, { ...state.groups![r.event.anchor]!, hold: 'pending', keptSince: undefined });
-  if (newcomers.length > 0) {
-    await deps.audit.append({
-      actor: 'idsync',
-      action: joined ? 'guard-hold-joined' : 'guard-hold',
-      rule: 'mass-change-guard',
-      reason: joined ? `${newcomers.length} group deletion(s) join held batch ${pending.id}` : reason,
-      after: { batchId: pending.id, groups: newcomers.length, source: 'groups' },
-      key: joined ? `${pending.id}-join-${ids}` : pending.id,
-    });
-  }
   return { hold: { ...hold, pending }, released: [] };
 }
 

@@ -111,6 +111,45 @@ function overLimit(
   return null;
 }
 
+/** A scan that suddenly returns far fewer people (or groups) than the snapshot holds every removal: a wrong base DN, bind or an empty page looks like a mass deletion. */
+export function shrunkScanReason(guard: GuardConfig, what: 'people' | 'groups', scanned: number, before: number): string | null {
+  if (before === 0 || scanned * 100 >= before * guard.minPeoplePercent) return null;
+  const base = what === 'groups' ? 'group base DN' : 'base DN';
+  return `directory returned ${scanned} ${what}, last snapshot had ${before} (below ${guard.minPeoplePercent}%): wrong ${base}, bind or an empty page?`;
+}
+
+/** A removal an operator rejected is "not now": once guard.rejectRecheckAfter has passed and it is still gone, it is judged again. */
+export function rejectionExpired(entry: { hold?: string; keptSince?: string }, guard: GuardConfig, nowIso: string): boolean {
+  if (entry.hold !== 'kept') return false;
+  const since = entry.keptSince ? Date.parse(entry.keptSince) : NaN;
+  return !Number.isNaN(since) && since + guard.rejectRecheckAfter <= Date.parse(nowIso);
+}
+
+/**
+ * Holds in the pending batch `joined`, or in a new batch held for `reason` whose id comes from `ids`
+ * (the held events' or request's ids, so a repeated poll or request makes the same batch), and
+ * audits the hold or the join. `add` puts what is held into the batch.
+ */
+export async function holdInBatch(
+  deps: Pick<PollerDeps, 'audit'>,
+  hold: { joined: PendingBatch | null; reason: string; ids: string[]; nowIso: string },
+  add: (batch: PendingBatch) => PendingBatch,
+  audit: { joining: string; after: Record<string, unknown> },
+): Promise<PendingBatch> {
+  const { joined, reason, nowIso } = hold;
+  const id = batchIdFor(hold.ids);
+  const pending = add(joined ?? { id, createdAt: nowIso, reason, held: [] });
+  await deps.audit.append({
+    actor: 'idsync',
+    action: joined ? 'guard-hold-joined' : 'guard-hold',
+    rule: 'mass-change-guard',
+    reason: joined ? `${audit.joining} held batch ${pending.id}` : reason,
+    after: { batchId: pending.id, ...audit.after },
+    key: joined ? `${pending.id}-join-${id}` : pending.id,
+  });
+  return pending;
+}
+
 /** Why `count` deprovisionings from `source` must wait for an operator, or null when they may flow. */
 export function guardReason(
   settings: WatcherSettings,
@@ -122,9 +161,8 @@ export function guardReason(
 ): string | null {
   const g = settings.guard;
   const active = activeCount(state);
-  if (scanned !== null && active > 0 && scanned * 100 < active * g.minPeoplePercent) {
-    return `directory returned ${scanned} people, last snapshot had ${active} (below ${g.minPeoplePercent}%): wrong base DN, bind or an empty page?`;
-  }
+  const shrunk = scanned !== null ? shrunkScanReason(g, 'people', scanned, active) : null;
+  if (shrunk) return shrunk;
   const window = releasedInWindow(state, g, nowIso);
   const recentTotal = window.reduce((n, r) => n + r.count, 0);
   const recentHere = window.filter((r) => (r.source ?? 'watcher') === source).reduce((n, r) => n + r.count, 0);
@@ -178,17 +216,11 @@ export async function admitDeprovisioning(deps: PollerDeps, generation: number |
     const next = deps.store.save({ ...state, released: windowAfterRelease(state, guard, request.source, request.count, nowIso), admissions: remember(state, request.requestId, verdict) }, state.generation);
     return { ...outcome(next, deps.settings, 0, nowIso), verdict };
   }
-  const created = !state.pending;
-  const pending = joinBatch(state.pending ?? { id: batchIdFor([request.requestId]), createdAt: nowIso, reason, held: [] }, request);
-  const verdict: AdmissionVerdict = { admitted: false, batchId: pending.id, reason };
-  await deps.audit.append({
-    actor: 'idsync',
-    action: created ? 'guard-hold' : 'guard-hold-joined',
-    rule: 'mass-change-guard',
-    reason: created ? reason : `${request.what} joins held batch ${pending.id}`,
-    after: { batchId: pending.id, source: request.source, count: request.count, what: request.what },
-    key: created ? pending.id : `${pending.id}-join-${request.requestId}`,
+  const pending = await holdInBatch(deps, { joined: state.pending, reason, ids: [request.requestId], nowIso }, (batch) => joinBatch(batch, request), {
+    joining: `${request.what} joins`,
+    after: { source: request.source, count: request.count, what: request.what },
   });
+  const verdict: AdmissionVerdict = { admitted: false, batchId: pending.id, reason };
   const next = deps.store.save({ ...state, pending, admissions: remember(state, request.requestId, verdict) }, state.generation);
   return { ...outcome(next, deps.settings, 0, nowIso), verdict };
 }

@@ -2,8 +2,8 @@ import type { IdentityEvent, Person } from '../../domain/person';
 import type { AuditSink } from '../../audit/types';
 import type { WatcherSettings } from '../config';
 import type { DirectorySource } from '../source';
-import { batchIdFor, buildEvent, classifyPresent, fingerprint } from './classify';
-import { guardReason, outcome, recheckReason, releasedEntry, windowAfterRelease } from './guard';
+import { buildEvent, classifyPresent, fingerprint } from './classify';
+import { guardReason, holdInBatch, outcome, recheckReason, rejectionExpired, releasedEntry, windowAfterRelease } from './guard';
 import { pollGroups } from './groups';
 import type { WatcherStateStore } from './state-store';
 import type { GroupEvent, GroupSnapshotEntry, HeldEvent, PendingBatch, PollOutcome, ReleasedRecord, SnapshotEntry, WatcherState } from './types';
@@ -71,13 +71,6 @@ class PollWork {
     }
   }
 
-  /** A rejected removal is "not now": once guard.rejectRecheckAfter has passed and the person is still gone, it is judged again. */
-  private rejectionExpired(entry: SnapshotEntry): boolean {
-    if (entry.hold !== 'kept') return false;
-    const since = entry.keptSince ? Date.parse(entry.keptSince) : NaN;
-    return !Number.isNaN(since) && since + this.deps.settings.guard.rejectRecheckAfter <= Date.parse(this.observedAt);
-  }
-
   /** A held person a presence scan found again: the removal that held them no longer holds. */
   present(anchor: string, entry: SnapshotEntry): void {
     if (entry.gone) return;
@@ -91,7 +84,7 @@ class PollWork {
   removal(anchor: string): void {
     const previous = this.state.people[anchor];
     if (!previous || previous.gone || this.considered.has(anchor)) return;
-    if (previous.hold && !this.rejectionExpired(previous)) return;
+    if (previous.hold && !rejectionExpired(previous, this.deps.settings.guard, this.observedAt)) return;
     if (!previous.enabled) {
       this.updates.set(anchor, { ...previous, gone: true });
       return;
@@ -231,19 +224,12 @@ async function guardLeavers(deps: PollerDeps, state: WatcherState, work: PollWor
   const joined = hold.pending;
   const already = new Set((joined?.held ?? []).map((h) => h.event.anchor));
   const newcomers = leavers.filter((l) => !already.has(l.event.anchor));
-  const ids = batchIdFor(newcomers.map((l) => l.event.eventId));
-  const pending: PendingBatch = joined ? { ...joined, held: [...joined.held, ...newcomers] } : { id: ids, createdAt: nowIso, reason, held: newcomers };
+  if (newcomers.length === 0) return hold;
+  const pending = await holdInBatch(deps, { joined, reason, ids: newcomers.map((l) => l.event.eventId), nowIso }, (batch) => ({ ...batch, held: [...batch.held, ...newcomers] }), {
+    joining: `${newcomers.length} more leaver(s) from the watcher join`,
+    after: { leavers: newcomers.length, source: 'watcher' },
+  });
   for (const l of newcomers) work.updates.set(l.event.anchor, { ...state.people[l.event.anchor]!, hold: 'pending' });
-  if (newcomers.length > 0) {
-    await deps.audit.append({
-      actor: 'idsync',
-      action: joined ? 'guard-hold-joined' : 'guard-hold',
-      rule: 'mass-change-guard',
-      reason: joined ? `${newcomers.length} more leaver(s) from the watcher join held batch ${pending.id}` : reason,
-      after: { batchId: pending.id, leavers: newcomers.length, source: 'watcher' },
-      key: joined ? `${pending.id}-join-${ids}` : pending.id,
-    });
-  }
   return { pending, deferred: hold.deferred };
 }
 
