@@ -4,6 +4,7 @@
  * answered once the guard has counted the request, so the caller knows at once whether it may go on.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { updateFailureMessage } from '../app/temporal-connection';
 import { UPDATES, WATCHER_WORKFLOW_ID } from '../lib/names';
 import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
 
@@ -20,7 +21,7 @@ export async function askMassChangeGuard(client: Client, request: AdmissionReque
     return await client.workflow.getHandle(guardWorkflowId).executeUpdate<AdmissionVerdict, [AdmissionRequest]>(UPDATES.admitDeprovisioning, { args: [request] });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new GuardUnavailable(guardWorkflowId);
-    if (err instanceof WorkflowUpdateFailedError) throw new Error(`the mass-change guard refused the request: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    if (err instanceof WorkflowUpdateFailedError) throw new Error(`the mass-change guard refused the request: ${updateFailureMessage(err)}`);
     throw err;
   }
 }

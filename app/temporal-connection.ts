@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { IdsyncConfig } from './config';
@@ -59,4 +59,9 @@ export async function connectWorker(
     throw unreachable(options.address, err);
   });
   return { connection, namespace, dataConverter };
+}
+
+/** Why an update failed, in the workflow's own words: a validator's or handler's message, not the SDK's wrapper. */
+export function updateFailureMessage(err: unknown): string {
+  return err instanceof WorkflowUpdateFailedError ? ((err.cause as Error | undefined)?.message ?? err.message) : (err as Error).message;
 }

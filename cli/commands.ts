@@ -3,7 +3,8 @@
  * so the commands can be tested in-process as well as through the real binary.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { updateFailureMessage } from '../app/temporal-connection';
 import type { IdsyncConfig } from '../app/config';
 import type { IdentityEvent, Person } from '../domain/person';
 import type { DirectorySource } from '../directory/source';
@@ -129,7 +130,7 @@ export async function decideCommand(client: Client, directory: DirectorySource, 
   try {
     answer = await client.workflow.getHandle(runId).executeUpdate(decideApprovalUpdate, { args: [{ decision, approver, comment }] });
   } catch (err) {
-    const message = err instanceof WorkflowUpdateFailedError ? ((err.cause as Error | undefined)?.message ?? err.message) : (err as Error).message;
+    const message = updateFailureMessage(err);
     return fail(`${decision} refused: ${message} (run ${runId})`);
   }
   return { code: answer.accepted ? EXIT.ok : EXIT.failure, text: formatApproval(answer, runId), json: { run: runId, ...answer } };

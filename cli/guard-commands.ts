@@ -4,7 +4,8 @@
  * answer; only an enabled member of a configured operator group is accepted (checked against the
  * directory and audited either way).
  */
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { updateFailureMessage } from '../app/temporal-connection';
 import { WATCHER_WORKFLOW_ID } from '../lib/names';
 import { EXIT } from '../app/startup';
 import { decideBatchUpdate, watcherStatusQuery, type WatcherStatus } from '../workflows/directory-watcher';
@@ -43,7 +44,7 @@ export async function guardDecideCommand(
       .executeUpdate(decideBatchUpdate, { args: [{ decision, operator, comment, ...(batchId ? { batchId } : {}) }] });
     return { code: answer.accepted ? EXIT.ok : EXIT.failure, text: `${answer.accepted ? 'accepted' : 'refused'}: ${answer.message}`, json: answer };
   } catch (err) {
-    const message = err instanceof WorkflowUpdateFailedError ? ((err.cause as Error | undefined)?.message ?? err.message) : (err as Error).message;
+    const message = updateFailureMessage(err);
     return { code: EXIT.failure, text: `${decision} refused: ${message}`, json: { error: message } };
   }
 }
