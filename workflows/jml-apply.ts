@@ -4,9 +4,7 @@
  * A target still failing after its activity retries is reported as failed (with whether it may pass
  * by itself), never skipped silently; the person workflow tries it again later.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import { ACTIVITY_RETRY, directoryActivities, failureMessage, identityConflictOf, isNonRetryable, targetActivities, targetQueue } from './person-activities';
-import type { ProvisioningActivities } from '../activities/provisioning';
+import { directoryActivities, failureMessage, identityConflictOf, isNonRetryable, targetActivities } from './person-activities';
 import { dataProblemFor, heldAsConflict, matchKeysFor, planPerson, unreadableTarget, type PersonDesiredState, type PersonPlan, type TargetPlan } from '../policy/plan';
 import type { Entitlement, MatchKeys } from '../domain/account';
 import type { Person } from '../domain/person';
@@ -88,21 +86,11 @@ export async function planAndApply(ctx: ApplyContext, person: PersonDesiredState
  */
 export const PLANNING_PRIORITY = { priorityKey: 5 } as const;
 
-/** The target's own queue, timeout and retries (as targetActivities), at the planning priority. */
-function planningActivities(target: string, options: RunOptions) {
-  return proxyActivities<ProvisioningActivities>({
-    taskQueue: targetQueue(target, options),
-    startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
-    retry: { ...ACTIVITY_RETRY, maximumAttempts: options.targetMaxAttempts ?? ACTIVITY_RETRY.maximumAttempts },
-    priority: PLANNING_PRIORITY,
-  });
-}
-
 async function planOne(ctx: ApplyContext, person: PersonDesiredState, wanted: PersonDesiredState['desired']['targets'][number]): Promise<TargetPlan> {
   const settings = person.settings[wanted.target] ?? { mode: 'overwrite' };
   try {
     const match = matchKeysFor(person, wanted, ctx.links[wanted.target]);
-    const tp = await planningActivities(wanted.target, ctx.options).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
+    const tp = await targetActivities(wanted.target, ctx.options, PLANNING_PRIORITY).planTarget(wanted.target, wanted, match, settings, dataProblemFor(person.desired, wanted.target));
     return tp.existing && !tp.problem && ctx.links[tp.target] !== tp.existing.id ? await unlessHeldByAnother(ctx, tp) : tp;
   } catch (err) {
     const unreadable = unreadableTarget(wanted, settings, failureMessage(err), !isNonRetryable(err));

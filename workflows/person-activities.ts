@@ -3,7 +3,7 @@
  * to the directory queue; target work goes to that target's own queue so its rate limit applies.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { ApplicationFailure, type Priority, type RetryPolicy } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { TASK_QUEUES } from '../lib/names';
 import { NON_RETRYABLE_TYPES } from '../lib/errors';
@@ -34,12 +34,14 @@ export function targetQueue(target: string, options: RunOptions): string {
   return options.targetQueuePrefix ? `${options.targetQueuePrefix}${target}` : TASK_QUEUES.target(target);
 }
 
-export function targetActivities(target: string, options: RunOptions) {
+/** The target's own rate-limited queue; `priority` orders its tasks against the others there (planning goes after applies). */
+export function targetActivities(target: string, options: RunOptions, priority?: Priority) {
   return proxyActivities<ProvisioningActivities>({
     taskQueue: targetQueue(target, options),
     // Short enough that a crashed worker's attempt is retried promptly; adapters page and batch within it.
     startToCloseTimeout: options.targetActivityTimeoutMs ?? '2m',
     retry: { ...ACTIVITY_RETRY, maximumAttempts: options.targetMaxAttempts ?? ACTIVITY_RETRY.maximumAttempts },
+    ...(priority ? { priority } : {}),
   });
 }
 
