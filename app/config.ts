@@ -10,6 +10,7 @@ import { TARGET_REGISTRY, type TargetRegistry } from '../targets/registry';
 import type { CommonTargetConfig } from '../targets/adapter';
 import { strictObject, unknownKeyMessage } from '../lib/config-schema';
 import { encryptionConfigSchema } from './encryption';
+import { telemetryConfigSchema, telemetryEnvironmentProblems } from './telemetry';
 
 /**
  * Why `address` is not a Temporal address ("host:port", IPv6 in brackets), or null when it is. The
@@ -62,6 +63,8 @@ function rawConfigSchema(registry: TargetRegistry) {
     reconcile: reconcileConfigSchema.default(DEFAULT_RECONCILE_CONFIG),
     /** Optional in the schema; a process that connects to Temporal without it refuses to start (app/encryption.ts). */
     encryption: encryptionConfigSchema.optional(),
+    /** Prometheus metrics and OpenTelemetry tracing (app/telemetry.ts); off when absent. */
+    telemetry: telemetryConfigSchema.optional(),
   });
 }
 
@@ -132,7 +135,7 @@ export function validateConfig(raw: unknown, source = 'config', registry: Target
       if (!(name in targetKinds)) problems.push(`reconcile.targets.${name}: no target named ${name} is configured`);
     }
   }
-  problems.push(...environmentProblems(env));
+  problems.push(...environmentProblems(env), ...telemetryEnvironmentProblems(env));
   if (problems.length > 0 || !top.success) throw new ConfigError(source, [...new Set(problems)]);
   return { ...top.data, targets };
 }

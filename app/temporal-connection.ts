@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Connection, Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Connection, Client, WorkflowUpdateFailedError, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { IdsyncConfig } from './config';
@@ -38,14 +38,15 @@ function connectionOptions(config: IdsyncConfig, env: NodeJS.ProcessEnv) {
 /**
  * Client connection (starters, CLI, the activities' client) from config + TEMPORAL_* environment,
  * with idsync's data converter: the keys are read before connecting, so a missing key fails first.
+ * `interceptors`: tracing's (app/tracing.ts), where the process traces.
  */
-export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+export async function connectClient(config: IdsyncConfig, env: NodeJS.ProcessEnv = process.env, interceptors?: ClientInterceptors): Promise<Client> {
   const { namespace, options } = connectionOptions(config, env);
   const dataConverter = idsyncDataConverter(config, env);
   const connection = await Connection.connect(options).catch((err: Error) => {
     throw unreachable(options.address, err);
   });
-  return new Client({ connection, namespace, dataConverter });
+  return new Client({ connection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) });
 }
 
 /** Worker connection from config + TEMPORAL_* environment, and the data converter every Worker on it must use. */

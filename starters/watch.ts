@@ -18,7 +18,7 @@ import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
-import { installQuietTemporalLogging, startWorkers, type WorkerRole } from '../workers/workers';
+import { describeTelemetry, installTemporalRuntime, startWorkers, type WorkerRole } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 
@@ -72,21 +72,30 @@ if (require.main === module) {
     process.exit(EXIT.usage);
   }
   const config = loadConfigOrExit(configPath);
-  installQuietTemporalLogging();
-  connectClient(config)
+  const telemetry = installTemporalRuntime(config, 'idsync-watcher');
+  connectClient(config, process.env, telemetry.clientInterceptors)
     .then(async (client) => {
       const runtime = buildRuntime(config);
       const { connection, namespace, dataConverter } = await connectWorker(config);
-      const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles: WATCHER_PROCESS_ROLES, identity: `idsync-watcher@${hostname()}:${process.pid}` });
+      const workers = await startWorkers(runtime, {
+        connection,
+        namespace,
+        dataConverter,
+        client,
+        roles: WATCHER_PROCESS_ROLES,
+        identity: `idsync-watcher@${hostname()}:${process.pid}`,
+        telemetry: telemetry.worker,
+      });
       const watching = await startWatching(config, client);
       const schedule = await ensureReconcileSchedule(client, config);
       console.log(
         `idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}; ` +
-          `reconciliation schedule ${RECONCILE_SCHEDULE_ID} ${schedule}`,
+          `reconciliation schedule ${RECONCILE_SCHEDULE_ID} ${schedule}${describeTelemetry(telemetry.settings)}`,
       );
       onShutdownSignal(async () => {
         await watching.stop();
         await workers.shutdown();
+        await telemetry.shutdown();
         await closeRuntime(runtime);
         await connection.close();
         await client.connection.close();

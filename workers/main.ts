@@ -9,7 +9,7 @@ import { connectClient, connectWorker } from '../app/temporal-connection';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { EncryptionSetupError } from '../app/encryption';
-import { ALL_ROLES, installQuietTemporalLogging, startWorkers, type WorkerRole } from './workers';
+import { ALL_ROLES, describeTelemetry, installTemporalRuntime, startWorkers, type WorkerRole } from './workers';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -26,14 +26,15 @@ async function main(): Promise<void> {
     process.exit(EXIT.usage);
   }
   const config = loadConfigOrExit(configPath);
-  installQuietTemporalLogging();
+  const telemetry = installTemporalRuntime(config, 'idsync-worker');
   const runtime = buildRuntime(config);
-  const client = await connectClient(config);
+  const client = await connectClient(config, process.env, telemetry.clientInterceptors);
   const { connection, namespace, dataConverter } = await connectWorker(config);
-  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles, identity: `idsync-worker@${hostname()}:${process.pid}` });
-  console.log(`idsync worker: polling ${workers.taskQueues.join(', ')} on ${namespace}`);
+  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, roles, identity: `idsync-worker@${hostname()}:${process.pid}`, telemetry: telemetry.worker });
+  console.log(`idsync worker: polling ${workers.taskQueues.join(', ')} on ${namespace}${describeTelemetry(telemetry.settings)}`);
   onShutdownSignal(async () => {
     await workers.shutdown();
+    await telemetry.shutdown();
     await closeRuntime(runtime);
     await connection.close();
     await client.connection.close();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type LogLevel, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import type { Client, ClientInterceptors } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createProvisioningActivities } from '../activities/provisioning';
 import { createDirectoryActivities } from '../activities/directory';
@@ -10,6 +10,10 @@ import { createGroupActivities } from '../activities/groups';
 import { TASK_QUEUES } from '../lib/names';
 import type { Runtime } from '../app/runtime';
 import { ENCODED_FAILURE_CONVERTER_PATH } from '../app/encryption';
+import { temporalTelemetryOptions, telemetrySettings, type TelemetrySettings } from '../app/telemetry';
+import { tracingClientInterceptors, tracingFromSettings } from '../app/tracing';
+import type { IdsyncConfig } from '../app/config';
+import { activityInterceptors, reportPendingApprovals, workflowSinks, WORKFLOW_INTERCEPTOR_MODULES, type WorkerTelemetry } from './telemetry';
 
 /**
  * Which parts of idsync this process runs. Operators scale horizontally by running more processes
@@ -31,9 +35,10 @@ export interface RunningWorkers {
 
 /**
  * Worker-state chatter at INFO is noise for operators; warnings (failed activity attempts) and errors
- * stay. IDSYNC_LOG_LEVEL=DEBUG|INFO brings the rest back. Must run before the first connection.
+ * stay. IDSYNC_LOG_LEVEL=DEBUG|INFO brings the rest back. Must run before the first connection: the
+ * Temporal runtime is installed once per process, with the Prometheus endpoint when `telemetry` has one.
  */
-export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env): void {
+export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env, telemetry?: TelemetrySettings): void {
   const level = (env.IDSYNC_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   const base = new DefaultLogger(level);
   // Each role's worker polls only what it registers; the SDK warns about the other half every start.
@@ -42,7 +47,45 @@ export function installQuietTemporalLogging(env: NodeJS.ProcessEnv = process.env
     logger: new DefaultLogger(level, (entry) => {
       if (!expected.test(entry.message)) base.log(entry.level, entry.message, entry.meta);
     }),
+    ...(telemetry ? { telemetryOptions: temporalTelemetryOptions(telemetry) } : {}),
   });
+}
+
+export interface ProcessTelemetry {
+  settings: TelemetrySettings;
+  /** For startWorkers. */
+  worker: WorkerTelemetry;
+  /** For connectClient: the process's clients start traces the workflows continue. */
+  clientInterceptors?: ClientInterceptors;
+  /** Exports the spans still buffered. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The Temporal runtime of a worker process with the config's telemetry (metrics endpoint, tracing),
+ * instead of installQuietTemporalLogging alone. `serviceName` names the process's spans unless the
+ * config names them. Must run before the first connection.
+ */
+export function installTemporalRuntime(config: IdsyncConfig, serviceName: string, env: NodeJS.ProcessEnv = process.env): ProcessTelemetry {
+  const settings = telemetrySettings(config.telemetry, env, serviceName);
+  installQuietTemporalLogging(env, settings);
+  const tracing = tracingFromSettings(settings);
+  const clientInterceptors = tracingClientInterceptors(tracing);
+  return {
+    settings,
+    worker: { tracing, metrics: settings.prometheusBindAddress !== undefined },
+    ...(clientInterceptors ? { clientInterceptors } : {}),
+    shutdown: async () => void (await tracing?.shutdown()),
+  };
+}
+
+/** The start-up banner's telemetry part: where metrics are served and where spans go (the URL's origin only). */
+export function describeTelemetry(settings: TelemetrySettings): string {
+  const parts = [
+    settings.prometheusBindAddress && `metrics on http://${settings.prometheusBindAddress}/metrics`,
+    settings.otlpEndpoint && `traces to ${new URL(settings.otlpEndpoint).origin}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -61,15 +104,21 @@ const bundles = new Map<string, Promise<WorkflowBundleOption>>();
  * The prebuilt bundle when there is one and it carries this failure converter; otherwise bundled
  * once per process and failure converter (webpack takes seconds). Workflow code builds failures
  * inside the bundle, so the failure converter that encodes their messages must be bundled with it.
+ * Either way with the OpenTelemetry workflow interceptors, whose spans go to workflowSinks().
  */
-function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleOption> {
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleOption> {
   const key = failureConverterPath ?? '';
   let bundle = bundles.get(key);
   if (!bundle) {
     bundle =
       failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH && existsSync(PREBUILT_WORKFLOW_BUNDLE)
         ? Promise.resolve({ codePath: PREBUILT_WORKFLOW_BUNDLE })
-        : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, ...(failureConverterPath ? { failureConverterPath } : {}) });
+        : bundleWorkflowCode({
+            workflowsPath: WORKFLOWS_PATH,
+            workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+            logger: quietBundlerLogger,
+            ...(failureConverterPath ? { failureConverterPath } : {}),
+          });
     bundles.set(key, bundle);
   }
   return bundle;
@@ -85,6 +134,8 @@ export async function startWorkers(
     identity?: string;
     /** From connectWorker: the same codec as `client`. Absent only in tests that run unencrypted. */
     dataConverter?: DataConverter;
+    /** Tracing and metrics (workers/telemetry.ts); absent: neither. */
+    telemetry?: WorkerTelemetry;
   },
 ): Promise<RunningWorkers> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
@@ -101,9 +152,14 @@ export async function startWorkers(
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   };
   const bundle = () => workflowBundle(opts.dataConverter?.failureConverterPath);
+  const telemetry = opts.telemetry;
+  const sinks = workflowSinks(telemetry);
+  const interceptors = { activity: activityInterceptors(telemetry) };
+  let stopReporting = () => {};
 
   if (roles.has('orchestration')) {
-    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await bundle() }));
+    workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await bundle(), sinks, interceptors }));
+    if (telemetry?.metrics) stopReporting = reportPendingApprovals(opts.client);
   }
   if (roles.has('directory')) {
     workers.push(
@@ -111,6 +167,7 @@ export async function startWorkers(
         ...common,
         taskQueue: TASK_QUEUES.directory,
         activities: { ...provisioning, ...reconcile, ...groups },
+        interceptors,
         maxConcurrentActivityTaskExecutions: 8,
       }),
     );
@@ -120,11 +177,12 @@ export async function startWorkers(
     // watcher runs one activity at a time; the second slot lets a retry start while a timed-out
     // attempt is still finishing (the activities serialise their polls within a process).
     workers.push(
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await bundle(), maxConcurrentWorkflowTaskExecutions: 2 }),
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.watcher, workflowBundle: await bundle(), sinks, interceptors, maxConcurrentWorkflowTaskExecutions: 2 }),
       await Worker.create({
         ...common,
         taskQueue: TASK_QUEUES.watcherActivities,
         activities: createDirectoryActivities(runtime, { client: opts.client }),
+        interceptors,
         maxConcurrentActivityTaskExecutions: 2,
       }),
     );
@@ -137,6 +195,7 @@ export async function startWorkers(
           ...common,
           taskQueue: TASK_QUEUES.target(name),
           activities: { ...provisioning, ...reconcile, ...groups },
+          interceptors: { activity: activityInterceptors(telemetry, { target: name, target_kind: target.kind }) },
           // Server-side: holds across every worker polling this queue.
           maxTaskQueueActivitiesPerSecond: target.rateLimit.activitiesPerSecond,
           maxConcurrentActivityTaskExecutions: target.rateLimit.maxConcurrent,
@@ -148,6 +207,7 @@ export async function startWorkers(
   return {
     taskQueues: workers.map((w) => w.options.taskQueue),
     shutdown: async () => {
+      stopReporting();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done.catch(() => undefined);
     },
