@@ -4,10 +4,11 @@
  * authorizeApprover activity accepts counts; everything else is audited and ignored. An unanswered
  * request expires at its deadline, and a newer event for the person supersedes it.
  */
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, metricMeter, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { approveSignal, decideApprovalUpdate, rejectSignal } from './person-messages';
 import { directoryActivities, SA } from './person-activities';
 import type { TargetPlan } from '../policy/plan';
+import { idsyncMetrics } from '../lib/metrics';
 import type { ApprovalAnswer, ApprovalDecisionInput, ApprovalRequestView, ApprovalState, RunInput } from './person-types';
 
 type Decision = 'approve' | 'reject';
@@ -102,6 +103,9 @@ export class ApprovalGate {
   }
 
   private setState(state: ApprovalState): void {
+    const metrics = idsyncMetrics(metricMeter);
+    if (state === 'pending') metrics.approvalRequested();
+    else if (this.view.state === 'pending') metrics.approvalEnded(state);
     this.view.state = state;
     upsertSearchAttributes([{ key: SA.approvalState, value: state === 'superseded' ? 'rejected' : state }]);
   }

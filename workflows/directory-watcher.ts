@@ -11,6 +11,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  metricMeter,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -18,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import { TASK_QUEUES, UPDATES } from '../lib/names';
 import { SEARCH_ATTRIBUTE_KEYS, type GuardState } from '../lib/search-attributes';
+import { idsyncMetrics } from '../lib/metrics';
 import type { DirectoryActivities } from '../activities/directory';
 import type { AdmissionRequest, AdmissionVerdict, BatchDecision } from '../directory/watch/types';
 import { guardDecisionSignal } from './guard-messages';
@@ -63,8 +65,11 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
   );
   setHandler(watcherStatusQuery, () => watcher.status);
 
+  const metrics = idsyncMetrics(metricMeter);
+  /** After every poll, decision and admission: the search attribute when it changed, the gauges always (fresh again one poll after a worker restart). */
   const showGuardState = (changed: GuardState | null) => {
     if (changed) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.guardState, value: changed }]);
+    metrics.guardState(watcher.status.pendingBatch);
   };
   /** Until none is left, including decisions and admissions that arrive while earlier ones are being applied. */
   const applyDecisions = async () => {

@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  metricMeter,
   patched,
   setCurrentDetails,
   setHandler,
@@ -24,6 +25,7 @@ import { directoryActivities, failureMessage, isNonRetryable, SA, targetActiviti
 import { PersonState } from './person-state';
 import type { ApprovalDecisionInput, PersonLifecycleOptions, PersonLifecycleState, PersonStatus, RunInput, RunResult } from './person-types';
 import { personLabel, runSummary } from '../lib/run-summary';
+import { idsyncMetrics } from '../lib/metrics';
 
 export interface PersonLifecycleInput {
   anchor: string;
@@ -58,7 +60,9 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   setHandler(personStatusQuery, () => person.status(active && { workflowId: active.workflowId, kind: active.kind, eventId: active.eventId, startedAt: active.startedAt }));
   setHandler(identityEventSignal, (event) => {
     if (event.person && event.anchor === person.anchor) who = personLabel(event.person);
-    if (person.receive(event, Date.now())) supersedeActiveRun();
+    const accepted = person.receive(event, Date.now());
+    idsyncMetrics(metricMeter).identityEvent({ kind: event.kind, source: event.source, disposition: accepted ? 'accepted' : 'duplicate' });
+    if (accepted) supersedeActiveRun();
   });
   // An approver who signals the person (what the UI shows first) rather than its run: the decision is
   // passed to the run that waits, which checks the approver as always; with nothing waiting it is
@@ -130,6 +134,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
       result = { eventId, kind, workflowId, outcome: 'failed', retryable: true, targets: [], scheduledRemovals: [], inScopeTargets: [], links: {}, message: failureMessage(err) };
     }
     active = undefined;
+    idsyncMetrics(metricMeter).runFinished({ kind, outcome: result.outcome });
     person.runFinished(kind, eventId, result, Date.now());
     publish();
   }

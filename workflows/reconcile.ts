@@ -7,9 +7,10 @@
  * decision signal, which only an operator's approval or rejection there sends.
  * History holds counts only; rows and plans live in the run's files (activities/reconcile-files.ts).
  */
-import { condition, defineQuery, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, defineQuery, metricMeter, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { TASK_QUEUES } from '../lib/names';
+import { idsyncMetrics } from '../lib/metrics';
 import type { ReconcileActivities, TargetSummary } from '../activities/reconcile';
 import type { ProvisioningActivities } from '../activities/provisioning';
 import type { BatchDecision, GuardDecisionNotice } from '../directory/watch/types';
@@ -140,6 +141,8 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<Reconcil
 
   status.phase = 'reporting';
   const finished = await directory.finishReconcile({ runKey, asOf, targets: prepared.targets, apply: input.apply, people: prepared.people, trigger });
+  const metrics = idsyncMetrics(metricMeter);
+  for (const [target, counted] of Object.entries(finished.targets)) metrics.reconcileSituations(target, counted.situations);
   const summary: ReconcileSummary = {
     runKey,
     asOf,
