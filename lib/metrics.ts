@@ -128,3 +128,18 @@ export type IdsyncMetrics = ReturnType<typeof idsyncMetrics>;
 
 /** The ApplicationFailure type idsync's target code gives a rate-limit answer (the errors.ts of each target folder). */
 export const RATE_LIMITED_ERROR_TYPE = 'RateLimited';
+
+/**
+ * The Temporal SDK's own metrics the Grafana dashboard (deploy/grafana/dashboards/idsync.json) reads,
+ * by their Prometheus names (histograms without _bucket/_count/_sum; latencies in milliseconds).
+ * test/deploy/compose.test.ts checks the dashboard uses no other name; test/telemetry checks a
+ * real worker's endpoint serves each of them.
+ */
+export const SDK_METRICS_ON_DASHBOARD = [
+  'temporal_workflow_completed',
+  'temporal_activity_execution_failed',
+  'temporal_activity_execution_latency',
+  'temporal_activity_schedule_to_start_latency',
+  'temporal_workflow_task_schedule_to_start_latency',
+  'temporal_worker_task_slots_used',
+] as const;

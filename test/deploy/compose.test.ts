@@ -9,6 +9,7 @@ import { searchAttributeRegistrations } from '../../lib/search-attributes';
 import { TASK_QUEUES } from '../../lib/names';
 import { idsyncServices, readComposeFile, rolesOf, type IdsyncService } from '../../scripts/topology/compose-topology';
 import { ALL_ROLES } from '../../workers/workers';
+import { IDSYNC_METRICS, SDK_METRICS_ON_DASHBOARD } from '../../lib/metrics';
 
 // No Docker engine runs here, so the deployment is checked statically: against the Compose
 // specification's JSON schema, and for references that would only fail at `docker compose up`.
@@ -116,4 +117,102 @@ test('role names on the command line are real roles, and every idsync service re
     assert.ok(configPath && service.mounts.some((m) => m.target === configPath), `${service.name}: IDSYNC_CONFIG ${configPath} is mounted`);
   }
   assert.deepEqual(rolesOf(['node', 'workers/main.ts']), [...ALL_ROLES], 'workers/main.ts without --roles runs every role, the watcher included');
+});
+
+// Metrics: the prometheus service scrapes what the idsync services serve, and Grafana shows it.
+type ScrapeJob = { job_name: string; dns_sd_configs?: { names: string[]; port: number }[]; static_configs?: { targets: string[] }[] };
+const readDeployYaml = (path: string) => parse(readFileSync(join(PROJECT_ROOT, path), 'utf8'));
+const rawServices = compose.services as Record<string, { volumes?: string[]; command?: string[]; expose?: string[]; environment?: Record<string, string> }>;
+
+/** host -> bind-mount source of `service`, by container path. */
+function bindMounts(service: string): Map<string, string> {
+  return new Map((rawServices[service]?.volumes ?? []).map((v) => v.split(':')).filter(([source]) => source!.startsWith('./')).map(([source, target]) => [target!, source!]));
+}
+
+test('prometheus scrapes the metrics port every idsync worker service exposes and the example config binds', () => {
+  const example = parse(readFileSync(join(PROJECT_ROOT, 'config/idsync.example.yaml'), 'utf8')) as { telemetry?: { metrics?: { prometheus?: { bindAddress?: string } } } };
+  const bindAddress = example.telemetry?.metrics?.prometheus?.bindAddress;
+  assert.ok(bindAddress, 'the example config (what deploy/idsync.yaml starts from) switches the metrics endpoint on');
+  const port = Number(bindAddress.split(':').pop());
+  assert.ok(bindAddress.startsWith('0.0.0.0:'), 'reachable from the prometheus container');
+
+  const configFlag = (rawServices.prometheus?.command ?? []).find((c) => c.startsWith('--config.file='))?.split('=')[1];
+  assert.ok(configFlag, 'prometheus names its config file');
+  const source = bindMounts('prometheus').get(configFlag);
+  assert.ok(source && existsSync(join(PROJECT_ROOT, source)), `${configFlag} is mounted from a file of the repository`);
+  const jobs = (readDeployYaml(source).scrape_configs ?? []) as ScrapeJob[];
+
+  const workerServices = idsyncServices(readComposeFile()).filter((s) => s.roles.length > 0);
+  for (const service of workerServices) {
+    assert.ok((rawServices[service.name]?.expose ?? []).includes(String(port)), `${service.name} exposes ${port} to the compose network`);
+    const scraped = jobs.some(
+      (job) =>
+        (job.dns_sd_configs ?? []).some((sd) => sd.names.includes(service.name) && sd.port === port) ||
+        (job.static_configs ?? []).some((sc) => sc.targets.includes(`${service.name}:${port}`)),
+    );
+    assert.ok(scraped, `a scrape job reaches every replica of ${service.name} on port ${port}`);
+    if (service.replicas > 1) assert.ok(jobs.some((job) => (job.dns_sd_configs ?? []).some((sd) => sd.names.includes(service.name))), `${service.name}'s replicas are found by DNS`);
+  }
+});
+
+test('grafana is provisioned with that Prometheus and the idsync dashboard', () => {
+  const mounts = bindMounts('grafana');
+  const provisioning = mounts.get('/etc/grafana/provisioning');
+  assert.ok(provisioning, 'grafana mounts its provisioning directory');
+  const datasources = readDeployYaml(`${provisioning}/datasources/prometheus.yaml`).datasources as { uid: string; type: string; url: string }[];
+  const prometheus = datasources.find((d) => d.type === 'prometheus');
+  assert.ok(prometheus, 'a Prometheus datasource');
+  const url = new URL(prometheus.url);
+  assert.ok(rawServices[url.hostname], `the datasource points at the ${url.hostname} service`);
+
+  const providers = readDeployYaml(`${provisioning}/dashboards/idsync.yaml`).providers as { options: { path: string } }[];
+  const dashboards = mounts.get(providers[0]!.options.path);
+  assert.ok(dashboards, `the dashboards provider path ${providers[0]!.options.path} is mounted`);
+  const dashboard = JSON.parse(readFileSync(join(PROJECT_ROOT, dashboards, 'idsync.json'), 'utf8')) as { panels: Panel[] };
+  for (const panel of queryPanels(dashboard.panels)) assert.equal(panel.datasource?.uid, prometheus.uid, `${panel.title}: the provisioned datasource`);
+});
+
+interface Panel {
+  title: string;
+  type: string;
+  datasource?: { uid: string };
+  targets?: { expr: string }[];
+  panels?: Panel[];
+}
+
+function queryPanels(panels: Panel[]): Panel[] {
+  return panels.flatMap((p) => [...(p.type === 'row' ? [] : [p]), ...queryPanels(p.panels ?? [])]);
+}
+
+test("the dashboard's queries read only metrics lib/metrics.ts defines (with their labels) or the SDK emits, and show every idsync metric", () => {
+  const dashboard = JSON.parse(readFileSync(join(PROJECT_ROOT, 'deploy/grafana/dashboards/idsync.json'), 'utf8')) as { panels: Panel[] };
+  const idsync = new Map<string, readonly string[]>(Object.values(IDSYNC_METRICS).map((m) => [m.name, m.labels]));
+  const sdk = new Set<string>(SDK_METRICS_ON_DASHBOARD);
+  const used = new Set<string>();
+  const panels = queryPanels(dashboard.panels);
+  assert.ok(panels.length >= 10, 'the dashboard has its panels');
+  for (const panel of panels) {
+    assert.ok((panel.targets ?? []).length > 0, `${panel.title} queries something`);
+    for (const { expr } of panel.targets!) {
+      for (const match of expr.matchAll(/\b((?:idsync|temporal)_[a-z0-9_]+)(\{[^}]*\})?/g)) {
+        const name = match[1]!;
+        if (name.startsWith('idsync_')) {
+          assert.ok(idsync.has(name), `${panel.title}: ${name} is not defined in lib/metrics.ts`);
+          for (const label of (match[2] ?? '').matchAll(/([a-z_]+)\s*!?[=~]/g)) assert.ok(idsync.get(name)!.includes(label[1]!), `${panel.title}: ${name} has no label ${label[1]}`);
+          used.add(name);
+        } else {
+          assert.ok(sdk.has(name.replace(/_(bucket|count|sum)$/, '')), `${panel.title}: ${name} is not one of the SDK metrics the dashboard may read (SDK_METRICS_ON_DASHBOARD)`);
+        }
+      }
+      // Grouping by a label the metrics of the query do not have would draw one empty series.
+      const names = [...expr.matchAll(/\b(idsync_[a-z0-9_]+)/g)].map((m) => m[1]!);
+      for (const by of expr.matchAll(/by \(([^)]*)\)/g)) {
+        for (const label of by[1]!.split(',').map((l) => l.trim())) {
+          if (label === 'le' || names.length === 0) continue;
+          assert.ok(names.every((n) => idsync.get(n)!.includes(label)), `${panel.title}: not every metric in "${expr}" has the label ${label}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual([...used].sort(), [...idsync.keys()].sort(), 'every idsync metric is on the dashboard');
 });

@@ -16,7 +16,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { personWorkflowId, SIGNALS, TASK_QUEUES, WORKFLOW_TYPES } from '../../lib/names';
-import { IDSYNC_METRICS } from '../../lib/metrics';
+import { IDSYNC_METRICS, SDK_METRICS_ON_DASHBOARD } from '../../lib/metrics';
 import { personStatusQuery } from '../../workflows/person-messages';
 import type { PersonStatus } from '../../workflows/person-types';
 import { workflowBundle } from '../../workers/workers';
@@ -82,6 +82,7 @@ test("the workers' Prometheus endpoint serves the SDK's metrics and idsync's cou
   // The SDK's own runtime metrics, on the same endpoint.
   assert.ok(total(samples, 'temporal_activity_execution_latency_count', { activity_type: 'ensureAccount' }) >= 1, 'SDK activity latency histogram');
   assert.ok(total(samples, 'temporal_workflow_completed', { workflow_type: 'joinerWorkflow' }) >= 1, 'SDK workflow completions');
+  for (const name of SDK_METRICS_ON_DASHBOARD) assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `the dashboard's SDK metric ${name} is served`);
 
   assert.equal(total(samples, IDSYNC_METRICS.identityEvents.name, { kind: 'joiner', source: 'ldap', disposition: 'accepted' }), 1);
   assert.equal(total(samples, IDSYNC_METRICS.runs.name), 1);
