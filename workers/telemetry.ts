@@ -20,6 +20,8 @@ export interface WorkerTelemetry {
   tracing?: Tracing | null;
   /** The Prometheus endpoint is on (the process installed the Temporal runtime with it). */
   metrics?: boolean;
+  /** How often idsync_approvals_pending is counted; default PENDING_APPROVALS_INTERVAL_MS (tests: shorter). */
+  pendingApprovalsIntervalMs?: number;
 }
 
 /** The OpenTelemetry workflow interceptors; bundled into every workflow bundle (workers/build-workflow-bundle.ts too). */

@@ -159,7 +159,7 @@ export async function startWorkers(
 
   if (roles.has('orchestration')) {
     workers.push(await Worker.create({ ...common, taskQueue: TASK_QUEUES.orchestration, workflowBundle: await bundle(), sinks, interceptors }));
-    if (telemetry?.metrics) stopReporting = reportPendingApprovals(opts.client);
+    if (telemetry?.metrics) stopReporting = reportPendingApprovals(opts.client, telemetry.pendingApprovalsIntervalMs);
   }
   if (roles.has('directory')) {
     workers.push(

@@ -58,7 +58,7 @@ export async function startTelemetryStack(): Promise<TelemetryStack> {
   await registerNamespace(namespace);
   const ldap = await createLdapFixture('telemetry');
   const token = randomBytes(16).toString('hex');
-  const scim = await startScimEmulator({ token, seed: { groups: ['Agents'] } });
+  const scim = await startScimEmulator({ token, seed: { groups: ['Agents', 'Admins'] } });
   const env = { ...process.env, TELEMETRY_DESK_TOKEN: token };
   const metricsAddress = `127.0.0.1:${await freePort()}`;
   const config = validateConfig(
@@ -70,10 +70,12 @@ export async function startTelemetryStack(): Promise<TelemetryStack> {
       encryption: { mode: 'off' },
       targets: { desk: { kind: 'scim', baseUrl: scim.url, tokenEnv: 'TELEMETRY_DESK_TOKEN', gracePeriod: '2d', deleteMode: 'delete' } },
       policy: {
+        approvals: { approvers: { manager: false, groups: ['access-approvers'] } },
         targets: {
           desk: {
             scope: [{ id: 'desk-scope-support', when: { groups: ['support'] } }],
             birthright: { id: 'desk-birthright', grant: { kind: 'group', name: 'Agents' } },
+            rules: [{ id: 'desk-admins', when: { groups: ['desk-admins'] }, grant: { kind: 'group', name: 'Admins', privileged: true } }],
           },
         },
       },
@@ -96,7 +98,7 @@ export async function startTelemetryStack(): Promise<TelemetryStack> {
     dataConverter,
     client,
     roles: ['orchestration', 'directory', 'targets'],
-    telemetry: { tracing, metrics: true },
+    telemetry: { tracing, metrics: true, pendingApprovalsIntervalMs: 500 },
   });
   return {
     ldap,

@@ -17,7 +17,7 @@ import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { personWorkflowId, SIGNALS, TASK_QUEUES, WORKFLOW_TYPES } from '../../lib/names';
 import { IDSYNC_METRICS, SDK_METRICS_ON_DASHBOARD } from '../../lib/metrics';
-import { personStatusQuery } from '../../workflows/person-messages';
+import { decideApprovalUpdate, personStatusQuery } from '../../workflows/person-messages';
 import type { PersonStatus } from '../../workflows/person-types';
 import { workflowBundle } from '../../workers/workers';
 import { workflowSinks } from '../../workers/telemetry';
@@ -33,6 +33,21 @@ const PERSONAL = [USERNAME, NAME, EMAIL, 'Teresa', 'Nowak'];
 let stack: TelemetryStack;
 let anchor: string;
 let status: PersonStatus;
+/** People whose workflows the file started: terminated at the end. */
+const started: string[] = [];
+
+async function startJoiner(personAnchor: string, eventId: string): Promise<void> {
+  started.push(personAnchor);
+  await stack.client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
+    workflowId: personWorkflowId(personAnchor),
+    taskQueue: TASK_QUEUES.orchestration,
+    signal: SIGNALS.identityEvent,
+    signalArgs: [{ eventId, kind: 'joiner', anchor: personAnchor, source: 'ldap', observedAt: new Date().toISOString(), reason: 'joiner for the telemetry test' }],
+    args: [{ anchor: personAnchor }],
+  });
+}
+
+const personStatus = (personAnchor: string) => stack.client.workflow.getHandle(personWorkflowId(personAnchor)).query(personStatusQuery);
 
 before(async () => {
   stack = await startTelemetryStack();
@@ -41,14 +56,8 @@ before(async () => {
   anchor = (await stack.runtime.directory.findPerson({ username: USERNAME }))!.anchor;
   // The target's first answer is a 429 (Retry-After: 1 s): that attempt fails RateLimited and is retried.
   await stack.scim.setFaults({ queue: ['rateLimit'] });
-  await stack.client.workflow.signalWithStart(WORKFLOW_TYPES.personLifecycle, {
-    workflowId: personWorkflowId(anchor),
-    taskQueue: TASK_QUEUES.orchestration,
-    signal: SIGNALS.identityEvent,
-    signalArgs: [{ eventId: 'telemetry-1', kind: 'joiner', anchor, source: 'ldap', observedAt: new Date().toISOString(), reason: 'joiner for the telemetry test' }],
-    args: [{ anchor }],
-  });
-  status = await pollUntil('the joiner to finish', () => stack.client.workflow.getHandle(personWorkflowId(anchor)).query(personStatusQuery), {
+  await startJoiner(anchor, 'telemetry-1');
+  status = await pollUntil('the joiner to finish', () => personStatus(anchor), {
     timeoutMs: 120_000,
     retryErrors: true,
     accept: (s) => s?.outcome !== undefined,
@@ -56,7 +65,7 @@ before(async () => {
 });
 
 after(async () => {
-  await stack?.client.workflow.getHandle(personWorkflowId(anchor)).terminate('test finished').catch(() => undefined);
+  for (const personAnchor of started) await stack.client.workflow.getHandle(personWorkflowId(personAnchor)).terminate('test finished').catch(() => undefined);
   await stack?.close();
 });
 
@@ -176,4 +185,29 @@ test("the run's histories and the recorded ones replay with the production bundl
     replayed += 1;
   }
   assert.equal(replayed, histories.length);
+});
+
+test('an approval is counted when requested, is pending while it waits, and its outcome is counted when decided', async () => {
+  const approverDn = await stack.ldap.addPerson('mkrol', { cn: 'Marta Krol', mail: 'marta.krol@example.com' });
+  await stack.ldap.addGroup('access-approvers', [approverDn]);
+  const adminDn = await stack.ldap.addPerson('pzielinski', { cn: 'Piotr Zielinski', mail: 'piotr.zielinski@example.com' });
+  await stack.ldap.addValues(stack.ldap.groupDn('support'), 'member', [adminDn]);
+  await stack.ldap.addGroup('desk-admins', [adminDn]);
+  const admin = (await stack.runtime.directory.findPerson({ username: 'pzielinski' }))!.anchor;
+  const metric = async (name: string, labels: Record<string, string> = {}) => total((await scrape(stack.metricsUrl)).samples, name, labels);
+
+  await startJoiner(admin, 'telemetry-2');
+  await pollUntil('the pending approval to be counted', async () => ((await metric(IDSYNC_METRICS.approvalsPending.name)) === 1 ? true : undefined), { timeoutMs: 60_000 });
+  assert.equal(await metric(IDSYNC_METRICS.approvalRequests.name), 1);
+  assert.equal(await metric(IDSYNC_METRICS.approvalOutcomes.name), 0, 'nothing decided yet');
+
+  const run = (await personStatus(admin)).activeRun!.workflowId;
+  const answer = await stack.client.workflow.getHandle(run).executeUpdate(decideApprovalUpdate, { args: [{ decision: 'approve', approver: 'mkrol', comment: 'telemetry test' }] });
+  assert.equal(answer.accepted, true, answer.message);
+  const finished = await pollUntil('the approved joiner to finish', () => personStatus(admin), { timeoutMs: 60_000, accept: (s) => s?.activeRun === undefined && s?.outcome !== undefined });
+  assert.equal(finished.outcome, 'converged', finished.outcomeReason);
+  await pollUntil('the pending count to drop', async () => ((await metric(IDSYNC_METRICS.approvalsPending.name)) === 0 ? true : undefined), { timeoutMs: 30_000 });
+  assert.equal(await metric(IDSYNC_METRICS.approvalOutcomes.name, { outcome: 'approved' }), 1);
+  assert.equal(await metric(IDSYNC_METRICS.approvalOutcomes.name), 1);
+  assert.equal(await metric(IDSYNC_METRICS.runs.name, { kind: 'joiner', outcome: 'converged' }), 2);
 });
