@@ -19,10 +19,12 @@ import { personWorkflowId, SIGNALS, TASK_QUEUES, WORKFLOW_TYPES } from '../../li
 import { IDSYNC_METRICS, SDK_METRICS_ON_DASHBOARD } from '../../lib/metrics';
 import { decideApprovalUpdate, personStatusQuery } from '../../workflows/person-messages';
 import type { PersonStatus } from '../../workflows/person-types';
+import type { ReconcileSummary } from '../../workflows/reconcile';
 import { workflowBundle } from '../../workers/workers';
 import { workflowSinks } from '../../workers/telemetry';
 import { historyFromStoredJson } from '../histories/history-files';
 import { pollUntil } from '../support/poll';
+import { uniqueId } from '../support/env';
 import { scrape, startTelemetryStack, total, type TelemetryStack } from './support';
 
 const USERNAME = 'tnowak';
@@ -210,4 +212,27 @@ test('an approval is counted when requested, is pending while it waits, and its 
   assert.equal(await metric(IDSYNC_METRICS.approvalOutcomes.name, { outcome: 'approved' }), 1);
   assert.equal(await metric(IDSYNC_METRICS.approvalOutcomes.name), 1);
   assert.equal(await metric(IDSYNC_METRICS.runs.name, { kind: 'joiner', outcome: 'converged' }), 2);
+});
+
+test('a reconciliation run counts the accounts it classified by target and situation', async () => {
+  const summary = await stack.client.workflow.execute<(input: unknown) => Promise<ReconcileSummary>>(WORKFLOW_TYPES.reconcile, {
+    workflowId: uniqueId('idsync-reconcile-telemetry'),
+    taskQueue: TASK_QUEUES.orchestration,
+    args: [{ apply: false, trigger: 'cli' }],
+  });
+  const situations = summary.targets.desk!.situations;
+  const accounts = Object.values(situations).reduce((a, b) => a + (b ?? 0), 0);
+  assert.equal(accounts, (await stack.scim.state()).users.length, 'every account of the target was classified');
+  assert.ok((situations.inSync ?? 0) >= 2, `the two joiners' accounts are in sync: ${JSON.stringify(situations)}`);
+  const samples = await pollUntil(
+    'the situations to reach the endpoint',
+    async () => {
+      const scraped = await scrape(stack.metricsUrl);
+      return total(scraped.samples, IDSYNC_METRICS.reconcileAccounts.name) === accounts ? scraped.samples : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  for (const [situation, count] of Object.entries(situations)) {
+    assert.equal(total(samples, IDSYNC_METRICS.reconcileAccounts.name, { target: 'desk', situation }), count, situation);
+  }
 });
