@@ -1,5 +1,5 @@
 /**
- * idsync's production worker set-up (startWorkers with the fixed task-queue names) with its telemetry
+ * idsync's production worker set-up (startWorkers with the fixed task-queue names, every role) with its telemetry
  * on: the Prometheus endpoint on a free loopback port and tracing into an in-memory exporter, in a
  * namespace of its own (registered here with idsync's search attributes), against a private LDAP
  * subtree on the run's slapd and one SCIM emulator (target "desk") over HTTP.
@@ -65,7 +65,8 @@ export async function startTelemetryStack(): Promise<TelemetryStack> {
     {
       temporal: { address: testEnv.temporalAddress(), namespace },
       directory: ldap.config(),
-      watcher: { stateDir: join(testEnv.scratchDir('telemetry'), 'watcher') },
+      // Polling fast; a guard that trips at two leavers (the file's last test starts the watcher).
+      watcher: { stateDir: join(testEnv.scratchDir('telemetry'), 'watcher'), pollInterval: '300ms', presenceScanInterval: '1s', guard: { maxLeavers: 1, minSnapshotForPercent: 1000 } },
       audit: { path: join(testEnv.scratchDir('telemetry'), 'audit.log') },
       encryption: { mode: 'off' },
       targets: { desk: { kind: 'scim', baseUrl: scim.url, tokenEnv: 'TELEMETRY_DESK_TOKEN', gracePeriod: '2d', deleteMode: 'delete' } },
@@ -97,7 +98,7 @@ export async function startTelemetryStack(): Promise<TelemetryStack> {
     namespace,
     dataConverter,
     client,
-    roles: ['orchestration', 'directory', 'targets'],
+    roles: ['orchestration', 'directory', 'targets', 'watcher'],
     telemetry: { tracing, metrics: true, pendingApprovalsIntervalMs: 500 },
   });
   return {

@@ -5,7 +5,8 @@
  * the SDK's metrics and idsync's counters with the right values and labels, the spans must form one
  * linked trace, and neither may carry the person's username, name or e-mail. The histories of the
  * run and the recorded ones (written without the OpenTelemetry interceptors) replay with the
- * production bundle, interceptors included.
+ * production bundle, interceptors included. Then an approval, a reconciliation run and the
+ * mass-change guard (the watcher started last) move their metrics.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,8 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
-import { personWorkflowId, SIGNALS, TASK_QUEUES, WORKFLOW_TYPES } from '../../lib/names';
+import { personWorkflowId, SIGNALS, TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../../lib/names';
+import { ensureWatcherRunning } from '../../starters/watch';
 import { IDSYNC_METRICS, SDK_METRICS_ON_DASHBOARD } from '../../lib/metrics';
 import { decideApprovalUpdate, personStatusQuery } from '../../workflows/person-messages';
 import type { PersonStatus } from '../../workflows/person-types';
@@ -67,7 +69,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const personAnchor of started) await stack.client.workflow.getHandle(personWorkflowId(personAnchor)).terminate('test finished').catch(() => undefined);
+  for (const id of [...started.map(personWorkflowId), WATCHER_WORKFLOW_ID]) await stack?.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
   await stack?.close();
 });
 
@@ -235,4 +237,19 @@ test('a reconciliation run counts the accounts it classified by target and situa
   for (const [situation, count] of Object.entries(situations)) {
     assert.equal(total(samples, IDSYNC_METRICS.reconcileAccounts.name, { target: 'desk', situation }), count, situation);
   }
+});
+
+test("the mass-change guard's gauges follow the watcher: clear after its baseline, then the held batch awaiting an operator", async () => {
+  const guard = async () => {
+    const { samples } = await scrape(stack.metricsUrl);
+    const present = samples.some((s) => s.name === IDSYNC_METRICS.guardAwaitingApproval.name);
+    return present ? { held: total(samples, IDSYNC_METRICS.guardHeld.name), awaiting: total(samples, IDSYNC_METRICS.guardAwaitingApproval.name) } : undefined;
+  };
+  await ensureWatcherRunning(stack.client);
+  assert.deepEqual(await pollUntil("the watcher's first poll to set the gauges", guard, { timeoutMs: 60_000 }), { held: 0, awaiting: 0 });
+  // Two of the three people gone at once: over the guard's limit of one (config in ./support.ts).
+  await stack.ldap.remove(stack.ldap.personDn(USERNAME));
+  await stack.ldap.remove(stack.ldap.personDn('mkrol'));
+  const tripped = await pollUntil('the guard to hold the leavers', guard, { timeoutMs: 60_000, accept: (g) => g?.awaiting === 1 });
+  assert.deepEqual(tripped, { held: 2, awaiting: 1 });
 });
