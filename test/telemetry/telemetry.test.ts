@@ -178,9 +178,12 @@ test("the run's histories and the recorded ones replay with the production bundl
   const histories = [
     { workflowId: personWorkflowId(anchor), history: await history(personWorkflowId(anchor)) },
     { workflowId: status.lastResult!.workflowId, history: await history(status.lastResult!.workflowId) },
-    ...readdirSync(recorded)
-      .filter((file) => file.endsWith('.json'))
-      .map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: historyFromStoredJson(readFileSync(join(recorded, file), 'utf8')) })),
+    // Person runs, reconciliation, the watcher and group workflows, as recorded by earlier versions.
+    ...['', 'reconcile', 'watcher', 'groups'].flatMap((dir) =>
+      readdirSync(join(recorded, dir))
+        .filter((file) => file.endsWith('.json'))
+        .map((file) => ({ workflowId: join(dir, file.replace(/\.json$/, '')), history: historyFromStoredJson(readFileSync(join(recorded, dir, file), 'utf8')) })),
+    ),
   ];
   const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(), sinks: workflowSinks({ tracing: stack.tracing }) }, histories);
   let replayed = 0;
