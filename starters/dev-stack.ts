@@ -17,7 +17,7 @@ import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
 import { connectClient, connectWorker } from '../app/temporal-connection';
 import type { IdsyncConfig } from '../app/config';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
-import { installQuietTemporalLogging, startWorkers } from '../workers/workers';
+import { describeTelemetry, installQuietTemporalLogging, installTemporalRuntime, startWorkers, type ProcessTelemetry } from '../workers/workers';
 import { startWatching } from './watch';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 import { demoDirectoryLdif } from './demo-directory';
@@ -133,15 +133,17 @@ async function runEmbedded(): Promise<void> {
   await workersStopped;
 }
 
-async function runIdsync(config: IdsyncConfig, stoppers: Stopper[]) {
+/** `telemetry`: with a config file of its own, its metrics endpoint and tracing (the embedded demo has neither). */
+async function runIdsync(config: IdsyncConfig, stoppers: Stopper[], telemetry?: ProcessTelemetry) {
   const runtime = buildRuntime(config);
-  const client = await connectClient(config);
+  const client = await connectClient(config, process.env, telemetry?.clientInterceptors);
   const { connection, namespace, dataConverter } = await connectWorker(config);
-  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client });
+  const workers = await startWorkers(runtime, { connection, namespace, dataConverter, client, ...(telemetry ? { telemetry: telemetry.worker } : {}) });
   stoppers.push({
     name: 'workers',
     stop: async () => {
       await workers.shutdown();
+      await telemetry?.shutdown();
       await closeRuntime(runtime);
       await connection.close();
       await client.connection.close();
@@ -171,20 +173,22 @@ function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emu
 
 async function runWithConfig(path: string): Promise<void> {
   const config = loadConfigOrExit(path);
+  const telemetry = installTemporalRuntime(config, 'idsync');
   const stoppers: Stopper[] = [];
   onShutdownSignal(async () => {
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
   });
-  const { workersStopped, watch } = await runIdsync(config, stoppers);
+  const { workersStopped, watch } = await runIdsync(config, stoppers, telemetry);
   // One process for everything: the codec server too, when the config describes one.
   const codec = config.encryption?.mode !== 'off' && config.encryption?.codecServer ? await startCodecServer(codecServerOptions(config)) : undefined;
   if (codec) stoppers.push({ name: 'codec server', stop: codec.close });
-  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}`);
+  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}${describeTelemetry(telemetry.settings)}`);
   await workersStopped;
 }
 
-installQuietTemporalLogging();
 const configPath = flag(process.argv.slice(2), 'config') ?? process.env.IDSYNC_CONFIG;
+// A config of its own may switch the metrics endpoint on, so the Temporal runtime is installed once it is read.
+if (!configPath) installQuietTemporalLogging();
 (configPath ? runWithConfig(configPath) : runEmbedded()).catch((err) => {
   console.error(`idsync: ${(err as Error).message}`);
   process.exit(EXIT.failure);
