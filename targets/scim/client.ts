@@ -1,8 +1,8 @@
 /**
  * A small SCIM 2.0 client (RFC 7644) shared by every SCIM-provisioned target. It reads the
  * ServiceProviderConfig once to learn whether the SP versions resources (then writes carry
- * If-Match) and how large pages may be, pages by advancing startIndex by what was actually
- * received, and turns every non-2xx answer into a TargetHttpError that the connector classifies.
+ * If-Match), whether it filters, and how large pages may be, pages by advancing startIndex by what
+ * was actually received, and turns every non-2xx answer into a TargetHttpError that the connector classifies.
  * It never retries on its own: Temporal's activity retries do, honouring Retry-After.
  */
 import { TargetHttpError, exchangeJson } from './http';
@@ -28,6 +28,8 @@ export interface PatchOperation {
 export interface ProviderFeatures {
   etag: boolean;
   patch: boolean;
+  /** RFC 7643 §5 makes filtering optional: without it idsync lists and matches itself. */
+  filter: boolean;
   /** Largest page the SP promises (filter.maxResults), if it says. */
   maxResults?: number;
 }
@@ -68,16 +70,21 @@ export class ScimClient {
     }
   }
 
-  /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and no ETags. */
+  /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and filters, and no ETags. */
   providerFeatures(): Promise<ProviderFeatures> {
     this.features ??= this.serviceProviderConfig()
       .then((body) => {
-        const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { maxResults?: number } };
-        return { etag: config.etag?.supported === true, patch: config.patch?.supported !== false, maxResults: config.filter?.maxResults };
+        const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { supported?: boolean; maxResults?: number } };
+        return {
+          etag: config.etag?.supported === true,
+          patch: config.patch?.supported !== false,
+          filter: config.filter?.supported !== false,
+          maxResults: config.filter?.maxResults,
+        };
       })
       .catch((err: unknown) => {
         this.features = undefined;
-        if (err instanceof TargetHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true };
+        if (err instanceof TargetHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true, filter: true };
         throw err;
       });
     return this.features;
@@ -122,6 +129,19 @@ export class ScimClient {
     const all: ScimResource[] = [];
     for await (const resource of this.list(endpoint, query)) all.push(resource);
     return all;
+  }
+
+  /**
+   * The resources whose `attribute` equals `value`: case-exactly for externalId (RFC 7643 §3.1),
+   * ignoring case for userName and displayName. The SP filters where it can, and what it returns is
+   * checked again here in case its filter is lenient; an SP that does not filter is read in full.
+   */
+  async findEqual(endpoint: '/Users' | '/Groups', attribute: 'externalId' | 'userName' | 'displayName', value: string): Promise<ScimResource[]> {
+    const equal = attribute === 'externalId' ? (v: unknown) => v === value : (v: unknown) => typeof v === 'string' && v.toLowerCase() === value.toLowerCase();
+    const query = (await this.providerFeatures()).filter ? { filter: `${attribute} eq ${scimString(value)}` } : {};
+    const found: ScimResource[] = [];
+    for await (const resource of this.list(endpoint, query)) if (equal(resource[attribute])) found.push(resource);
+    return found;
   }
 
   async create(endpoint: '/Users' | '/Groups', resource: Record<string, unknown>): Promise<ScimResource> {

@@ -322,3 +322,35 @@ describe('the person workflow through Temporal with its SCIM target on scim2-ser
     assert.deepEqual(resynced, rehired, 'a second run changes nothing: same version, same groups');
   });
 });
+
+/** RFC 7643 §5 lets a service provider announce filter.supported=false; scim2-server then answers a filter with 501. */
+describe('SCIM connector against scim2-server without filtering', { skip }, () => {
+  let unfiltered: Scim2Server;
+  let adapter: TargetAdapter & DirectoryGroupSync;
+  before(async () => {
+    unfiltered = await startScim2Server({ serviceProviderConfig: { patch: { supported: true }, bulk: { supported: false }, filter: { supported: false }, changePassword: { supported: false }, sort: { supported: false }, etag: { supported: true } } });
+    const config = scimConfigSchema.parse({ kind: 'scim', baseUrl: unfiltered.url, tokenEnv: 'SCIM2_TOKEN', pageSize: 2, groupSync: { directoryGroups: true } });
+    adapter = scimTarget.createAdapter('scim2', config, { SCIM2_TOKEN: unfiltered.token }) as TargetAdapter & DirectoryGroupSync;
+  });
+  after(async () => unfiltered?.close());
+
+  test('accounts and groups are found by listing and matching in idsync; re-runs change nothing', async () => {
+    const refused = await unfiltered.fetch('GET', `${unfiltered.url}/Users?filter=${encodeURIComponent('userName eq "x"')}`);
+    assert.equal(refused.status, 501, 'the server really does not filter');
+    for (let i = 0; i < 3; i += 1) await adapter.ensureAccount(desiredAccount(`nf-other-${i}`));
+    const created = await adapter.ensureAccount(desiredAccount('nf-ann', { username: 'Nf.Ann@example.com' }));
+    assert.equal(created.created, true);
+    const again = await adapter.ensureAccount(desiredAccount('nf-ann', { username: 'nf.ann@example.com' }));
+    assert.deepEqual([again.created, again.accountId], [false, created.accountId]);
+    assert.equal((await adapter.findAccount({ anchor: 'nf-ann' }))?.id, created.accountId);
+    const legacy = await unfiltered.fetch('POST', `${unfiltered.url}/Users`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'nf.legacy@example.com' });
+    assert.equal((await adapter.findAccount({ anchor: 'nf-legacy', username: 'NF.LEGACY@example.com' }))?.id, legacy.body!.id);
+    assert.deepEqual((await adapter.suspend({ anchor: 'nf-ann' })).map((c) => c.accountId), [created.accountId]);
+
+    const group = await adapter.ensureDirectoryGroup({ anchor: 'nf-group', name: 'No Filter' }, ['nf-ann']);
+    assert.equal(group.created, true);
+    assert.deepEqual((await adapter.ensureDirectoryGroup({ anchor: 'nf-group', name: 'No Filter' }, ['nf-ann'])).changes, [], 'found again by externalId');
+    const listed = await unfiltered.fetch('GET', `${unfiltered.url}/Groups`);
+    assert.equal(listed.body!.totalResults, 1, 'no second group');
+  });
+});
