@@ -354,3 +354,61 @@ describe('SCIM connector against scim2-server without filtering', { skip }, () =
     assert.equal(listed.body!.totalResults, 1, 'no second group');
   });
 });
+
+/** An SP without PATCH (patch.supported=false) gets PUTs of the full resource; scim2-server then refuses PATCH with 501. */
+describe('SCIM connector against scim2-server without PATCH', { skip }, () => {
+  let putOnly: Scim2Server;
+  let adapter: TargetAdapter & DirectoryGroupSync;
+  before(async () => {
+    putOnly = await startScim2Server({ serviceProviderConfig: { patch: { supported: false }, bulk: { supported: false }, filter: { supported: true, maxResults: 3 }, changePassword: { supported: false }, sort: { supported: false }, etag: { supported: true } } });
+    const config = scimConfigSchema.parse({ kind: 'scim', baseUrl: putOnly.url, tokenEnv: 'SCIM2_TOKEN', pageSize: 50, groupSync: { directoryGroups: true } });
+    adapter = scimTarget.createAdapter('scim2', config, { SCIM2_TOKEN: putOnly.token }) as TargetAdapter & DirectoryGroupSync;
+  });
+  after(async () => putOnly?.close());
+
+  const members = async (groupId: string) => ((await putOnly.fetch('GET', `${putOnly.url}/Groups/${groupId}`)).body!.members ?? []).map((m: { value: string }) => m.value).sort();
+
+  test('lifecycle over PUT: attributes changed and removed, groups granted and revoked, suspended; re-runs change nothing', async () => {
+    const groups = await Promise.all(['PUT Agents', 'PUT Admins'].map((displayName) => putOnly.fetch('POST', `${putOnly.url}/Groups`, { schemas: [GROUP_SCHEMA], displayName })));
+    const desired = desiredAccount('put-ann', { attributes: { title: 'Agent', [`${ENTERPRISE}:department`]: 'Support' } });
+    const { accountId } = await adapter.ensureAccount(desired);
+    const changed = { ...desired, attributes: { title: 'Lead', [`${ENTERPRISE}:department`]: null } };
+    assert.deepEqual((await adapter.ensureAccount(changed)).changes.map((c) => c.subject).sort(), ['title', `${ENTERPRISE}:department`]);
+    const user = (await putOnly.fetch('GET', `${putOnly.url}/Users/${accountId}`)).body!;
+    assert.deepEqual([user.title, user[ENTERPRISE]?.department, user.externalId], ['Lead', undefined, 'put-ann']);
+    assert.deepEqual((await adapter.ensureAccount(changed)).changes, []);
+    const grants = [{ kind: 'group', name: 'PUT Agents' }, { kind: 'group', name: 'PUT Admins' }];
+    assert.equal((await adapter.ensureEntitlements(accountId, grants, 'overwrite')).length, 2);
+    assert.equal((await adapter.ensureEntitlements(accountId, grants.slice(0, 1), 'overwrite')).length, 1);
+    assert.deepEqual([await members(String(groups[0]!.body!.id)), await members(String(groups[1]!.body!.id))], [[accountId], []]);
+    assert.deepEqual((await adapter.suspend({ anchor: 'put-ann' })).map((c) => c.action), ['suspend']);
+    assert.equal((await putOnly.fetch('GET', `${putOnly.url}/Users/${accountId}`)).body!.active, false);
+  });
+
+  test('a member added by someone else between idsync’s read and its PUT is not overwritten', async () => {
+    const ann = (await adapter.ensureAccount(desiredAccount('put-race-ann'))).accountId;
+    const bob = (await adapter.ensureAccount(desiredAccount('put-race-bob'))).accountId;
+    const other = (await adapter.ensureAccount(desiredAccount('put-race-other'))).accountId;
+    const group = String((await putOnly.fetch('POST', `${putOnly.url}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'PUT Race', members: [{ value: ann }] })).body!.id);
+    // An administrator adds `other` right after idsync read the group and before its PUT arrives.
+    const realFetch = globalThis.fetch;
+    let interfered = false;
+    globalThis.fetch = async (input, init) => {
+      if (!interfered && init?.method === 'PUT' && String(input).endsWith(`/Groups/${group}`)) {
+        interfered = true;
+        globalThis.fetch = realFetch;
+        const current = (await putOnly.fetch('GET', `${putOnly.url}/Groups/${group}`)).body!;
+        const put = await putOnly.fetch('PUT', `${putOnly.url}/Groups/${group}`, { schemas: [GROUP_SCHEMA], displayName: current.displayName, members: [...current.members, { value: other }] });
+        assert.equal(put.status, 200, JSON.stringify(put.body));
+      }
+      return realFetch(input, init);
+    };
+    try {
+      await adapter.ensureEntitlements(bob, [{ kind: 'group', name: 'PUT Race' }], 'merge');
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.ok(interfered, 'the interfering write happened');
+    assert.deepEqual(await members(group), [ann, bob, other].sort(), 'both additions are kept');
+  });
+});
