@@ -62,6 +62,43 @@ function serverView(base: () => string) {
   };
 }
 
+/**
+ * Runs `interfere` (someone else's write, or a lost connection) just before idsync's first `method`
+ * request to a URL ending in `pathEnd`, while `during` runs: a fixed interleaving, no timing.
+ * `dropAnswer` lets that request reach the server and then fails it as a dropped connection would.
+ */
+function beforeFirstRequest(method: string, pathEnd: string, interfere: () => Promise<void>, options: { dropAnswer?: boolean } = {}) {
+  let happened = false;
+  /** The statuses the server gave idsync's `method` requests to that URL while `work` ran. */
+  const statuses: number[] = [];
+  return {
+    statuses,
+    async during<T>(work: () => Promise<T>): Promise<T> {
+      const realFetch = globalThis.fetch;
+      let interfering = false;
+      globalThis.fetch = async (input, init) => {
+        if (interfering || init?.method !== method || !new URL(String(input)).pathname.endsWith(pathEnd)) return realFetch(input, init);
+        const first = !happened;
+        happened = true;
+        if (first) {
+          interfering = true;
+          await interfere().finally(() => (interfering = false));
+        }
+        const answer = await realFetch(input, init);
+        statuses.push(answer.status);
+        if (first && options.dropAnswer) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+        return answer;
+      };
+      try {
+        return await work();
+      } finally {
+        globalThis.fetch = realFetch;
+        assert.ok(happened, `no ${method} ${pathEnd} was sent`);
+      }
+    },
+  };
+}
+
 function adapterFor(baseUrl: string, overrides: Record<string, unknown> = {}): TargetAdapter & DirectoryGroupSync {
   const config = scimConfigSchema.parse({ kind: 'scim', baseUrl, tokenEnv: 'SCIM2_TOKEN', pageSize: 2, ...overrides });
   return scimTarget.createAdapter('scim2', config, { SCIM2_TOKEN: server.token }) as TargetAdapter & DirectoryGroupSync;
@@ -179,6 +216,28 @@ describe('SCIM connector against scim2-server', { skip }, () => {
     const converged = await adapter.ensureAccount(desiredAccount('tp-etag', { attributes: { title: 'Ours' } }));
     assert.deepEqual(converged.changes.map((c) => [c.subject, c.before, c.after]), [['title', 'Changed elsewhere', 'Ours']]);
     assert.equal((await view.user(accountId))!.title, 'Ours');
+  });
+
+  test('ETags through the connector: a change made between its read and its PATCH gets a 412; it re-reads and converges, keeping that change', async () => {
+    const { accountId } = await adapter.ensureAccount(desiredAccount('tp-race'));
+    const admin = beforeFirstRequest('PATCH', `/Users/${accountId}`, async () => {
+      const res = await server.fetch('PATCH', `${server.tenants.connector}/Users/${accountId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'nickName', value: 'set by an admin' }] });
+      assert.equal(res.status, 204);
+    });
+    const result = await admin.during(() => adapter.ensureAccount(desiredAccount('tp-race', { attributes: { title: 'Ours' } })));
+    assert.deepEqual(result.changes.map((c) => c.subject), ['title']);
+    assert.deepEqual(admin.statuses, [412, 204], 'the stale PATCH was refused, the recomputed one applied');
+    const user = (await view.user(accountId))!;
+    assert.deepEqual([user.title, user.nickName], ['Ours', 'set by an admin']);
+  });
+
+  test('a create whose answer was lost is found on the re-run, never created twice', async () => {
+    const desired = desiredAccount('tp-lost', { attributes: { title: 'Agent' } });
+    const lost = beforeFirstRequest('POST', '/Users', async () => undefined, { dropAnswer: true });
+    await expectFailure(lost.during(() => adapter.ensureAccount(desired)), 'NetworkError', false);
+    const rerun = await adapter.ensureAccount(desired);
+    assert.deepEqual([rerun.created, rerun.changes], [false, []]);
+    assert.equal((await view.usersWhere('externalId eq "tp-lost"')).length, 1);
   });
 
   test('PATCH is answered 204 without a body, and the client takes that as success', async () => {
@@ -391,24 +450,13 @@ describe('SCIM connector against scim2-server without PATCH', { skip }, () => {
     const other = (await adapter.ensureAccount(desiredAccount('put-race-other'))).accountId;
     const group = String((await putOnly.fetch('POST', `${putOnly.url}/Groups`, { schemas: [GROUP_SCHEMA], displayName: 'PUT Race', members: [{ value: ann }] })).body!.id);
     // An administrator adds `other` right after idsync read the group and before its PUT arrives.
-    const realFetch = globalThis.fetch;
-    let interfered = false;
-    globalThis.fetch = async (input, init) => {
-      if (!interfered && init?.method === 'PUT' && String(input).endsWith(`/Groups/${group}`)) {
-        interfered = true;
-        globalThis.fetch = realFetch;
-        const current = (await putOnly.fetch('GET', `${putOnly.url}/Groups/${group}`)).body!;
-        const put = await putOnly.fetch('PUT', `${putOnly.url}/Groups/${group}`, { schemas: [GROUP_SCHEMA], displayName: current.displayName, members: [...current.members, { value: other }] });
-        assert.equal(put.status, 200, JSON.stringify(put.body));
-      }
-      return realFetch(input, init);
-    };
-    try {
-      await adapter.ensureEntitlements(bob, [{ kind: 'group', name: 'PUT Race' }], 'merge');
-    } finally {
-      globalThis.fetch = realFetch;
-    }
-    assert.ok(interfered, 'the interfering write happened');
+    const interference = beforeFirstRequest('PUT', `/Groups/${group}`, async () => {
+      const current = (await putOnly.fetch('GET', `${putOnly.url}/Groups/${group}`)).body!;
+      const put = await putOnly.fetch('PUT', `${putOnly.url}/Groups/${group}`, { schemas: [GROUP_SCHEMA], displayName: current.displayName, members: [...current.members, { value: other }] });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+    });
+    await interference.during(() => adapter.ensureEntitlements(bob, [{ kind: 'group', name: 'PUT Race' }], 'merge'));
+    assert.deepEqual(interference.statuses, [412, 200], 'the PUT built from the stale read was refused, the one from a fresh read applied');
     assert.deepEqual(await members(group), [ann, bob, other].sort(), 'both additions are kept');
   });
 });
