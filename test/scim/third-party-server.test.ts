@@ -382,13 +382,27 @@ describe('the person workflow through Temporal with its SCIM target on scim2-ser
   });
 });
 
-/** RFC 7643 §5 lets a service provider announce filter.supported=false; scim2-server then answers a filter with 501. */
-describe('SCIM connector against scim2-server without filtering', { skip }, () => {
+/**
+ * RFC 7643 §5 lets a service provider announce filter.supported=false; scim2-server then answers a
+ * filter with 501. This one also caps every page at 2 without saying so in filter.maxResults (its
+ * RFC 9865 pagination.maxPageSize), while idsync asks for 100.
+ */
+describe('SCIM connector against scim2-server without filtering, with silently capped pages', { skip }, () => {
   let unfiltered: Scim2Server;
   let adapter: TargetAdapter & DirectoryGroupSync;
   before(async () => {
-    unfiltered = await startScim2Server({ serviceProviderConfig: { patch: { supported: true }, bulk: { supported: false }, filter: { supported: false }, changePassword: { supported: false }, sort: { supported: false }, etag: { supported: true } } });
-    const config = scimConfigSchema.parse({ kind: 'scim', baseUrl: unfiltered.url, tokenEnv: 'SCIM2_TOKEN', pageSize: 2, groupSync: { directoryGroups: true } });
+    unfiltered = await startScim2Server({
+      serviceProviderConfig: {
+        patch: { supported: true },
+        bulk: { supported: false },
+        filter: { supported: false },
+        changePassword: { supported: false },
+        sort: { supported: false },
+        etag: { supported: true },
+        pagination: { index: true, cursor: false, maxPageSize: 2 },
+      },
+    });
+    const config = scimConfigSchema.parse({ kind: 'scim', baseUrl: unfiltered.url, tokenEnv: 'SCIM2_TOKEN', pageSize: 100, groupSync: { directoryGroups: true } });
     adapter = scimTarget.createAdapter('scim2', config, { SCIM2_TOKEN: unfiltered.token }) as TargetAdapter & DirectoryGroupSync;
   });
   after(async () => unfiltered?.close());
@@ -411,6 +425,15 @@ describe('SCIM connector against scim2-server without filtering', { skip }, () =
     assert.deepEqual((await adapter.ensureDirectoryGroup({ anchor: 'nf-group', name: 'No Filter' }, ['nf-ann'])).changes, [], 'found again by externalId');
     const listed = await unfiltered.fetch('GET', `${unfiltered.url}/Groups`);
     assert.equal(listed.body!.totalResults, 1, 'no second group');
+  });
+
+  test('reconcile reads get every user exactly once over pages the server cut short', async () => {
+    const page = await unfiltered.fetch('GET', `${unfiltered.url}/Users?startIndex=1&count=100`);
+    assert.deepEqual([page.body!.itemsPerPage, page.body!.totalResults > 2], [2, true], 'the server caps pages at 2');
+    const ids: string[] = [];
+    for await (const account of adapter.listAccounts()) ids.push(account.id);
+    assert.equal(ids.length, page.body!.totalResults);
+    assert.equal(new Set(ids).size, ids.length);
   });
 });
 
