@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { ScimClient, TargetHttpError } from '../../targets/scim/client';
+import { scimConfigSchema, scimTarget } from '../../targets/scim';
 import type { TargetAdapter } from '../../targets/adapter';
 import type { DirectoryGroupSync } from '../../targets/group-sync';
 import { policyConfigSchema } from '../../policy/config';
@@ -174,6 +175,14 @@ describe('SCIM connector against scim2-server', { skip }, () => {
     const current = (await client.get('/Users', accountId))!;
     assert.equal(await client.patch('/Users', current, [{ op: 'replace', path: 'title', value: 'y' }]), undefined);
     assert.equal((await view.user(accountId))!.title, 'y');
+  });
+
+  test('a refused token is a non-retryable PermissionDenied that does not quote the token', async () => {
+    const wrongToken = 'wrong-token-0123456789abcdef';
+    const refused = scimTarget.createAdapter('scim2', scimConfigSchema.parse({ kind: 'scim', baseUrl: server.tenants.connector!, tokenEnv: 'SCIM2_TOKEN' }), { SCIM2_TOKEN: wrongToken });
+    const err = await expectFailure(refused.findAccount({ anchor: 'tp-joiner' }), 'PermissionDenied', true);
+    assert.match(err.message, /answered 401/);
+    assert.doesNotMatch(err.message, new RegExp(wrongToken));
   });
 
   test('a userName held by someone else is a DuplicateAccount, and no second account appears', async () => {
