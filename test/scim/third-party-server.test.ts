@@ -7,19 +7,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { ScimClient, TargetHttpError } from '../../targets/scim/client';
 import { scimConfigSchema, scimTarget } from '../../targets/scim';
 import type { TargetAdapter } from '../../targets/adapter';
 import type { DirectoryGroupSync } from '../../targets/group-sync';
 import { policyConfigSchema } from '../../policy/config';
-import { testEnv } from '../support/env';
-import { createLdapFixture } from '../directory/support/ldap-fixture';
-import { buildConfig, buildRuntime, event, addPerson, joinGroup, leaveGroup, sendEvent, startTestStack, TEST_POLICY, uniqueQueues, waitForOutcome, type Emulators, type Fixture, type TestStack } from '../workflows/support/harness';
+import { event, addPerson, joinGroup, leaveGroup, sendEvent, startTestStack, TEST_POLICY, uniqueQueues, waitForOutcome, type Fixture, type TestStack } from '../workflows/support/harness';
 import { desiredAccount, expectFailure } from './support';
 import { scim2ServerSkipReason, startScim2Server, type Scim2Server } from './scim2-server';
-import { beforeFirstRequest, ENTERPRISE, PATCH_SCHEMA, scim2Adapter, serverView } from './third-party-support';
+import { beforeFirstRequest, ENTERPRISE, PATCH_SCHEMA, scim2Adapter, scim2PersonFixture, serverView } from './third-party-support';
 
 const skip = scim2ServerSkipReason() ?? undefined;
 
@@ -245,27 +242,10 @@ describe('the person workflow through Temporal with its SCIM target on scim2-ser
   before(async () => {
     for (const name of ['Agents', 'Team Leads', 'Admins']) await view.postGroup(name);
     for (const name of ['Readers', 'Editors']) await tenantView('wiki').postGroup(name);
-    const ldap = await createLdapFixture('scim2');
-    // buildConfig only reads each target's base URL; both targets are tenants of the one scim2-server.
-    const targets = { handles: { desk: { url: server.tenants.desk }, wiki: { url: server.tenants.wiki } }, tokens: { desk: server.token, wiki: server.token }, close: async () => undefined } as unknown as Emulators;
-    const auditPath = join(testEnv.scratchDir('scim2'), 'audit.log');
-    const config = buildConfig(ldap, targets, auditPath);
-    const desk = { ...TEST_POLICY.targets.desk, attributes: { title: '{title}' } };
-    config.policy = policyConfigSchema.parse({ ...TEST_POLICY, targets: { ...TEST_POLICY.targets, desk } });
-    const env = { TEST_DESK_TOKEN: server.token, TEST_WIKI_TOKEN: server.token, IDSYNC_TEST_LDAP_PASSWORD: testEnv.ldap().bindPassword };
-    const runtime = buildRuntime(config, env);
-    fx = {
-      ldap,
-      emulators: targets,
-      config,
-      runtime,
-      auditPath,
-      env,
-      close: async () => {
-        await runtime.directory.close().catch(() => undefined);
-        await ldap.close();
-      },
-    };
+    fx = await scim2PersonFixture(server, 'scim2', (config) => {
+      const desk = { ...TEST_POLICY.targets.desk, attributes: { title: '{title}' } };
+      config.policy = policyConfigSchema.parse({ ...TEST_POLICY, targets: { ...TEST_POLICY.targets, desk } });
+    });
     stack = await startTestStack(fx, queues);
     client = stack.client;
   });

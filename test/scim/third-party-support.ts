@@ -4,9 +4,14 @@
  * the server. See scim2-server.ts for the server itself.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { IdsyncConfig } from '../../app/config';
 import { scimConfigSchema, scimTarget } from '../../targets/scim';
 import type { TargetAdapter } from '../../targets/adapter';
 import type { DirectoryGroupSync } from '../../targets/group-sync';
+import { testEnv } from '../support/env';
+import { createLdapFixture } from '../directory/support/ldap-fixture';
+import { buildConfig, buildRuntime, type Emulators, type Fixture } from '../workflows/support/harness';
 import type { Scim2Server } from './scim2-server';
 
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -89,4 +94,32 @@ export function beforeFirstRequest(method: string, pathEnd: string, interfere: (
 export function scim2Adapter(server: Scim2Server, baseUrl: string, overrides: Record<string, unknown> = {}): TargetAdapter & DirectoryGroupSync {
   const config = scimConfigSchema.parse({ kind: 'scim', baseUrl, tokenEnv: 'SCIM2_TOKEN', pageSize: 2, ...overrides });
   return scimTarget.createAdapter('scim2', config, { SCIM2_TOKEN: server.token }) as TargetAdapter & DirectoryGroupSync;
+}
+
+/**
+ * The person-workflow harness's fixture (its LDAP subtree, policy and targets "desk" and "wiki")
+ * with both targets pointed at tenants "desk" and "wiki" of `server` instead of our emulators.
+ * `adjust` may change the config before the runtime is built from it.
+ */
+export async function scim2PersonFixture(server: Scim2Server, label: string, adjust: (config: IdsyncConfig) => void = () => undefined): Promise<Fixture> {
+  const ldap = await createLdapFixture(label);
+  // buildConfig only reads each target's base URL.
+  const targets = { handles: { desk: { url: server.tenants.desk }, wiki: { url: server.tenants.wiki } }, tokens: { desk: server.token, wiki: server.token }, close: async () => undefined } as unknown as Emulators;
+  const auditPath = join(testEnv.scratchDir(label), 'audit.log');
+  const config = buildConfig(ldap, targets, auditPath);
+  adjust(config);
+  const env = { TEST_DESK_TOKEN: server.token, TEST_WIKI_TOKEN: server.token, IDSYNC_TEST_LDAP_PASSWORD: testEnv.ldap().bindPassword };
+  const runtime = buildRuntime(config, env);
+  return {
+    ldap,
+    emulators: targets,
+    config,
+    runtime,
+    auditPath,
+    env,
+    close: async () => {
+      await runtime.directory.close().catch(() => undefined);
+      await ldap.close();
+    },
+  };
 }
