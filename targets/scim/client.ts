@@ -1,8 +1,9 @@
 /**
  * A small SCIM 2.0 client (RFC 7644) shared by every SCIM-provisioned target. It reads the
  * ServiceProviderConfig once to learn whether the SP versions resources (then writes carry
- * If-Match), whether it filters, and how large pages may be, pages by advancing startIndex by what
- * was actually received, and turns every non-2xx answer into a TargetHttpError that the connector classifies.
+ * If-Match), whether it filters, and how large pages may be, pages by advancing startIndex by
+ * what was actually received, and turns every non-2xx answer into a TargetHttpError that the
+ * connector classifies.
  * It never retries a failed request on its own (Temporal's activity retries do, honouring
  * Retry-After); it only re-reads a resource when emulating PATCH by PUT met a newer version.
  */
