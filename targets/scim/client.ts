@@ -1,9 +1,11 @@
 /**
  * A small SCIM 2.0 client (RFC 7644) shared by every SCIM-provisioned target. It reads the
  * ServiceProviderConfig once to learn whether the SP versions resources (then writes carry
- * If-Match) and how large pages may be, pages by advancing startIndex by what was actually
- * received, and turns every non-2xx answer into a TargetHttpError that the connector classifies.
- * It never retries on its own: Temporal's activity retries do, honouring Retry-After.
+ * If-Match), whether it filters, and how large pages may be, pages by advancing startIndex by
+ * what was actually received, and turns every non-2xx answer into a TargetHttpError that the
+ * connector classifies.
+ * It never retries a failed request on its own (Temporal's activity retries do, honouring
+ * Retry-After); it only re-reads a resource when emulating PATCH by PUT met a newer version.
  */
 import { TargetHttpError, exchangeJson } from './http';
 import { applyOperations } from './put-fallback';
@@ -12,6 +14,8 @@ import { SCIM_PATCH_SCHEMA } from './urns';
 export { TargetHttpError } from './http';
 
 const MEDIA_TYPE = 'application/scim+json';
+/** Re-reads of a resource whose unconditional PUT met a newer version (see putChanged). */
+const PUT_CONFLICT_ATTEMPTS = 3;
 
 export interface ScimResource {
   id: string;
@@ -28,6 +32,8 @@ export interface PatchOperation {
 export interface ProviderFeatures {
   etag: boolean;
   patch: boolean;
+  /** RFC 7643 §5 makes filtering optional: without it idsync lists and matches itself. */
+  filter: boolean;
   /** Largest page the SP promises (filter.maxResults), if it says. */
   maxResults?: number;
 }
@@ -68,16 +74,21 @@ export class ScimClient {
     }
   }
 
-  /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and no ETags. */
+  /** What the SP advertises; an SP without the endpoint is assumed to support PATCH and filters, and no ETags. */
   providerFeatures(): Promise<ProviderFeatures> {
     this.features ??= this.serviceProviderConfig()
       .then((body) => {
-        const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { maxResults?: number } };
-        return { etag: config.etag?.supported === true, patch: config.patch?.supported !== false, maxResults: config.filter?.maxResults };
+        const config = body as { etag?: { supported?: boolean }; patch?: { supported?: boolean }; filter?: { supported?: boolean; maxResults?: number } };
+        return {
+          etag: config.etag?.supported === true,
+          patch: config.patch?.supported !== false,
+          filter: config.filter?.supported !== false,
+          maxResults: config.filter?.maxResults,
+        };
       })
       .catch((err: unknown) => {
         this.features = undefined;
-        if (err instanceof TargetHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true };
+        if (err instanceof TargetHttpError && (err.status === 404 || err.status === 501)) return { etag: false, patch: true, filter: true };
         throw err;
       });
     return this.features;
@@ -124,6 +135,19 @@ export class ScimClient {
     return all;
   }
 
+  /**
+   * The resources whose `attribute` equals `value`: case-exactly for externalId (RFC 7643 §3.1),
+   * ignoring case for userName and displayName. The SP filters where it can, and what it returns is
+   * checked again here in case its filter is lenient; an SP that does not filter is read in full.
+   */
+  async findEqual(endpoint: '/Users' | '/Groups', attribute: 'externalId' | 'userName' | 'displayName', value: string): Promise<ScimResource[]> {
+    const equal = attribute === 'externalId' ? (v: unknown) => v === value : (v: unknown) => typeof v === 'string' && v.toLowerCase() === value.toLowerCase();
+    const query = (await this.providerFeatures()).filter ? { filter: `${attribute} eq ${scimString(value)}` } : {};
+    const found: ScimResource[] = [];
+    for await (const resource of this.list(endpoint, query)) if (equal(resource[attribute])) found.push(resource);
+    return found;
+  }
+
   async create(endpoint: '/Users' | '/Groups', resource: Record<string, unknown>): Promise<ScimResource> {
     return (await this.send('POST', endpoint, { body: resource })).body as ScimResource;
   }
@@ -132,20 +156,36 @@ export class ScimClient {
    * PATCH. `conditional` sends If-Match (when the SP versions resources) so a write computed from a
    * stale read fails with 412 instead of overwriting someone else's change; member add/remove
    * operations are merged by the SP and need no condition. Without PATCH support at the SP the
-   * change is sent as a PUT of the full resource. Returns the new resource if the SP sent it (200).
+   * change is sent as a PUT of the full resource (putChanged). Returns the new resource if the SP
+   * sent it (200; RFC 7644 §3.5.2 also allows 204 without a body).
    */
   async patch(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[], conditional = true): Promise<ScimResource | undefined> {
-    const path = ScimClient.resourcePath(endpoint, current.id);
+    if (!(await this.providerFeatures()).patch) return this.putChanged(endpoint, current, operations, conditional);
     const ifMatch = conditional ? await this.ifMatch(current) : undefined;
-    let body: unknown;
-    if ((await this.providerFeatures()).patch) {
-      ({ body } = await this.send('PATCH', path, { body: { schemas: [SCIM_PATCH_SCHEMA], Operations: operations }, ifMatch }));
-    } else {
+    const { body } = await this.send('PATCH', ScimClient.resourcePath(endpoint, current.id), { body: { schemas: [SCIM_PATCH_SCHEMA], Operations: operations }, ifMatch });
+    return body && typeof body === 'object' ? (body as ScimResource) : undefined;
+  }
+
+  /**
+   * PATCH emulated by a read, the operations applied, and a PUT of the whole resource. A PUT replaces
+   * everything, members included, so it always carries the version it was built from (when the SP
+   * versions resources): a change someone made in between is never overwritten. A conditional
+   * write's 412 goes to the caller, whose operations came from its own read; unconditional ones
+   * (member add/remove, right on any version) are applied again to a fresh read, a bounded number of
+   * times. An SP without PATCH and without ETags cannot be protected this way.
+   */
+  private async putChanged(endpoint: '/Users' | '/Groups', current: ScimResource, operations: PatchOperation[], conditional: boolean): Promise<ScimResource | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
       // Listings may carry only some attributes: PUT what the SP has now, changed by the operations.
       const full = (await this.get(endpoint, current.id)) ?? current;
-      ({ body } = await this.send('PUT', path, { body: applyOperations(full, operations), ifMatch }));
+      const ifMatch = (conditional ? await this.ifMatch(current) : undefined) ?? (await this.ifMatch(full));
+      try {
+        const { body } = await this.send('PUT', ScimClient.resourcePath(endpoint, current.id), { body: applyOperations(full, operations), ifMatch });
+        return body && typeof body === 'object' ? (body as ScimResource) : undefined;
+      } catch (err) {
+        if (conditional || !(err instanceof TargetHttpError && err.status === 412) || attempt >= PUT_CONFLICT_ATTEMPTS) throw err;
+      }
     }
-    return body && typeof body === 'object' ? (body as ScimResource) : undefined;
   }
 
   /** DELETE; an already absent resource counts as deleted. */

@@ -82,18 +82,13 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
       }
     }
     if (match.anchor) {
-      // The filter is evaluated by the SP; re-check case-exactly in case it is lenient.
-      const byAnchor = (await this.client.listAll('/Users', { filter: `externalId eq ${scimString(match.anchor)}` })).filter(
-        (r) => r.externalId === match.anchor,
-      );
+      const byAnchor = await this.client.findEqual('/Users', 'externalId', match.anchor);
       if (byAnchor.length > 1) this.ambiguous({ ...ctx, field: 'externalId' }, `externalId ${match.anchor}`, byAnchor);
       if (byAnchor.length === 1) return { account: byAnchor[0] };
     }
     const login = this.loginName(match);
     if (!login) return { account: null };
-    const byName = (await this.client.listAll('/Users', { filter: `userName eq ${scimString(login)}` })).filter(
-      (r) => String(r.userName).toLowerCase() === login.toLowerCase(),
-    );
+    const byName = await this.client.findEqual('/Users', 'userName', login);
     if (byName.length > 1) this.ambiguous({ ...ctx, field: 'userName' }, `userName ${login}`, byName);
     const candidate = byName[0];
     if (!candidate) return { account: null };

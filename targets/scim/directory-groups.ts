@@ -43,10 +43,10 @@ export class ScimDirectoryGroups {
       const linked = await this.client.get('/Groups', group.linkedId);
       if (linked) return linked;
     }
-    const ours = (await this.client.listAll('/Groups', { filter: `externalId eq ${scimString(group.anchor)}` })).filter((g) => g.externalId === group.anchor);
+    const ours = await this.client.findEqual('/Groups', 'externalId', group.anchor);
     if (ours[0] || !byName) return ours[0] ?? null;
     for (const name of [group.name, group.previousName].filter((n): n is string => !!n)) {
-      const named = (await this.client.listAll('/Groups', { filter: `displayName eq ${scimString(name)}` })).filter((g) => String(g.displayName).toLowerCase() === name.toLowerCase());
+      const named = await this.client.findEqual('/Groups', 'displayName', name);
       if (named.length > 1) throw nonRetryable('AmbiguousMatch', `${named.length} groups are named "${name}"`, { target: this.target, identity: `group ${group.anchor}`, field: 'displayName' });
       if (named[0]) return (await this.client.get('/Groups', named[0].id)) ?? named[0];
     }
