@@ -165,9 +165,14 @@ export async function startScimServer(opts: ScimServerOptions): Promise<ScimServ
     send(res, 200, document);
   }
 
-  /** idsync's change feed: users changed since a store sequence number, ids removed, groups changed. */
+  /**
+   * idsync's change feed: users changed since a store sequence number (since=0: everyone, in one
+   * consistent answer, so a full scan never misses someone a concurrent delete shifted between
+   * pages), ids removed, groups changed; `groups`: every group with its members resolved.
+   */
   function feed(res: ServerResponse, what: string, params: URLSearchParams): void {
     if (what === 'cursor') return send(res, 200, { cursor: opts.store.seq });
+    if (what === 'groups') return send(res, 200, { cursor: opts.store.seq, groups: opts.store.directoryGroups() });
     if (what !== 'changes') throw notFound('feed');
     const since = positiveInt(params, 'since', 0);
     const changes = opts.store.changesSince(since);

@@ -215,6 +215,15 @@ export class ScimStore {
     return index;
   }
 
+  /** Every group with the users in it, groups inside groups followed to NESTING_DEPTH (the directory view of groups). */
+  directoryGroups(): { anchor: string; name: string; memberAnchors: string[] }[] {
+    return this.list('Group').map((g) => ({
+      anchor: g.id,
+      name: String(g.body.displayName),
+      memberAnchors: [...this.usersUnder([g.body])].filter((id) => this.resources.User.has(id)).sort(),
+    }));
+  }
+
   changesSince(since: number): StoreChanges {
     const from = since > this.seqValue ? 0 : since; // a store reset behind the cursor: report everything again
     const users = this.list('User').filter((u) => u.seq > from || (this.touched.get(u.id) ?? 0) > from);
