@@ -6,8 +6,8 @@
  * intake leaver does. Everything happens before the write is committed: a guard or Temporal that
  * cannot be reached is 503 with nothing stored, so the identity provider's retry finds the same
  * state and produces the same event id (the person workflows de-duplicate).
- * Group pushes are stored and shown in users' groups, but group changes alone start no runs here:
- * beside LDAP, directory groups come from LDAP.
+ * A group write is a mover for each member whose groups it changes (the pushed users' groups are
+ * the SCIM groups); SCIM groups are not tracked as directory groups here (LDAP's are).
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -21,27 +21,25 @@ import { WATCHER_WORKFLOW_ID } from '../../lib/names';
 import { ScimError } from './errors';
 import { scimUserToPerson } from './person-mapping';
 import type { BeforeUserCommit, UserWrite } from './resources';
-import type { ScimStore } from './store';
 import type { Json } from './validate';
 
 export interface AlongsideOptions {
   client: Client;
   orchestrationTaskQueue: string;
-  store: ScimStore;
   /** Default: the guard workflow over Temporal; tests of validation alone replace it. */
   massChangeGuard?: (request: AdmissionRequest) => Promise<AdmissionVerdict>;
   guardTimeoutMs?: number;
   now?: () => Date;
 }
 
-function personOf(store: ScimStore, id: string, body: Json): Person {
-  return scimUserToPerson({ ...body, id, groups: store.groupsOf(id).map((g) => ({ value: g.id, display: g.name })) });
+function personOf(id: string, body: Json, groups: string[]): Person {
+  return scimUserToPerson({ ...body, id, groups: groups.map((display) => ({ display })) });
 }
 
 /** What a write means for the person; null when it changes nothing that matters (or concerns someone disabled). */
-export function classifyWrite(store: ScimStore, write: UserWrite): { kind: IdentityEventKind; reason: string; person?: Person } | null {
-  const before = write.before ? personOf(store, write.id, write.before.body) : null;
-  const after = write.after ? personOf(store, write.id, write.after) : null;
+export function classifyWrite(write: UserWrite): { kind: IdentityEventKind; reason: string; person?: Person } | null {
+  const before = write.before ? personOf(write.id, write.before, write.groupsBefore) : null;
+  const after = write.after ? personOf(write.id, write.after, write.groupsAfter) : null;
   if (!after) return before?.enabled ? { kind: 'leaver', reason: 'deleted via SCIM' } : null;
   if (!before) return after.enabled ? { kind: 'joiner', reason: 'created via SCIM', person: after } : null;
   if (before.enabled && !after.enabled) return { kind: 'leaver', reason: 'deactivated via SCIM (active=false)', person: after };
@@ -50,9 +48,9 @@ export function classifyWrite(store: ScimStore, write: UserWrite): { kind: Ident
   return null;
 }
 
-/** The same write from the same stored version always gets the same id, so a client's retry is one event. */
+/** The same write from the same stored state always gets the same id, so a client's retry is one event. */
 function eventIdFor(write: UserWrite, kind: IdentityEventKind, person: Person | undefined): string {
-  const basis = `${write.id}\n${write.before?.seq ?? 0}\n${kind}\n${person ? fingerprint(person) : 'gone'}`;
+  const basis = `${write.id}\n${write.basis}\n${kind}\n${person ? fingerprint(person) : 'gone'}`;
   return `scim-${createHash('sha256').update(basis).digest('hex').slice(0, 32)}`;
 }
 
@@ -74,7 +72,7 @@ export function alongsideLdap(opts: AlongsideOptions): BeforeUserCommit {
   return async (writes) => {
     let held: { batchId: string; reason: string } | undefined;
     for (const write of writes) {
-      const meaning = classifyWrite(opts.store, write);
+      const meaning = classifyWrite(write);
       if (!meaning) continue;
       const event: IdentityEvent = {
         eventId: eventIdFor(write, meaning.kind, meaning.person),

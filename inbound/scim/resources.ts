@@ -13,11 +13,19 @@ import { etagOf } from './render';
 import type { Change, ScimStore, StoredResource } from './store';
 import { validateResource, type Json } from './validate';
 
-/** One write of a User, as the identity-event side sees it: before and after (null: absent). */
+/**
+ * What one request does to one user, as the identity-event side sees it: the user's attributes
+ * and group names before and after (null: absent). A group write is one UserWrite per member
+ * whose groups it changes.
+ */
 export interface UserWrite {
   id: string;
-  before: StoredResource | null;
+  before: Json | null;
   after: Json | null;
+  groupsBefore: string[];
+  groupsAfter: string[];
+  /** Identifies the stored state the write starts from (a retry of the same request has the same). */
+  basis: string;
 }
 
 /**
@@ -95,8 +103,30 @@ export class ResourceService {
     return body;
   }
 
+  /** Every user whose attributes or groups this request changes, before and after. */
+  private userWrites(kind: ResourceKind, id: string, before: StoredResource | null, after: Json | null, extra: Change[]): UserWrite[] {
+    const groupChanges = new Map<string, Json | null>([...extra, ...(kind === 'Group' ? [{ kind, id, body: after }] : [])].filter((c) => c.kind === 'Group').map((c) => [c.id, c.body]));
+    const writes: UserWrite[] = [];
+    if (kind === 'User') {
+      writes.push({ id, before: before?.body ?? null, after, groupsBefore: this.store.groupNamesWith(id), groupsAfter: after ? this.store.groupNamesWith(id, groupChanges) : [], basis: `user:${before?.seq ?? 0}` });
+      return writes;
+    }
+    const affected = new Set<string>();
+    for (const [groupId, body] of groupChanges) {
+      for (const user of [...this.store.membersOf(this.store.get('Group', groupId)?.body ?? {}), ...this.store.membersOf(body ?? {})]) affected.add(user);
+    }
+    for (const userId of affected) {
+      const groupsBefore = this.store.groupNamesWith(userId);
+      const groupsAfter = this.store.groupNamesWith(userId, groupChanges);
+      if (groupsBefore.join('\n') === groupsAfter.join('\n')) continue;
+      const body = this.store.get('User', userId)!.body;
+      writes.push({ id: userId, before: body, after: body, groupsBefore, groupsAfter, basis: `group:${id}:${before?.seq ?? 0}` });
+    }
+    return writes;
+  }
+
   private async commit(kind: ResourceKind, id: string, before: StoredResource | null, after: Json | null, extra: Change[] = []): Promise<WriteResult> {
-    const verdict = kind === 'User' && this.beforeUserCommit ? await this.beforeUserCommit([{ id, before, after }]) : undefined;
+    const verdict = this.beforeUserCommit ? await this.beforeUserCommit(this.userWrites(kind, id, before, after, extra)) : undefined;
     const written = this.store.commit([{ kind, id, body: after }, ...extra]);
     return { resource: after ? written[0]! : null, ...(verdict?.held ? { held: verdict.held } : {}) };
   }

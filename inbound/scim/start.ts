@@ -36,7 +36,7 @@ export async function startConfiguredScim(
       store,
       maxBodyBytes: endpoint.maxBodyBytes,
       maxResults: endpoint.maxResults,
-      ...(alongside ? { beforeUserCommit: alongsideLdap({ client: deps.client, orchestrationTaskQueue: deps.orchestrationTaskQueue, store }) } : {}),
+      ...(alongside ? { beforeUserCommit: alongsideLdap({ client: deps.client, orchestrationTaskQueue: deps.orchestrationTaskQueue }) } : {}),
     });
     return {
       ...server,

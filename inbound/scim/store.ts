@@ -202,6 +202,29 @@ export class ScimStore {
     return this.membership.get(userId) ?? [];
   }
 
+  /**
+   * The names of the groups a user is in (nested groups followed) if `overrides` replaced some
+   * groups' bodies (null: deleted): what a pending group write would make of someone's groups.
+   */
+  groupNamesWith(userId: string, overrides: Map<string, Json | null> = new Map()): string[] {
+    const bodies = new Map([...this.resources.Group].map(([id, g]): [string, Json | null] => [id, g.body]));
+    for (const [id, body] of overrides) bodies.set(id, body);
+    const containing = (memberId: string) =>
+      [...bodies].filter(([, body]) => body !== null && ((body.members as Json[] | undefined) ?? []).some((m) => m.value === memberId)).map(([id]) => id);
+    const found = new Set<string>(containing(userId));
+    let level = [...found];
+    for (let depth = 0; depth < NESTING_DEPTH && level.length > 0; depth++) {
+      level = level.flatMap(containing).filter((id) => !found.has(id));
+      for (const id of level) found.add(id);
+    }
+    return [...found].map((id) => String(bodies.get(id)!.displayName)).sort();
+  }
+
+  /** Users in a group body (nested groups followed), as usersUnder; for callers outside the store. */
+  membersOf(body: Json): string[] {
+    return [...this.usersUnder([body])].filter((id) => this.resources.User.has(id));
+  }
+
   private buildMembership(): Map<string, { id: string; name: string; direct: boolean }[]> {
     const index = new Map<string, { id: string; name: string; direct: boolean }[]>();
     for (const group of this.resources.Group.values()) {
