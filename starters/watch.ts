@@ -20,7 +20,7 @@ import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { installQuietTemporalLogging, startWorkers, type WorkerRole } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
-import { startConfiguredScim } from '../inbound/scim/start';
+import { startConfiguredScim } from './scim-endpoint';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 
 /** What this process runs when started on its own: the one owner of the watcher's state directory. */

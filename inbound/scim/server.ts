@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBoundedBody } from '../../starters/intake-http';
+import { readBoundedBody } from '../../lib/bounded-body';
 import { invalidSyntax, invalidValue, notFound, ScimError } from './errors';
 import { project, projectionFrom, render, etagOf, locationOf } from './render';
 import { ResourceService, type BeforeUserCommit, type WriteResult } from './resources';

@@ -2,14 +2,14 @@
  * Starts the configured inbound SCIM endpoint in the one process that owns its store (the watcher
  * process: starters/watch.ts, or npm start): with `directory.kind: scim` it only stores (the
  * watcher reads the store as the directory and does the rest), with `intake.scim` every user write
- * is delivered as an identity event before it is stored (alongside.ts).
+ * is delivered as an identity event before it is stored (scim-alongside.ts).
  */
 import type { Client } from '@temporalio/client';
-import type { IdsyncConfig } from '../../app/config';
-import { alongsideLdap } from './alongside';
-import type { ScimEndpointConfig } from './config';
-import { startScimServer, type ScimServer } from './server';
-import { ScimStore } from './store';
+import type { IdsyncConfig } from '../app/config';
+import { alongsideLdap } from './scim-alongside';
+import type { ScimEndpointConfig } from '../inbound/scim/config';
+import { startScimServer, type ScimServer } from '../inbound/scim/server';
+import { ScimStore } from '../inbound/scim/store';
 
 export function configuredScimEndpoint(config: Pick<IdsyncConfig, 'directory' | 'intake'>): { endpoint: ScimEndpointConfig; path: string; alongside: boolean } | null {
   if (config.directory.kind === 'scim') return { endpoint: config.directory, path: 'directory', alongside: false };

@@ -1,5 +1,5 @@
 /**
- * `intake.scim`: SCIM pushes beside an LDAP directory. The SCIM source is authoritative for the
+ * `intake.scim`: SCIM pushes (inbound/scim) beside an LDAP directory. The SCIM source is authoritative for the
  * people it pushes (they need not be in LDAP), so each user write becomes an identity event on the
  * intake's authoritative path: joiners, movers and rehires are delivered to the person workflows
  * at once; a leaver (DELETE, or active turned false) asks the one mass-change guard first, as an
@@ -11,17 +11,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { deliverIdentityEvents } from '../../activities/directory';
-import { askMassChangeGuard, GuardUnavailable } from '../../activities/mass-change-guard';
-import { fingerprint } from '../../directory/watch/classify';
-import type { AdmissionRequest, AdmissionVerdict } from '../../directory/watch/types';
-import type { IdentityEvent, IdentityEventKind, Person } from '../../domain/person';
-import { redact } from '../../lib/errors';
-import { WATCHER_WORKFLOW_ID } from '../../lib/names';
-import { ScimError } from './errors';
-import { scimUserToPerson } from './person-mapping';
-import type { BeforeUserCommit, UserWrite } from './resources';
-import type { Json } from './validate';
+import { deliverIdentityEvents } from '../activities/directory';
+import { askMassChangeGuard, GuardUnavailable } from '../activities/mass-change-guard';
+import { fingerprint } from '../directory/watch/classify';
+import type { AdmissionRequest, AdmissionVerdict } from '../directory/watch/types';
+import type { IdentityEvent, IdentityEventKind, Person } from '../domain/person';
+import { redact } from '../lib/errors';
+import { WATCHER_WORKFLOW_ID } from '../lib/names';
+import { ScimError } from '../inbound/scim/errors';
+import { scimUserToPerson } from '../inbound/scim/person-mapping';
+import type { BeforeUserCommit, UserWrite } from '../inbound/scim/resources';
+import type { Json } from '../inbound/scim/validate';
 
 export interface AlongsideOptions {
   client: Client;
