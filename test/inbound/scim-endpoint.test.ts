@@ -1,8 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STORE_FILE } from '../../inbound/scim/store';
+import { ScimStore, STORE_FILE } from '../../inbound/scim/store';
+import { testEnv } from '../support/env';
 import { ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA, scim, startEndpoint, user, type Endpoint } from './scim-support';
 
 const endpoints: Endpoint[] = [];
@@ -150,4 +151,22 @@ test('what was pushed survives a restart of the SCIM server, and a torn last wri
   const next = await scim(second.server.url, 'POST', '/Users', user('mo'));
   assert.equal(next.status, 201, 'writes continue after the torn line');
   assert.equal(second.store.seq, 4);
+});
+
+test('a log grown well past what it holds is compacted into one snapshot line at open, with the same resources, versions and feed', async () => {
+  const dir = testEnv.scratchDir('scim-compact');
+  const store = ScimStore.open(dir);
+  store.commit([{ kind: 'User', id: 'u-1', body: { schemas: [USER_SCHEMA], userName: 'kim' } }]);
+  store.commit([{ kind: 'User', id: 'u-gone', body: { schemas: [USER_SCHEMA], userName: 'gone' } }]);
+  store.commit([{ kind: 'Group', id: 'g-1', body: { schemas: [GROUP_SCHEMA], displayName: 'ops', members: [{ value: 'u-1' }] } }]);
+  for (let i = 0; i < 1100; i++) store.commit([{ kind: 'User', id: 'u-1', body: { schemas: [USER_SCHEMA], userName: 'kim', title: `t${i}` } }]);
+  store.commit([{ kind: 'User', id: 'u-gone', body: null }]);
+  const before = { user: store.get('User', 'u-1'), feed: store.changesSince(2), groups: store.groupsOf('u-1'), seq: store.seq };
+  store.close();
+
+  const reopened = ScimStore.open(dir);
+  endpoints.push({ close: async () => reopened.close() } as Endpoint);
+  assert.equal(readFileSync(join(dir, STORE_FILE), 'utf8').trim().split('\n').length, 1, 'one snapshot line');
+  assert.deepEqual({ user: reopened.get('User', 'u-1'), feed: reopened.changesSince(2), groups: reopened.groupsOf('u-1'), seq: reopened.seq }, before);
+  assert.deepEqual(reopened.changesSince(2).removedUsers, ['u-gone']);
 });
