@@ -26,12 +26,12 @@ export default tseslint.config(
 
 /**
  * The floors, lowest first: code may import its own floor and the floors below, never one above.
- * domain (plain types) < lib (names, errors, small helpers) < policy, audit < targets, directory
+ * domain (plain types) < lib (names, errors, small helpers) < policy, audit < targets, directory, inbound
  * < app (config loading and runtime wiring) < activities, workflows < entry points (workers,
  * starters, cli). Tests, benchmarks, emulators and scripts stand outside and may import anything.
  */
 function layerRules() {
-  const floors = [['domain'], ['lib'], ['policy', 'audit'], ['targets', 'directory'], ['app'], ['activities', 'workflows'], ['workers', 'starters', 'cli']];
+  const floors = [['domain'], ['lib'], ['policy', 'audit'], ['targets', 'directory', 'inbound'], ['app'], ['activities', 'workflows'], ['workers', 'starters', 'cli']];
   const above = (i) => floors.slice(i + 1).flat();
   const patternsFor = (folders) =>
     folders.flatMap((f) => [`../${f}`, `../${f}/*`, `../../${f}`, `../../${f}/*`, `../../../${f}`, `../../../${f}/*`]);

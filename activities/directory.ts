@@ -71,7 +71,7 @@ export function createDirectoryActivities(runtime: Runtime, deps: { client: Clie
     store,
     settings,
     audit: runtime.audit,
-    eventSource: runtime.config.directory.kind === 'otds' ? 'otds' : 'ldap',
+    eventSource: runtime.config.directory.kind === 'ldap' ? 'ldap' : runtime.config.directory.kind,
     deliver: (events) => deliverIdentityEvents(deps.client, settings.orchestrationTaskQueue, events),
   };
   // Directory groups are tracked only while some target syncs them (activities/groups.ts).

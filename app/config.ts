@@ -131,6 +131,12 @@ export function validateConfig(raw: unknown, source = 'config', registry: Target
     const kinds = Object.fromEntries(registry.kinds.map((kind) => [kind, registry.description(kind).entitlementKinds]));
     const targetKinds = Object.fromEntries(Object.entries(top.data.targets).map(([name, t]) => [name, { kind: t.kind }]));
     problems.push(...validatePolicyAgainstTargets(top.data.policy, targetKinds, kinds));
+    if (top.data.directory.kind === 'scim' && top.data.intake?.scim) {
+      problems.push('intake.scim: the directory is already the SCIM endpoint (directory.kind: scim); configure one SCIM endpoint, not both');
+    }
+    if (top.data.intake?.scim && top.data.intake.scim.port !== 0 && top.data.intake.scim.port === top.data.intake.port) {
+      problems.push(`intake.scim.port: ${top.data.intake.port} is already the intake's port; choose another`);
+    }
     for (const name of Object.keys(top.data.reconcile.targets)) {
       if (!(name in targetKinds)) problems.push(`reconcile.targets.${name}: no target named ${name} is configured`);
     }

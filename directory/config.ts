@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isDuration, parseDuration } from '../lib/duration';
 import { atLeast, envVarName, strictObject } from '../lib/config-schema';
 import { TASK_QUEUES } from '../lib/names';
+import { scimDirectorySchema, scimEndpointSchema } from '../inbound/scim/config';
 
 const DURATION_HINT = 'expected a duration such as 2s, 500ms, 5m';
 
@@ -171,7 +172,7 @@ export const otdsDirectorySchema = strictObject({
 });
 export type OtdsDirectoryConfig = z.infer<typeof otdsDirectorySchema>;
 
-export const directoryConfigSchema = z.discriminatedUnion('kind', [ldapDirectorySchema, otdsDirectorySchema]);
+export const directoryConfigSchema = z.discriminatedUnion('kind', [ldapDirectorySchema, otdsDirectorySchema, scimDirectorySchema]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 
 /** Tighter limits for one source of deprovisioning; the totals above still apply to all sources together. */
@@ -301,5 +302,11 @@ export const intakeConfigSchema = strictObject({
    */
   maxClockSkew: atLeast(durationMs, '1s').default(300_000),
   maxBodyBytes: z.number().int().positive().default(256 * 1024),
+  /**
+   * Inbound SCIM 2.0 beside the directory: identity providers push users, which become identity
+   * events as from an authoritative source (inbound/scim). With directory.kind scim, configure the
+   * endpoint there instead.
+   */
+  scim: scimEndpointSchema.optional(),
 });
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

@@ -43,7 +43,7 @@ export interface IdentityEvent {
   kind: IdentityEventKind;
   anchor: string;
   /** Where the event came from, for the audit log. */
-  source: 'ldap' | 'otds' | 'intake' | 'cli' | 'reconcile' | 'retry';
+  source: 'ldap' | 'otds' | 'scim' | 'intake' | 'cli' | 'reconcile' | 'retry';
   /** When the directory change was observed (ISO). */
   observedAt: string;
   /** Short human reason, e.g. "groups changed: +sales-emea", "entry deleted". No secrets. */

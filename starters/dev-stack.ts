@@ -119,7 +119,7 @@ async function runEmbedded(): Promise<void> {
   stoppers.push({ name: 'emulators', stop: async () => void (await Promise.allSettled(emulators.map((e) => e.close()))) });
 
   const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
-  printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl, codecUrl: codec.url });
+  printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl, scimUrl: watch.scimUrl, codecUrl: codec.url });
   // The emulators keep their accounts in HOME/emulators like Temporal and the directory keep theirs, so
   // a restart has nothing to redo. Only an emulator that came back from its seed while the people
   // are not new (its state file was deleted, or the first start after an upgrade) needs everyone converged again.
@@ -155,7 +155,7 @@ async function runIdsync(config: IdsyncConfig, stoppers: Stopper[], telemetry?: 
   return { workersStopped: workers.done, watch, client, runtime };
 }
 
-function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string; codecUrl: string }) {
+function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string; scimUrl?: string; codecUrl: string }) {
   const rows: [string, string][] = [
     ['Temporal Web UI', info.temporal.uiUrl ?? '(headless)'],
     ['Temporal gRPC', info.temporal.address],
@@ -163,6 +163,7 @@ function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emu
     ...info.emulators.map((e): [string, string] => [e.label, e.url]),
   ];
   if (info.intakeUrl) rows.push(['HTTP intake (HMAC)', info.intakeUrl]);
+  if (info.scimUrl) rows.push(['Inbound SCIM 2.0 (bearer token)', info.scimUrl]);
   rows.push(['Codec server (UI decodes)', `${info.codecUrl}  (AES-256-GCM; key ${join(HOME, 'encryption-keys')}, token IDSYNC_CODEC_TOKEN in demo-secrets.env)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('\nidsync is running:');
@@ -182,7 +183,7 @@ async function runWithConfig(path: string): Promise<void> {
   // One process for everything: the codec server too, when the config describes one.
   const codec = config.encryption?.mode !== 'off' && config.encryption?.codecServer ? await startCodecServer(codecServerOptions(config)) : undefined;
   if (codec) stoppers.push({ name: 'codec server', stop: codec.close });
-  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}${describeTelemetry(telemetry.settings)}`);
+  console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${watch.scimUrl ? `; SCIM ${watch.scimUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}${describeTelemetry(telemetry.settings)}`);
   await workersStopped;
 }
 

@@ -1,11 +1,8 @@
 /**
- * HTTP plumbing for the intake: bounded body reading and JSON answers. A body over the limit is read
- * to its end and discarded rather than cut off: destroying the request closes the socket with data
- * unread, the kernel resets the connection, and the sender sees a reset instead of the 413 that
- * tells it what to fix. (A body the handler never reads, e.g. on a 404, Node discards by itself once
- * the answer is sent.)
+ * HTTP plumbing for the intake: bounded body reading (lib/bounded-body.ts) and JSON answers. (A body
+ * the handler never reads, e.g. on a 404, Node discards by itself once the answer is sent.)
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 /** A refusal (or answer) with a JSON body; thrown anywhere in the handler, sent by the server. */
 export class HttpError extends Error {
@@ -18,29 +15,8 @@ export class HttpError extends Error {
   }
 }
 
-export type BodyRead = { tooLarge: false; text: string } | { tooLarge: true };
-
-/**
- * Reads the whole body, keeping at most `limit` bytes. A larger body (declared or actual) is read
- * to its end and discarded, so the answer can still be sent on an intact connection; the server's
- * request timeout bounds how long a sender may keep streaming.
- */
-export function readBoundedBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    let tooLarge = Number.isFinite(declared) && declared > limit;
-    let received = 0;
-    let chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) tooLarge = true;
-      if (tooLarge) chunks = [];
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? { tooLarge: true } : { tooLarge: false, text: Buffer.concat(chunks).toString('utf8') }));
-    req.on('error', reject);
-  });
-}
+// Moved to lib so the inbound SCIM endpoint (a lower floor) reads bodies the same way.
+export { readBoundedBody, type BodyRead } from '../lib/bounded-body';
 
 export function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;

@@ -20,6 +20,7 @@ import { EncryptionSetupError } from '../app/encryption';
 import { buildRuntime, closeRuntime } from '../app/build-runtime';
 import { describeTelemetry, installTemporalRuntime, startWorkers, type WorkerRole } from '../workers/workers';
 import { startConfiguredIntake } from './intake-config';
+import { startConfiguredScim } from './scim-endpoint';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 
 /** What this process runs when started on its own: the one owner of the watcher's state directory. */
@@ -28,6 +29,8 @@ export const WATCHER_PROCESS_ROLES: readonly WorkerRole[] = ['watcher'];
 export interface Watching {
   watcherWorkflowId: string;
   intakeUrl?: string;
+  /** The inbound SCIM endpoint's base URL, when configured. */
+  scimUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -60,9 +63,24 @@ export async function ensureWatcherRunning(client: Client): Promise<void> {
 
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
   await ensureWatcherRunning(client);
-  if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
-  const intake = await startConfiguredIntake(config, config.intake, client, resolveWatcherConfig(config.watcher).orchestrationTaskQueue, env);
-  return { watcherWorkflowId: WATCHER_WORKFLOW_ID, intakeUrl: intake.url, stop: () => intake.close() };
+  const orchestrationTaskQueue = resolveWatcherConfig(config.watcher).orchestrationTaskQueue;
+  // This process owns the SCIM store (directory.kind scim or intake.scim), like the watcher's state.
+  const scim = await startConfiguredScim(config, { client, orchestrationTaskQueue }, env);
+  const scimFields = scim ? { scimUrl: scim.url } : {};
+  if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, ...scimFields, stop: async () => void (await scim?.close()) };
+  const intake = await startConfiguredIntake(config, config.intake, client, orchestrationTaskQueue, env).catch(async (err: unknown) => {
+    await scim?.close();
+    throw err;
+  });
+  return {
+    watcherWorkflowId: WATCHER_WORKFLOW_ID,
+    intakeUrl: intake.url,
+    ...scimFields,
+    stop: async () => {
+      await intake.close();
+      await scim?.close();
+    },
+  };
 }
 
 if (require.main === module) {
@@ -89,7 +107,7 @@ if (require.main === module) {
       const watching = await startWatching(config, client);
       const schedule = await ensureReconcileSchedule(client, config);
       console.log(
-        `idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}; ` +
+        `idsync watch: watcher workflow ${watching.watcherWorkflowId} running on ${workers.taskQueues.join(', ')}${watching.intakeUrl ? `; intake on ${watching.intakeUrl}` : ''}${watching.scimUrl ? `; SCIM on ${watching.scimUrl}` : ''}; ` +
           `reconciliation schedule ${RECONCILE_SCHEDULE_ID} ${schedule}${describeTelemetry(telemetry.settings)}`,
       );
       onShutdownSignal(async () => {

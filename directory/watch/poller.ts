@@ -31,6 +31,8 @@ class PollWork {
   readonly considered = new Set<string>();
   /** Looked up by anchor and not found: gone only if a presence scan in this same poll agrees. */
   readonly notFound = new Set<string>();
+  /** Anchors already judged removed in this poll. */
+  private readonly removed = new Set<string>();
   heldCameBack: string[] = [];
   private readonly heldRemovals: Set<string>;
 
@@ -83,7 +85,9 @@ class PollWork {
 
   removal(anchor: string): void {
     const previous = this.state.people[anchor];
-    if (!previous || previous.gone || this.considered.has(anchor)) return;
+    // A proven deletion (removedAnchors) and the presence scan of the same poll both report it: one leaver.
+    if (!previous || previous.gone || this.considered.has(anchor) || this.removed.has(anchor)) return;
+    this.removed.add(anchor);
     if (previous.hold && !rejectionExpired(previous, this.deps.settings.guard, this.observedAt)) return;
     if (!previous.enabled) {
       this.updates.set(anchor, { ...previous, gone: true });
