@@ -24,7 +24,7 @@ export interface CommandResult {
   json: unknown;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error';
 
 const fail = (text: string, code: number = EXIT.failure): CommandResult => ({ code, text, json: { error: text } });
 

@@ -48,9 +48,17 @@ after(async () => {
   await fx?.close();
 });
 
+const FROM_SOURCES = ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'idsync.ts')];
+/** The package's bin (`npx idsync`), which runs dist/cli/idsync.js once `npm run build` has compiled it. */
+const COMPILED_BIN = [join(PROJECT_ROOT, 'bin', 'idsync.js')];
+
 async function idsync(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return idsyncWith(FROM_SOURCES, args);
+}
+
+async function idsyncWith(entry: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'idsync.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [...entry, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...fx.env, IDSYNC_CONFIG: configPath },
       timeout: 120_000,
@@ -136,4 +144,31 @@ test('usage and configuration errors exit with 2', async () => {
   const help = await idsync('--help');
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit codes/);
+});
+
+test('the compiled bin (npx idsync): help without loading any command module, status of a provisioned person', async () => {
+  // `npm run build`'s compile step (the workflow bundle is not needed by the CLI); incremental, so quick when up to date.
+  await run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json')], { cwd: PROJECT_ROOT, timeout: 300_000 });
+  const help = await idsyncWith(COMPILED_BIN, ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /Exit codes/);
+  assert.equal(help.stderr, '', 'ran dist/, not the sources');
+  // What keeps --help instant: the Temporal client, zod and the policy are loaded by the commands that use them, not at start.
+  const probe = `require(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'cli', 'idsync.js'))}).main(['--help']).then(() => console.error(JSON.stringify(Object.keys(require.cache))))`;
+  const loaded = JSON.parse((await run(process.execPath, ['-e', probe], { cwd: PROJECT_ROOT })).stderr) as string[];
+  const heavy = loaded.filter((path) => /node_modules[\\/](@temporalio|zod|yaml|ldapts|jsforce)[\\/]|[\\/]dist[\\/](policy|app[\\/]config)/.test(path));
+  assert.deepEqual(heavy, []);
+
+  const anchor = await addPerson(fx, 'cli.bin', ['staff']);
+  const ev = event(anchor, 'joiner');
+  await sendEvent(client, queues, ev);
+  await waitForOutcome(client, anchor, ev.eventId);
+  const status = await idsyncWith(COMPILED_BIN, ['status', 'cli.bin', '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const json = JSON.parse(status.stdout) as { status: { anchor: string; outcome?: string; links: Record<string, { accountId: string }> } };
+  assert.equal(json.status.anchor, anchor);
+  assert.equal(json.status.outcome, 'converged');
+  assert.equal(json.status.links.desk?.accountId, (await scimAccount(fx.emulators, 'desk', 'cli.bin@example.com'))?.id);
+  const usage = await idsyncWith(COMPILED_BIN, ['status']);
+  assert.equal(usage.code, 2, 'usage errors keep their exit code through the bin');
 });
