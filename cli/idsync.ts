@@ -33,7 +33,8 @@ Commands:
   reject <person|run> --as <approver> [--comment <text>]
                                         Reject them
   status <person>                       Plan, per-target progress, pending approval and deprovisioning,
-                                        and the Temporal UI link to the person's runs
+                                        and the Temporal UI link to the person's runs; a username also
+                                        finds people no longer in the directory (the last run, its outcome, the accounts)
   approvals [--as <approver>]           Runs waiting for an approval (with --as: the ones that approver may decide)
   runs --partial|--conflict|--failed    People whose last run left them short, why, and when idsync tries again
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
@@ -160,7 +161,9 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       const { statusCommand } = commands();
       const { temporalConnectionSettings } = load<typeof import('../app/config')>('../app/config');
       const ui = { url: config.temporal.uiUrl, namespace: temporalConnectionSettings(config).namespace };
-      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui)));
+      const { usernameKey, usernameKeySecrets } = load<typeof import('../app/username-key')>('../app/username-key');
+      const keys = usernameKeySecrets(config).map((secret) => usernameKey(who, secret));
+      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui, keys)));
     }
     case 'approvals': {
       if (positional.length !== 1) throw new UsageError('approvals takes no argument (use --as <approver>)');

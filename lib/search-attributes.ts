@@ -20,6 +20,8 @@ export const SEARCH_ATTRIBUTE_KEYS = {
   outcome: defineSearchAttributeKey('IdsyncOutcome', SearchAttributeType.KEYWORD),
   /** Accounts a run converged, as linkValue(target, accountId). */
   links: defineSearchAttributeKey('IdsyncLinks', SearchAttributeType.KEYWORD_LIST),
+  /** Person workflows: keyed hash of the lower-cased username (app/username-key.ts), never the username. */
+  usernameKey: defineSearchAttributeKey('IdsyncUsernameKey', SearchAttributeType.KEYWORD),
 } as const;
 
 export const GUARD_STATES = { awaitingApproval: 'awaiting-approval', clear: 'clear' } as const;
