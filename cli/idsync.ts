@@ -37,6 +37,8 @@ Commands:
                                         finds people no longer in the directory (the last run, its outcome, the accounts)
   approvals [--as <approver>]           Runs waiting for an approval (with --as: the ones that approver may decide)
   runs --partial|--conflict|--failed    People whose last run left them short, why, and when idsync tries again
+  progress                              How many people are converged, partial, waiting for approval or a start date,
+                                        failed or still in progress (from Temporal visibility)
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
@@ -179,6 +181,12 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       const config = loadConfig(options);
       const { runsCommand } = load<typeof import('./waiting-commands')>('./waiting-commands');
       return withClient(config, (client) => runsCommand(client, chosen[0]!));
+    }
+    case 'progress': {
+      if (positional.length !== 1) throw new UsageError('progress takes no argument');
+      const config = loadConfig(options);
+      const { progressCommand } = load<typeof import('./progress')>('./progress');
+      return withClient(config, (client) => progressCommand(client));
     }
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');

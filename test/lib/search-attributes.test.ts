@@ -15,6 +15,7 @@ test('every key the workflows use exists with its name and type', () => {
     outcome: `IdsyncOutcome:${SearchAttributeType.KEYWORD}`,
     links: `IdsyncLinks:${SearchAttributeType.KEYWORD_LIST}`,
     usernameKey: `IdsyncUsernameKey:${SearchAttributeType.KEYWORD}`,
+    waitingFor: `IdsyncWaitingFor:${SearchAttributeType.KEYWORD}`,
   });
 });
 
@@ -28,6 +29,7 @@ test('the registration list is derived from the keys, in the Temporal CLI spelli
     IdsyncOutcome: 'Keyword',
     IdsyncLinks: 'KeywordList',
     IdsyncUsernameKey: 'Keyword',
+    IdsyncWaitingFor: 'Keyword',
   });
   assert.deepEqual(searchAttributeRegistrations(), Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`));
   assert.equal(FROM_NAMES, SEARCH_ATTRIBUTES, 'lib/names.ts re-exports the same object, it does not define its own');
