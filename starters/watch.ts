@@ -11,7 +11,6 @@
 import { hostname } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
-import { resolveWatcherConfig } from '../directory/config';
 import { RECONCILE_SCHEDULE_ID, TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
@@ -61,7 +60,7 @@ export async function ensureWatcherRunning(client: Client): Promise<void> {
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
   await ensureWatcherRunning(client);
   if (!config.intake) return { watcherWorkflowId: WATCHER_WORKFLOW_ID, stop: async () => undefined };
-  const intake = await startConfiguredIntake(config, config.intake, client, resolveWatcherConfig(config.watcher).orchestrationTaskQueue, env);
+  const intake = await startConfiguredIntake(config, config.intake, client, TASK_QUEUES.orchestration, env);
   return { watcherWorkflowId: WATCHER_WORKFLOW_ID, intakeUrl: intake.url, stop: () => intake.close() };
 }
 
