@@ -111,7 +111,7 @@ export async function followProgress(client: Client, options: FollowOptions): Pr
     last = counts;
     if (quiet >= quietNeeded) break;
     const { perMinute, etaSeconds } = rateAndEta(first, { at, ...counts });
-    const pace = perMinute > 0 ? `, ${perMinute.toFixed(1)}/min, ETA ${formatDuration(etaSeconds ?? 0)}` : '';
+    const pace = perMinute > 0 && counts.inProgress > 0 ? `, ${perMinute.toFixed(1)}/min, ETA ${formatDuration(etaSeconds ?? 0)}` : '';
     const line = `idsync: provisioning: ${formatCounts(counts)}${pace}`;
     options.write(options.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     await new Promise((resolve) => setTimeout(resolve, interval));
