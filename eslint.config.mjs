@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // The package's bin launcher: plain CommonJS for Node, so it runs before anything is compiled.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests may poke at untyped SDK and emulator responses.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

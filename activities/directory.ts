@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import type { IdentityEvent } from '../domain/person';
 import type { Runtime } from '../app/runtime';
-import { SIGNALS, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
+import { SIGNALS, TASK_QUEUES, WORKFLOW_TYPES, personWorkflowId } from '../lib/names';
 import { retryable } from '../lib/errors';
 import { personSummary } from '../lib/run-summary';
 import { resolveWatcherConfig } from '../directory/config';
@@ -63,7 +63,16 @@ export interface GuardAdmissionInput extends AdmissionRequest {
  * Directory watcher activities, registered on the watcher's own activity queue (TASK_QUEUES.watcherActivities,
  * workers/workers.ts role 'watcher'), never beside person-run activities: a poll must not wait for a slot.
  */
-export function createDirectoryActivities(runtime: Runtime, deps: { client: Client; groupOptions?: GroupLifecycleOptions }) {
+export function createDirectoryActivities(
+  runtime: Runtime,
+  deps: {
+    client: Client;
+    groupOptions?: GroupLifecycleOptions;
+    /** Tests only: where the watcher starts person and group workflows (and their directory activities) instead of the fixed queues every worker polls. */
+    personQueues?: { orchestration: string; directory?: string };
+  },
+) {
+  const orchestrationQueue = deps.personQueues?.orchestration ?? TASK_QUEUES.orchestration;
   const settings = resolveWatcherConfig(runtime.config.watcher);
   const store = new WatcherStateStore(settings.stateDir);
   const pollerDeps: PollerDeps = {
@@ -72,12 +81,12 @@ export function createDirectoryActivities(runtime: Runtime, deps: { client: Clie
     settings,
     audit: runtime.audit,
     eventSource: runtime.config.directory.kind === 'ldap' ? 'ldap' : runtime.config.directory.kind,
-    deliver: (events) => deliverIdentityEvents(deps.client, settings.orchestrationTaskQueue, events),
+    deliver: (events) => deliverIdentityEvents(deps.client, orchestrationQueue, events),
   };
   // Directory groups are tracked only while some target syncs them (activities/groups.ts).
   if (groupSyncTargets(runtime).length > 0) {
-    const groupOptions = { directoryQueue: settings.directoryTaskQueue, ...deps.groupOptions };
-    pollerDeps.deliverGroups = (events) => deliverGroupEvents(deps.client, settings.orchestrationTaskQueue, events, groupOptions);
+    const groupOptions = { directoryQueue: deps.personQueues?.directory ?? TASK_QUEUES.directory, ...deps.groupOptions };
+    pollerDeps.deliverGroups = (events) => deliverGroupEvents(deps.client, orchestrationQueue, events, groupOptions);
   }
   let polling: Promise<unknown> = Promise.resolve();
   /** One poll at a time per process: two overlapping polls would race on the same generation. */

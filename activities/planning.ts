@@ -24,6 +24,7 @@ import {
   type TargetSettings,
 } from '../policy/plan';
 import { parseDuration } from '../lib/duration';
+import { activeUsernameKey } from '../app/username-key';
 import { nonRetryable } from '../lib/errors';
 import { targetDescription } from '../targets/registry';
 
@@ -57,6 +58,7 @@ export async function readDesiredState(runtime: Runtime, anchor: string, now: Da
     found: person !== null,
     ...(person?.username !== undefined ? { username: person.username } : {}),
     ...(person?.email !== undefined ? { email: person.email } : {}),
+    ...(person?.username ? { usernameKey: activeUsernameKey(config, person.username) } : {}),
     desired,
     settings: Object.fromEntries(names.map((name) => [name, targetSettings(config, name)])),
     approvalTimeoutMs: desired.approval?.deadlineMs ?? parseDuration(policy.approvals?.deadline ?? '72h'),

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfigFile, type IdsyncConfig } from './config';
+import { EXIT } from './exit-codes';
 
-/** Exit codes shared by every idsync command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, prerequisite: 3 } as const;
+export { EXIT };
 
 /** Loads the config or ends the process with every problem listed and exit code 2. */
 export function loadConfigOrExit(path: string): IdsyncConfig {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Connection, Client, WorkflowUpdateFailedError, type ClientInterceptors } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type { IdsyncConfig } from './config';
 import { temporalConnectionSettings } from './config';
@@ -56,6 +56,9 @@ export async function connectWorker(
 ): Promise<{ connection: NativeConnection; namespace: string; dataConverter: DataConverter }> {
   const { namespace, options } = connectionOptions(config, env);
   const dataConverter = idsyncDataConverter(config, env);
+  // Loaded here, not at the top: the CLI uses only connectClient and should not pay for the worker SDK.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NativeConnection } = require('@temporalio/worker') as typeof import('@temporalio/worker');
   const connection = await NativeConnection.connect(options).catch((err: Error) => {
     throw unreachable(options.address, err);
   });

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       groups: { baseDn: `ou=groups,${SUFFIX}` },
     });
     const taskQueue = 'bench-ldap-latency';
-    const watcher = resolveWatcherConfig({ stateDir: join(dir, 'state'), orchestrationTaskQueue: taskQueue });
+    const watcher = resolveWatcherConfig({ stateDir: join(dir, 'state') });
     const source = createDirectorySource(directory);
     closers.push(() => source.close());
     const connection = await Connection.connect({ address: temporal.address });
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       connection: native,
       taskQueue,
       workflowsPath: require.resolve('./ldap-latency-support'),
-      activities: createDirectoryActivities(runtime, { client }),
+      activities: createDirectoryActivities(runtime, { client, personQueues: { orchestration: taskQueue } }),
     });
     const running = worker.run();
     closers.push(async () => {

@@ -16,6 +16,7 @@ import { verifyAuditLog } from '../audit';
 import { decideApprovalUpdate, identityEventSignal, personStatusQuery, runStatusQuery } from '../workflows/person-messages';
 import type { ApprovalAnswer, PersonStatus, RunView } from '../workflows/person-types';
 import { personSummary } from '../lib/run-summary';
+import { SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { formatApproval, formatPersonPlan, formatStatus, formatVerification } from './format';
 
 export interface CommandResult {
@@ -24,7 +25,7 @@ export interface CommandResult {
   json: unknown;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './usage-error';
 
 const fail = (text: string, code: number = EXIT.failure): CommandResult => ({ code, text, json: { error: text } });
 
@@ -73,13 +74,38 @@ export function personUiLink(anchor: string, ui: { url?: string; namespace: stri
   return `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }
 
-export async function statusCommand(client: Client, directory: DirectorySource, who: string, ui?: { url?: string; namespace: string }): Promise<CommandResult> {
-  const anchor = await resolveAnchor(directory, who);
+/**
+ * Person workflows whose IdsyncUsernameKey is one of `keys` (the username hashed under each key of the
+ * keyring, app/username-key.ts), newest first: how a username is found once the directory has forgotten it.
+ */
+export async function anchorsByUsernameKey(client: Client, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const query = `WorkflowType = "${WORKFLOW_TYPES.personLifecycle}" AND ${SEARCH_ATTRIBUTE_KEYS.usernameKey.name} IN (${keys.map((k) => `"${k}"`).join(', ')})`;
+  const found: { anchor: string; startedAt: number }[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const anchor = parsePersonWorkflowId(wf.workflowId);
+    if (anchor && !found.some((f) => f.anchor === anchor)) found.push({ anchor, startedAt: wf.startTime.getTime() });
+  }
+  return found.sort((a, b) => b.startedAt - a.startedAt).map((f) => f.anchor);
+}
+
+/**
+ * `usernameKeys`: the keyed hashes of `who` as a username. When the directory has nobody by that
+ * name (a leaver deleted outright), the person workflow that published one of them is shown.
+ */
+export async function statusCommand(client: Client, directory: DirectorySource, who: string, ui?: { url?: string; namespace: string }, usernameKeys: readonly string[] = []): Promise<CommandResult> {
+  let anchor = parsePersonWorkflowId(who) ?? (await resolvePerson(directory, who))?.anchor;
+  let note = '';
+  if (!anchor) {
+    const [newest, ...older] = await anchorsByUsernameKey(client, who.includes('@') ? [] : usernameKeys);
+    if (newest) note = `\n(${who} is no longer in the directory; found by the username's keyed hash${older.length > 0 ? `; earlier holders of this username: ${older.join(', ')}` : ''})`;
+    anchor = newest ?? who;
+  }
   const found = await readStatus(client, anchor);
   const uiLink = ui ? personUiLink(anchor, ui) : undefined;
   const link = uiLink ? `\nTemporal UI: ${uiLink}` : '';
   if (!found) return fail(`idsync has no workflow for ${who} (anchor ${anchor}): no event was processed for this person yet${link}`);
-  return { code: EXIT.ok, text: `${formatStatus(found.status, found.run)}${link}`, json: { ...found, ...(uiLink ? { uiLink } : {}) } };
+  return { code: EXIT.ok, text: `${formatStatus(found.status, found.run)}${note}${link}`, json: { ...found, ...(uiLink ? { uiLink } : {}), ...(note ? { foundBy: 'usernameKey' } : {}) } };
 }
 
 /** Provision on demand: a `sync` event to the person's workflow, then wait for its outcome. */

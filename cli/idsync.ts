@@ -1,19 +1,25 @@
 /**
- * idsync command line: `node --import tsx cli/idsync.ts <command> [options]` (npm run idsync -- ...).
+ * idsync command line: `npx idsync <command> [options]` (bin/idsync.js runs the compiled dist/cli/idsync.js),
+ * or `npm run idsync -- ...` from the TypeScript sources.
  * Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage or configuration error.
+ *
+ * Start-up time is part of the interface: `--help` must answer at once, and a status must not wait for
+ * modules it does not use. So this file imports only what parsing needs; each command imports its own
+ * modules (the Temporal client, the config schema, the directory, the policy) when it runs.
  */
-import { ConfigError, loadConfigFile, temporalConnectionSettings, type IdsyncConfig } from '../app/config';
-import { embeddedDemoConfigPath } from '../starters/demo-home';
-import { EXIT } from '../app/startup';
-import { connectClient } from '../app/temporal-connection';
-import { EncryptionSetupError } from '../app/encryption';
-import { createDirectorySource } from '../directory';
-import { buildRuntime, closeRuntime } from '../app/build-runtime';
-import { guardDecideCommand, guardStatusCommand } from './guard-commands';
-import { reconcileCommand } from './reconcile';
-import { approvalsCommand, runsCommand } from './waiting-commands';
+import type { Client } from '@temporalio/client';
+import type { IdsyncConfig } from '../app/config';
+import type { DirectorySource } from '../directory/source';
 import type { PolicyConfig } from '../policy/config';
-import { auditVerifyCommand, decideCommand, planCommand, statusCommand, syncCommand, UsageError, type CommandResult } from './commands';
+import { EXIT } from '../app/exit-codes';
+import { UsageError } from './usage-error';
+import type { CommandResult } from './commands';
+
+/** A module a command needs, loaded when that command runs (CommonJS require: shares the module cache). */
+function load<Module>(id: string): Module {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(id) as Module;
+}
 
 const HELP = `idsync: identity lifecycle from the directory to SaaS accounts
 
@@ -27,9 +33,12 @@ Commands:
   reject <person|run> --as <approver> [--comment <text>]
                                         Reject them
   status <person>                       Plan, per-target progress, pending approval and deprovisioning,
-                                        and the Temporal UI link to the person's runs
+                                        and the Temporal UI link to the person's runs; a username also
+                                        finds people no longer in the directory (the last run, its outcome, the accounts)
   approvals [--as <approver>]           Runs waiting for an approval (with --as: the ones that approver may decide)
   runs --partial|--conflict|--failed    People whose last run left them short, why, and when idsync tries again
+  progress                              How many people are converged, partial, waiting for approval or a start date,
+                                        failed or still in progress (from Temporal visibility)
   audit verify [--file <path>]          Check the audit log's hash chain; names the first broken line
   guard status                          The mass-change guard: the held batch (if any), why, recent decisions and refusals
   guard approve|reject --as <operator> [--comment <text>] [--batch <id>]
@@ -80,8 +89,10 @@ export function parseArgs(argv: readonly string[]): Parsed {
 }
 
 function loadConfig(options: Parsed['options']): IdsyncConfig {
+  const { embeddedDemoConfigPath } = load<typeof import('../starters/demo-home')>('../starters/demo-home');
   const path = (options.get('config') as string | undefined) ?? process.env.IDSYNC_CONFIG ?? embeddedDemoConfigPath();
   if (!path) throw new UsageError('no configuration: give --config <file> or set IDSYNC_CONFIG (or start the embedded demo with npm start)');
+  const { loadConfigFile } = load<typeof import('../app/config')>('../app/config');
   return loadConfigFile(path);
 }
 
@@ -90,7 +101,8 @@ function one(positional: string[], what: string): string {
   return positional[1]!;
 }
 
-async function withClient<T>(config: IdsyncConfig, work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
+async function withClient<T>(config: IdsyncConfig, work: (client: Client) => Promise<T>): Promise<T> {
+  const { connectClient } = load<typeof import('../app/temporal-connection')>('../app/temporal-connection');
   const client = await connectClient(config);
   try {
     return await work(client);
@@ -99,7 +111,8 @@ async function withClient<T>(config: IdsyncConfig, work: (client: Awaited<Return
   }
 }
 
-async function withDirectory<T>(config: IdsyncConfig, work: (directory: ReturnType<typeof createDirectorySource>) => Promise<T>): Promise<T> {
+async function withDirectory<T>(config: IdsyncConfig, work: (directory: DirectorySource) => Promise<T>): Promise<T> {
+  const { createDirectorySource } = load<typeof import('../directory')>('../directory');
   const directory = createDirectorySource(config.directory);
   try {
     return await work(directory);
@@ -108,6 +121,8 @@ async function withDirectory<T>(config: IdsyncConfig, work: (directory: ReturnTy
   }
 }
 
+const commands = () => load<typeof import('./commands')>('./commands');
+
 export async function run(argv: readonly string[]): Promise<CommandResult> {
   const { positional, options } = parseArgs(argv);
   const command = positional[0];
@@ -115,6 +130,8 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
   switch (command) {
     case 'plan': {
       const who = one(positional, 'person');
+      const { buildRuntime, closeRuntime } = load<typeof import('../app/build-runtime')>('../app/build-runtime');
+      const { planCommand } = commands();
       const runtime = buildRuntime(loadConfig(options));
       try {
         return await planCommand(runtime, who);
@@ -127,6 +144,7 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       const waitSeconds = Number(options.get('wait') ?? 120);
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
       const config = loadConfig(options);
+      const { syncCommand } = commands();
       return withDirectory(config, (directory) => withClient(config, (client) => syncCommand(client, directory, who, waitSeconds * 1000)));
     }
     case 'approve':
@@ -136,35 +154,50 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       if (typeof approver !== 'string' || !approver.trim()) throw new UsageError(`${command} needs --as <approver>`);
       const comment = options.get('comment') as string | undefined;
       const config = loadConfig(options);
+      const { decideCommand } = commands();
       return withDirectory(config, (directory) => withClient(config, (client) => decideCommand(client, directory, target, command, approver, comment)));
     }
     case 'status': {
       const who = one(positional, 'person');
       const config = loadConfig(options);
+      const { statusCommand } = commands();
+      const { temporalConnectionSettings } = load<typeof import('../app/config')>('../app/config');
       const ui = { url: config.temporal.uiUrl, namespace: temporalConnectionSettings(config).namespace };
-      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui)));
+      const { usernameKey, usernameKeySecrets } = load<typeof import('../app/username-key')>('../app/username-key');
+      const keys = usernameKeySecrets(config).map((secret) => usernameKey(who, secret));
+      return withDirectory(config, (directory) => withClient(config, (client) => statusCommand(client, directory, who, ui, keys)));
     }
     case 'approvals': {
       if (positional.length !== 1) throw new UsageError('approvals takes no argument (use --as <approver>)');
       const as = options.get('as');
       if (as !== undefined && (typeof as !== 'string' || !as.trim())) throw new UsageError('--as needs an approver');
       const config = loadConfig(options);
+      const { approvalsCommand } = load<typeof import('./waiting-commands')>('./waiting-commands');
       return withDirectory(config, (directory) => withClient(config, (client) => approvalsCommand(client, directory, config.policy as PolicyConfig, as as string | undefined)));
     }
     case 'runs': {
       const chosen = (['partial', 'conflict', 'failed'] as const).filter((o) => options.has(o));
       if (positional.length !== 1 || chosen.length !== 1) throw new UsageError('runs takes exactly one of --partial, --conflict, --failed');
       const config = loadConfig(options);
+      const { runsCommand } = load<typeof import('./waiting-commands')>('./waiting-commands');
       return withClient(config, (client) => runsCommand(client, chosen[0]!));
+    }
+    case 'progress': {
+      if (positional.length !== 1) throw new UsageError('progress takes no argument');
+      const config = loadConfig(options);
+      const { progressCommand } = load<typeof import('./progress')>('./progress');
+      return withClient(config, (client) => progressCommand(client));
     }
     case 'audit': {
       if (positional[1] !== 'verify' || positional.length !== 2) throw new UsageError('audit takes one subcommand: verify');
+      const { auditVerifyCommand } = commands();
       return auditVerifyCommand(loadConfig(options), options.get('file') as string | undefined);
     }
     case 'guard': {
       const sub = positional[1];
       if (positional.length !== 2 || (sub !== 'status' && sub !== 'approve' && sub !== 'reject')) throw new UsageError('guard takes one subcommand: status, approve or reject');
       const config = loadConfig(options);
+      const { guardDecideCommand, guardStatusCommand } = load<typeof import('./guard-commands')>('./guard-commands');
       if (sub === 'status') return withClient(config, (client) => guardStatusCommand(client));
       const operator = options.get('as');
       if (typeof operator !== 'string' || !operator.trim()) throw new UsageError(`guard ${sub} needs --as <operator>`);
@@ -180,6 +213,7 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
       const config = loadConfig(options);
       const unknown = targets.filter((t) => !config.targets[t]);
       if (unknown.length > 0) throw new UsageError(`--target: no target named ${unknown.join(', ')} (configured: ${Object.keys(config.targets).join(', ')})`);
+      const { reconcileCommand } = load<typeof import('./reconcile')>('./reconcile');
       return withClient(config, (client) => reconcileCommand(client, { targets, apply: options.has('apply'), waitMs: waitSeconds * 1000 }));
     }
     default:
@@ -187,15 +221,21 @@ export async function run(argv: readonly string[]): Promise<CommandResult> {
   }
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
+/** A configuration or key-setup problem (exit 2). Their modules are loaded only on this path: they are heavy. */
+function isSetupError(err: unknown): boolean {
+  const { ConfigError } = load<typeof import('../app/config')>('../app/config');
+  const { EncryptionSetupError } = load<typeof import('../app/encryption')>('../app/encryption');
+  return err instanceof ConfigError || err instanceof EncryptionSetupError;
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const json = argv.includes('--json');
   try {
     const result = await run(argv);
     console.log(json ? JSON.stringify(result.json, null, 2) : result.text);
     return result.code;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof ConfigError || err instanceof EncryptionSetupError;
+    const usage = err instanceof UsageError || isSetupError(err);
     const message = err instanceof UsageError ? `${err.message}\nRun idsync --help for usage.` : (err as Error).message;
     if (json) console.log(JSON.stringify({ error: message }, null, 2));
     else console.error(`idsync: ${message}`);

@@ -223,8 +223,6 @@ export const watcherSettingsSchema = strictObject({
   fullScanInterval: durationMs.default(300_000),
   /** Cursor + snapshot live here (atomic generation files), never in workflow history. */
   stateDir: z.string().min(1).default('.idsync/watcher'),
-  orchestrationTaskQueue: z.string().min(1).default(TASK_QUEUES.orchestration),
-  directoryTaskQueue: z.string().min(1).default(TASK_QUEUES.directory),
   /** First baseline: record everyone silently (default) or start a joiner per enabled person. */
   baseline: z.enum(['silent', 'joiners']).default('silent'),
   pollsPerRun: z.number().int().min(1).default(200),
@@ -250,7 +248,16 @@ export const watcherConfigSchema = watcherSettingsSchema.partial().extend({
   pollInterval: atLeast(durationMs, '100ms').optional(),
   presenceScanInterval: atLeast(durationMs, '1s').optional(),
   fullScanInterval: atLeast(durationMs, '1m').optional(),
+  // Removed settings, refused by name with the reason (not as unknown keys): they were accepted but
+  // could only break things, since every worker polls the fixed queues of lib/names.ts.
+  orchestrationTaskQueue: removedSetting(`no worker polls any queue but ${TASK_QUEUES.orchestration}, so the watcher's events sent elsewhere would never run; delete this line`),
+  directoryTaskQueue: removedSetting(`directory activities always run on ${TASK_QUEUES.directory}, the queue the workers poll; delete this line`),
 });
+
+/** A key that is no longer a setting: any value is an error that says it was removed and why. */
+function removedSetting(why: string) {
+  return z.never({ error: `removed setting: ${why}` }).optional();
+}
 export type WatcherConfig = z.infer<typeof watcherConfigSchema>;
 
 export function resolveWatcherConfig(raw: WatcherConfig | undefined): WatcherSettings {

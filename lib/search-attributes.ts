@@ -20,7 +20,13 @@ export const SEARCH_ATTRIBUTE_KEYS = {
   outcome: defineSearchAttributeKey('IdsyncOutcome', SearchAttributeType.KEYWORD),
   /** Accounts a run converged, as linkValue(target, accountId). */
   links: defineSearchAttributeKey('IdsyncLinks', SearchAttributeType.KEYWORD_LIST),
+  /** Person workflows: keyed hash of the lower-cased username (app/username-key.ts), never the username. */
+  usernameKey: defineSearchAttributeKey('IdsyncUsernameKey', SearchAttributeType.KEYWORD),
+  /** Runs: what a running run waits for besides an approval: WAITING_FOR (the progress line counts future starters by it). */
+  waitingFor: defineSearchAttributeKey('IdsyncWaitingFor', SearchAttributeType.KEYWORD),
 } as const;
+
+export const WAITING_FOR = { startDate: 'start-date', nothing: 'none' } as const;
 
 export const GUARD_STATES = { awaitingApproval: 'awaiting-approval', clear: 'clear' } as const;
 export type GuardState = (typeof GUARD_STATES)[keyof typeof GUARD_STATES];

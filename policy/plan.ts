@@ -232,6 +232,8 @@ export interface PersonPlan {
   found: boolean;
   /** Username, for the text and the approval self-check; an identifier like the anchor. */
   username?: string;
+  /** Keyed hash of the lower-cased username (app/username-key.ts): the person workflow's search attribute, so `status <username>` finds a leaver. */
+  usernameKey?: string;
   /** ISO start date when it lies in the future: accounts wait inactive (or are not created) until then. */
   activateAt?: string;
   /** ISO leave date when it lies in the future: the person workflow starts the leaver then. */
@@ -295,7 +297,7 @@ export function planTarget(desired: DesiredTargetState, actual: AccountState | n
 export function planPerson(
   desired: DesiredState,
   targets: readonly TargetPlan[],
-  meta: { found: boolean; username?: string; approvalTimeoutMs: number; plannedAt: string },
+  meta: { found: boolean; username?: string; usernameKey?: string; approvalTimeoutMs: number; plannedAt: string },
 ): PersonPlan {
   const byName = new Map(targets.map((t) => [t.target, t]));
   const problems = [...desired.problems];
@@ -306,6 +308,7 @@ export function planPerson(
     anchor: desired.anchor,
     found: meta.found,
     ...(meta.username !== undefined ? { username: meta.username } : {}),
+    ...(meta.usernameKey !== undefined ? { usernameKey: meta.usernameKey } : {}),
     ...(desired.activateAt ? { activateAt: desired.activateAt } : {}),
     ...(desired.leaveAt ? { leaveAt: desired.leaveAt } : {}),
     ...(desired.reevaluateAt ? { reevaluateAt: desired.reevaluateAt } : {}),
@@ -339,6 +342,8 @@ export interface PersonDesiredState {
   /** Keys for matching accounts that carry no anchor (username/email from the directory). */
   username?: string;
   email?: string;
+  /** Keyed hash of the lower-cased username (see PersonPlan.usernameKey); never the username itself. */
+  usernameKey?: string;
   desired: DesiredState;
   /** Per target: the entitlement mode and ignore list the adapter applies, so the plan says the same. */
   settings: Record<string, TargetSettings>;

@@ -26,6 +26,7 @@ import { codecServerOptions, startCodecServer, type CodecServer } from './codec-
 import { resyncEveryone } from './demo-resync';
 import { demoHome } from './demo-home';
 import { demoEmulatorPorts, startDemoEmulators, type RunningEmulator } from '../emulators/demo';
+import { followProgress } from '../cli/progress';
 
 const execFileAsync = promisify(execFile);
 const HOME = demoHome();
@@ -120,6 +121,7 @@ async function runEmbedded(): Promise<void> {
 
   const { workersStopped, watch, client, runtime } = await runIdsync(config, stoppers);
   printBanner({ temporal, slapd, emulators, seeded, intakeUrl: watch.intakeUrl, scimUrl: watch.scimUrl, codecUrl: codec.url });
+  showBulkProgress(client, stoppers);
   // The emulators keep their accounts in HOME/emulators like Temporal and the directory keep theirs, so
   // a restart has nothing to redo. Only an emulator that came back from its seed while the people
   // are not new (its state file was deleted, or the first start after an upgrade) needs everyone converged again.
@@ -155,6 +157,13 @@ async function runIdsync(config: IdsyncConfig, stoppers: Stopper[], telemetry?: 
   return { workersStopped: workers.done, watch, client, runtime };
 }
 
+/** The baseline and first syncs, counted from visibility until nobody is in progress; then a summary. */
+function showBulkProgress(client: Awaited<ReturnType<typeof connectClient>>, stoppers: Stopper[]): void {
+  const stop = new AbortController();
+  stoppers.push({ name: 'progress', stop: async () => stop.abort() });
+  void followProgress(client, { tty: Boolean(process.stdout.isTTY), write: (text) => process.stdout.write(text), signal: stop.signal });
+}
+
 function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emulators: RunningEmulator[]; seeded: boolean; intakeUrl?: string; scimUrl?: string; codecUrl: string }) {
   const rows: [string, string][] = [
     ['Temporal Web UI', info.temporal.uiUrl ?? '(headless)'],
@@ -169,7 +178,7 @@ function printBanner(info: { temporal: TemporalDevServer; slapd: LocalSlapd; emu
   console.log('\nidsync is running:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
   console.log(`\n  Demo secrets: ${join(HOME, 'demo-secrets.env')} (mode 600; never printed)`);
-  console.log('  Try: npm run idsync -- status <uid>   |   npm run idsync -- plan <uid>   |   Ctrl-C stops everything.\n');
+  console.log('  Try: npx idsync status <uid>   |   npx idsync plan <uid>   |   npx idsync progress   |   Ctrl-C stops everything.\n');
 }
 
 async function runWithConfig(path: string): Promise<void> {
@@ -179,11 +188,12 @@ async function runWithConfig(path: string): Promise<void> {
   onShutdownSignal(async () => {
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
   });
-  const { workersStopped, watch } = await runIdsync(config, stoppers, telemetry);
+  const { workersStopped, watch, client } = await runIdsync(config, stoppers, telemetry);
   // One process for everything: the codec server too, when the config describes one.
   const codec = config.encryption?.mode !== 'off' && config.encryption?.codecServer ? await startCodecServer(codecServerOptions(config)) : undefined;
   if (codec) stoppers.push({ name: 'codec server', stop: codec.close });
   console.log(`idsync: running against ${path}${watch.intakeUrl ? `; intake ${watch.intakeUrl}` : ''}${watch.scimUrl ? `; SCIM ${watch.scimUrl}` : ''}${codec ? `; codec server ${codec.url}` : ''}${describeTelemetry(telemetry.settings)}`);
+  showBulkProgress(client, stoppers);
   await workersStopped;
 }
 

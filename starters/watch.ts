@@ -11,7 +11,6 @@
 import { hostname } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { IdsyncConfig } from '../app/config';
-import { resolveWatcherConfig } from '../directory/config';
 import { RECONCILE_SCHEDULE_ID, TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { GUARD_STATES, SEARCH_ATTRIBUTE_KEYS } from '../lib/search-attributes';
 import { EXIT, flag, loadConfigOrExit, onShutdownSignal } from '../app/startup';
@@ -63,7 +62,7 @@ export async function ensureWatcherRunning(client: Client): Promise<void> {
 
 export async function startWatching(config: IdsyncConfig, client: Client, env: NodeJS.ProcessEnv = process.env): Promise<Watching> {
   await ensureWatcherRunning(client);
-  const orchestrationTaskQueue = resolveWatcherConfig(config.watcher).orchestrationTaskQueue;
+  const orchestrationTaskQueue = TASK_QUEUES.orchestration;
   // This process owns the SCIM store (directory.kind scim or intake.scim), like the watcher's state.
   const scim = await startConfiguredScim(config, { client, orchestrationTaskQueue }, env);
   const scimFields = scim ? { scimUrl: scim.url } : {};

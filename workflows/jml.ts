@@ -6,6 +6,7 @@
 import { allHandlersFinished, condition, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { runStatusQuery, supersedeSignal } from './person-messages';
 import { SA } from './person-activities';
+import { WAITING_FOR } from '../lib/search-attributes';
 import { compareText } from '../lib/compare-text';
 import { ApprovalGate } from './approval';
 import { applyApprovedGrants, applyTarget, planAndApply, readDesiredState, suspendTarget, type ApplyContext } from './jml-apply';
@@ -88,6 +89,9 @@ async function converge(input: RunInput): Promise<RunResult> {
   current = await planAndApplyAll(scope, apply, requirePerson);
   if (!current.found && requirePerson) return notInDirectory(scope, input, current);
   // Future starter: accounts exist inactive; activate on the start date (durable timer), from a fresh plan.
+  // IdsyncWaitingFor says so in visibility while it waits (runs started before that keep their history).
+  const publishWait = current.activateAt !== undefined && patched(PUBLISHES_START_DATE_WAIT);
+  if (publishWait) upsertSearchAttributes([{ key: SA.waitingFor, value: WAITING_FOR.startDate }]);
   while (current.activateAt) {
     scope.view.phase = `waiting for start date ${current.activateAt}`;
     setCurrentDetails(`${current.username ?? input.anchor}: accounts created inactive, waiting for the start date ${current.activateAt}`);
@@ -98,6 +102,7 @@ async function converge(input: RunInput): Promise<RunResult> {
     current = await planAndApplyAll(scope, apply, requirePerson);
     if (!current.found && requirePerson) return notInDirectory(scope, input, current);
   }
+  if (publishWait) upsertSearchAttributes([{ key: SA.waitingFor, value: WAITING_FOR.nothing }]);
   const awaiting = current.targets.filter((t) => t.heldForApproval.length > 0 && scope.ctx.progress.get(t.target)?.status === 'done');
   if (awaiting.length > 0) {
     scope.view.phase = 'waiting for approval';
@@ -119,6 +124,7 @@ async function converge(input: RunInput): Promise<RunResult> {
 }
 
 const ABSENT_PERSON_ONLY_BY_LEAVER = 'absent-person-only-deprovisioned-by-a-leaver';
+const PUBLISHES_START_DATE_WAIT = 'run-publishes-start-date-wait';
 
 function notInDirectory(scope: RunScope, input: RunInput, plan: PersonPlan): Promise<RunResult> {
   const what = input.kind === 'joiner' || input.kind === 'rehire' ? 'nothing provisioned' : 'nothing changed; only a leaver (confirmed absence, admitted by the mass-change guard) cuts access';

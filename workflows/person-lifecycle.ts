@@ -44,6 +44,8 @@ const RUN_WORKFLOW: Record<IdentityEventKind, string> = {
 const DEFAULT_IDLE_FINISH_MS = 30 * 24 * 3600 * 1000;
 /** Person workflows started before approvals sent to them were forwarded ignored them (their histories still replay). */
 const FORWARDS_APPROVALS = 'person-forwards-approvals-to-its-run';
+/** Person workflows started before the username's keyed hash was published (their histories still replay). */
+const PUBLISHES_USERNAME_KEY = 'person-publishes-username-key';
 /** Continue as new after this many events even if the server does not ask yet, so replays stay short. */
 const EVENTS_PER_RUN = 200;
 
@@ -53,7 +55,7 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
   const audit = directoryActivities(options).recordAudit;
   let active: (NonNullable<PersonStatus['activeRun']> & { handle?: ChildWorkflowHandle<() => Promise<RunResult>>; supersedeSent?: boolean }) | undefined;
   let eventsThisRun = 0;
-  const publishedAttributes = { links: '', outcome: '' };
+  const publishedAttributes = { links: '', outcome: '', usernameKey: '' };
   /** "Nina Kowalski (nkowalski)" from the latest event that carried the person; for summaries only (encrypted like payloads). */
   let who: string | undefined;
 
@@ -88,17 +90,25 @@ export async function personLifecycleWorkflow(input: PersonLifecycleInput): Prom
     active.handle.signal(supersedeSignal, { byEventId: newer.eventId, kind: newer.kind }).catch(() => undefined);
   }
 
-  /** Links and outcome are search attributes: `IdsyncOutcome = "partial"` lists who needs attention, `IdsyncLinks = "hubspot:123"` who owns an account. */
+  /**
+   * Links, outcome and the username's keyed hash are search attributes: `IdsyncOutcome = "partial"` lists
+   * who needs attention, `IdsyncLinks = "hubspot:123"` who owns an account, `IdsyncUsernameKey` finds a
+   * person by username after the directory has forgotten them (`idsync status <username>`).
+   */
   function publish(): void {
     const links = person.linkValues();
     const outcome = person.data.outcome ?? '';
+    const usernameKey = person.data.usernameKey ?? '';
     const updates: SearchAttributeUpdatePair[] = [];
     if (links.join('\n') !== publishedAttributes.links) updates.push({ key: SA.links, value: links });
     if (outcome !== publishedAttributes.outcome && outcome) updates.push({ key: SA.outcome, value: outcome });
+    const newKey = usernameKey && usernameKey !== publishedAttributes.usernameKey && patched(PUBLISHES_USERNAME_KEY);
+    if (newKey) updates.push({ key: SA.usernameKey, value: usernameKey });
     if (updates.length === 0) return;
     upsertSearchAttributes(updates);
     publishedAttributes.links = links.join('\n');
     publishedAttributes.outcome = outcome;
+    if (newKey) publishedAttributes.usernameKey = usernameKey;
   }
 
   upsertSearchAttributes([{ key: SA.person, value: person.anchor }]);

@@ -147,6 +147,7 @@ export class PersonState {
       else if (this.links[target]?.accountId !== accountId) this.links[target] = { accountId, linkedAt: iso(nowMs) };
     }
     d.lastResult = result;
+    if (result.plan?.usernameKey) d.usernameKey = result.plan.usernameKey;
     this.note({ eventId, kind, workflowId: result.workflowId, outcome: result.outcome, at: iso(nowMs), message: result.message });
     if (result.outcome !== 'superseded') this.settle(kind, eventId, result, nowMs);
   }

@@ -180,6 +180,8 @@ export interface PersonLifecycleState {
   retry?: ScheduledRetry;
   /** The latest record an authoritative intake source pushed (cleared by a leaver). */
   pushedPerson?: Person;
+  /** Keyed hash of the username from the last run that found the person; kept after they leave the directory. */
+  usernameKey?: string;
 }
 
 export interface PersonStatus {

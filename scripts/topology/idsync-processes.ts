@@ -7,7 +7,7 @@
  * process can only reach state its service mounts. A replica that dies is started again when the
  * service's restart policy says so, like `restart: unless-stopped`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -38,6 +38,16 @@ export interface Replica {
   output(): string;
   /** Sends a signal to the current process; with the restart policy it comes back as a new process. */
   kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * `npm run build` (tsc to dist/, then the workflow bundle): the compose commands run dist/, as the
+ * image does, so the topology runs what is compiled from the current sources, never a stale dist/.
+ */
+export function buildCompiledIdsync(): void {
+  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  run([join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json')]);
+  run([join(PROJECT_ROOT, 'dist', 'workers', 'build-workflow-bundle.js')]);
 }
 
 export class IdsyncDeployment {

@@ -14,6 +14,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { testEnv } from '../support/env';
 import { PROJECT_ROOT } from '../../scripts/local-services';
 import { runStatusQuery, runWorkflowId } from '../../workflows/person-messages';
+import { personWorkflowId } from '../../lib/names';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../lib/search-attributes';
 import { addPerson, createFixture, event, eventually, scimAccount, sendEvent, startWorkers, TEST_POLICY, uniqueQueues, waitForOutcome, type Fixture } from '../workflows/support/harness';
 
 const run = promisify(execFile);
@@ -48,9 +50,17 @@ after(async () => {
   await fx?.close();
 });
 
+const FROM_SOURCES = ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'idsync.ts')];
+/** The package's bin (`npx idsync`), which runs dist/cli/idsync.js once `npm run build` has compiled it. */
+const COMPILED_BIN = [join(PROJECT_ROOT, 'bin', 'idsync.js')];
+
 async function idsync(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return idsyncWith(FROM_SOURCES, args);
+}
+
+async function idsyncWith(entry: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'idsync.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [...entry, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...fx.env, IDSYNC_CONFIG: configPath },
       timeout: 120_000,
@@ -136,4 +146,68 @@ test('usage and configuration errors exit with 2', async () => {
   const help = await idsync('--help');
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit codes/);
+});
+
+test('the compiled bin (npx idsync): help without loading any command module, status of a provisioned person', async () => {
+  // `npm run build`'s compile step (the workflow bundle is not needed by the CLI); incremental, so quick when up to date.
+  await run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json')], { cwd: PROJECT_ROOT, timeout: 300_000 });
+  const help = await idsyncWith(COMPILED_BIN, ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /Exit codes/);
+  assert.equal(help.stderr, '', 'ran dist/, not the sources');
+  // What keeps --help instant: the Temporal client, zod and the policy are loaded by the commands that use them, not at start.
+  const probe = `require(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'cli', 'idsync.js'))}).main(['--help']).then(() => console.error(JSON.stringify(Object.keys(require.cache))))`;
+  const loaded = JSON.parse((await run(process.execPath, ['-e', probe], { cwd: PROJECT_ROOT })).stderr) as string[];
+  const heavy = loaded.filter((path) => /node_modules[\\/](@temporalio|zod|yaml|ldapts|jsforce)[\\/]|[\\/]dist[\\/](policy|app[\\/]config)/.test(path));
+  assert.deepEqual(heavy, []);
+
+  const anchor = await addPerson(fx, 'cli.bin', ['support']);
+  const ev = event(anchor, 'joiner');
+  await sendEvent(client, queues, ev);
+  await waitForOutcome(client, anchor, ev.eventId);
+  const status = await idsyncWith(COMPILED_BIN, ['status', 'cli.bin', '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const json = JSON.parse(status.stdout) as { status: { anchor: string; outcome?: string; links: Record<string, { accountId: string }> } };
+  assert.equal(json.status.anchor, anchor);
+  assert.equal(json.status.outcome, 'converged');
+  const account = await scimAccount(fx.emulators, 'desk', 'cli.bin@example.com');
+  assert.ok(account);
+  assert.equal(json.status.links.desk?.accountId, account.id);
+  const usage = await idsyncWith(COMPILED_BIN, ['status']);
+  assert.equal(usage.code, 2, 'usage errors keep their exit code through the bin');
+});
+
+test('status <username> finds a leaver deleted from the directory through the keyed hash, never the username, in visibility', async () => {
+  const anchor = await addPerson(fx, 'cli.gone', ['support']);
+  const joiner = event(anchor, 'joiner');
+  await sendEvent(client, queues, joiner);
+  await waitForOutcome(client, anchor, joiner.eventId);
+  const accountId = (await scimAccount(fx.emulators, 'desk', 'cli.gone@example.com'))?.id;
+  assert.ok(accountId);
+  await fx.ldap.remove(fx.ldap.personDn('cli.gone'));
+  const leaver = event(anchor, 'leaver', 'entry deleted');
+  await sendEvent(client, queues, leaver);
+  await waitForOutcome(client, anchor, leaver.eventId);
+
+  const attribute = SEARCH_ATTRIBUTE_KEYS.usernameKey;
+  const published = await eventually('username key in visibility', async () => {
+    const described = await client.workflow.getHandle(personWorkflowId(anchor)).describe();
+    return described.typedSearchAttributes.get(attribute);
+  });
+  assert.match(published, /^[0-9a-f]{64}$/, 'a keyed hash, not the username');
+  await eventually('listed by the username key', async () => {
+    for await (const wf of client.workflow.list({ query: `${attribute.name} = "${published}"` })) return wf;
+    return undefined;
+  });
+
+  const status = await idsync('status', 'cli.gone');
+  assert.equal(status.code, 0, status.stdout + status.stderr);
+  assert.match(status.stdout, new RegExp(`^Person ${anchor}`, 'm'));
+  assert.match(status.stdout, /cli\.gone is no longer in the directory; found by the username's keyed hash/);
+  assert.match(status.stdout, new RegExp(`last run: leaver \\S+: converged`));
+  assert.match(status.stdout, new RegExp(`accounts: desk ${accountId}`));
+  assert.match((await idsync('status', 'CLI.Gone')).stdout, /no longer in the directory/, 'usernames compare case-insensitively');
+  const unknown = await idsync('status', 'cli.never-was');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stdout + unknown.stderr, /no workflow for cli\.never-was/);
 });

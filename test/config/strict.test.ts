@@ -95,6 +95,16 @@ test('directory and watcher sections are strict too, for either directory kind',
   assert.deepEqual(problemsOf(otds), ['directory.partiton: unknown key; did you mean partition?']);
 });
 
+test('the removed watcher queue settings are refused by name, with why, not ignored', () => {
+  const raw = demoRaw();
+  raw.watcher.orchestrationTaskQueue = 'my-queue';
+  raw.watcher.directoryTaskQueue = 'my-directory-queue';
+  assert.deepEqual(problemsOf(raw).sort(), [
+    'watcher.directoryTaskQueue: removed setting: directory activities always run on idsync-directory, the queue the workers poll; delete this line',
+    "watcher.orchestrationTaskQueue: removed setting: no worker polls any queue but idsync-orchestration, so the watcher's events sent elsewhere would never run; delete this line",
+  ]);
+});
+
 test('nothing close: no guess, the keys allowed at that spot instead', () => {
   const raw = demoRaw();
   raw.audit.rotation = 'daily';

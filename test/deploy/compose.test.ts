@@ -45,8 +45,8 @@ test('every depends_on, env_file example, named volume and command path exists',
       const source = volume.split(':')[0]!;
       if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} is not declared`);
     }
-    const script = (svc.command ?? []).find((part) => part.endsWith('.ts'));
-    if (script) assert.ok(existsSync(join(PROJECT_ROOT, script)), `${name}: ${script} does not exist`);
+    const script = (svc.command ?? []).find((part) => part.endsWith('.js'));
+    if (script) assert.ok(existsSync(join(PROJECT_ROOT, compiledFrom(script))), `${name}: ${script} is compiled from ${compiledFrom(script)}, which does not exist`);
     if (svc.build) assert.ok(existsSync(join(PROJECT_ROOT, 'Dockerfile')), 'Dockerfile is missing');
   }
 });
@@ -60,9 +60,50 @@ test('the setup service registers exactly the search attributes lib/search-attri
 });
 
 test('every directory the Dockerfile copies exists', () => {
+  for (const path of copiedSources()) assert.ok(existsSync(join(PROJECT_ROOT, path)), `Dockerfile copies missing ${path}`);
+});
+
+/** What the Dockerfile copies from the build context (not `COPY --from=` another stage), first argument of each COPY. */
+function copiedSources(stage?: string): string[] {
+  const text = stage === undefined ? readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8') : stage;
+  return [...text.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]!);
+}
+
+const BUILD = JSON.parse(readFileSync(join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string }; include: string[] };
+
+/** The TypeScript source `npm run build` compiles to a dist/ file (tsc: rootDir '.', outDir dist/). */
+function compiledFrom(distFile: string): string {
+  const outDir = `${BUILD.compilerOptions.outDir}/`;
+  assert.ok(distFile.startsWith(outDir), `${distFile} is not under ${outDir}, where npm run build writes`);
+  return distFile.slice(outDir.length).replace(/\.js$/, '.ts');
+}
+
+test('the image and every compose command run compiled JavaScript that npm run build produces', () => {
   const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
-  for (const m of dockerfile.matchAll(/^COPY (\S+)/gm)) {
-    for (const path of m[1]!.split(/\s+/)) assert.ok(existsSync(join(PROJECT_ROOT, path)), `Dockerfile copies missing ${path}`);
+  const [build, runtime] = dockerfile.split(/^FROM /m).slice(1);
+  assert.ok(build && runtime, 'two stages: build, then runtime');
+  assert.match(build, /^\S+ AS build$/m, 'the first stage is named build');
+  assert.match(build, /^RUN npm run build$/m, 'the build stage runs npm run build');
+  assert.equal(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).scripts.build.startsWith('tsc -p tsconfig.build.json'), true);
+  // tsc sees every source folder the build includes (a missing one fails the build or, worse, a require at run time).
+  const copied = copiedSources(build).map((p) => p.replace(/^\.\//, ''));
+  for (const folder of BUILD.include) assert.ok(copied.includes(folder), `the build stage copies ${folder}/, which tsconfig.build.json compiles`);
+  assert.equal(BUILD.compilerOptions.rootDir, '.');
+  assert.equal(BUILD.compilerOptions.outDir, 'dist');
+
+  assert.match(runtime, /^RUN npm ci --omit=dev\b/m, 'the runtime stage installs runtime dependencies only');
+  assert.match(runtime, /^COPY --from=build \/app\/dist \.\/dist$/m, 'the runtime stage takes dist/ from the build stage');
+  assert.deepEqual(copiedSources(runtime).filter((p) => !['package.json', 'bin'].includes(p)), [], 'no TypeScript sources in the runtime image');
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[];
+  const commands: [string, string[]][] = [['Dockerfile CMD', cmd], ...Object.entries(compose.services).filter(([, svc]) => svc.build).map(([name, svc]): [string, string[]] => [name, svc.command ?? []])];
+  for (const [name, command] of commands) {
+    assert.equal(command[0], 'node', `${name} runs node`);
+    assert.ok(!command.includes('tsx') && !command.some((part) => part.endsWith('.ts')), `${name} runs no TypeScript: ${command.join(' ')}`);
+    const script = command.find((part) => part.endsWith('.js'));
+    assert.ok(script, `${name} names its entry script`);
+    const source = compiledFrom(script);
+    assert.ok(existsSync(join(PROJECT_ROOT, source)), `${name}: ${script} comes from ${source}, which does not exist`);
+    assert.ok(BUILD.include.includes(source.split('/')[0]!), `${name}: ${source} is outside what tsconfig.build.json compiles`);
   }
 });
 

@@ -70,10 +70,6 @@ before(async () => {
     presenceScanInterval: 1000,
     fullScanInterval: 3_600_000,
     stateDir: join(scratch, 'watcher'),
-    // Person workflows (the watcher's deliveries and the flood) go here, as to idsync-orchestration.
-    orchestrationTaskQueue: personQueue,
-    // The shared queue the old layout ran the watcher's activities on; the new layout ignores it.
-    directoryTaskQueue: personActivityQueue,
   };
   source = createDirectorySource(directory, process.env);
   ({ runtime } = buildRuntime(directory, watcherConfig, source));
@@ -91,7 +87,7 @@ before(async () => {
   const activityWorker = await Worker.create({
     connection: native,
     taskQueue: personActivityQueue,
-    activities: { slowPersonStep, ...createDirectoryActivities(runtime, { client }) },
+    activities: { slowPersonStep, ...createDirectoryActivities(runtime, { client, personQueues: { orchestration: personQueue, directory: personActivityQueue } }) },
     maxConcurrentActivityTaskExecutions: PERSON_ACTIVITY_SLOTS,
   });
   personActivities = { worker: activityWorker, running: activityWorker.run() };

@@ -84,7 +84,7 @@ function specFor(label: string) {
     taskQueue,
     workflowBundlePath: bundlePath,
     directory: fx.config({ people: { baseDn: `ou=${label},${fx.peopleDn}`, scope: 'sub' }, changeLookback: 1000 }),
-    watcher: { pollInterval: 300, presenceScanInterval: 1000, fullScanInterval: 3_600_000, stateDir: testEnv.scratchDir(`${label}-state`), orchestrationTaskQueue: taskQueue },
+    watcher: { pollInterval: 300, presenceScanInterval: 1000, fullScanInterval: 3_600_000, stateDir: testEnv.scratchDir(`${label}-state`) },
   };
 }
 

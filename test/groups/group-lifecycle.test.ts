@@ -75,8 +75,6 @@ before(async () => {
     presenceScanInterval: 1000,
     fullScanInterval: 3_600_000,
     stateDir: testEnv.scratchDir('groups-state'),
-    orchestrationTaskQueue: queue,
-    directoryTaskQueue: queue,
     guard: {
       ...{ maxLeavers: 25, maxLeaverPercent: 5, minPeoplePercent: 50, minSnapshotForPercent: 50, window: 15 * 60_000, rejectRecheckAfter: 24 * 3_600_000 },
       // Every group deletion waits for an operator.
@@ -97,7 +95,7 @@ before(async () => {
       connection: native,
       taskQueue: queue,
       workflowsPath: require.resolve('./support/group-workflows'),
-      activities: { ...createDirectoryActivities(runtime, { client, groupOptions: { targetQueuePrefix: `${queue}-` } }), ...groupActivities },
+      activities: { ...createDirectoryActivities(runtime, { client, groupOptions: { targetQueuePrefix: `${queue}-` }, personQueues: { orchestration: queue, directory: queue } }), ...groupActivities },
     }),
     await Worker.create({ connection: native, taskQueue: `${queue}-sf`, activities: groupActivities }),
     await Worker.create({ connection: native, taskQueue: `${queue}-scim`, activities: groupActivities }),

@@ -14,6 +14,8 @@ test('every key the workflows use exists with its name and type', () => {
     guardState: `IdsyncGuardState:${SearchAttributeType.KEYWORD}`,
     outcome: `IdsyncOutcome:${SearchAttributeType.KEYWORD}`,
     links: `IdsyncLinks:${SearchAttributeType.KEYWORD_LIST}`,
+    usernameKey: `IdsyncUsernameKey:${SearchAttributeType.KEYWORD}`,
+    waitingFor: `IdsyncWaitingFor:${SearchAttributeType.KEYWORD}`,
   });
 });
 
@@ -26,6 +28,8 @@ test('the registration list is derived from the keys, in the Temporal CLI spelli
     IdsyncGuardState: 'Keyword',
     IdsyncOutcome: 'Keyword',
     IdsyncLinks: 'KeywordList',
+    IdsyncUsernameKey: 'Keyword',
+    IdsyncWaitingFor: 'Keyword',
   });
   assert.deepEqual(searchAttributeRegistrations(), Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`));
   assert.equal(FROM_NAMES, SEARCH_ATTRIBUTES, 'lib/names.ts re-exports the same object, it does not define its own');

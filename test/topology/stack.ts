@@ -15,7 +15,7 @@ import { ensureTemporalBuild } from '../../scripts/topology/temporal-build';
 import { startPostgres, type LocalPostgres } from '../../scripts/topology/postgres';
 import { startTemporalCluster, type TemporalCluster } from '../../scripts/topology/temporal-cluster';
 import { idsyncServices, readComposeFile } from '../../scripts/topology/compose-topology';
-import { IdsyncDeployment, type Replica } from '../../scripts/topology/idsync-processes';
+import { buildCompiledIdsync, IdsyncDeployment, type Replica } from '../../scripts/topology/idsync-processes';
 import { idsyncDataConverter } from '../../app/encryption';
 import { validateConfig, type IdsyncConfig } from '../../app/config';
 import { buildRuntime, closeRuntime } from '../../app/build-runtime';
@@ -122,6 +122,7 @@ async function assemble(log: (line: string) => void, cleanups: (() => Promise<un
   const runtime = buildRuntime({ ...checked, audit: { path: join(runDir, 'test-side-audit.log') } });
   cleanups.push(() => closeRuntime(runtime));
 
+  buildCompiledIdsync();
   const deployment = new IdsyncDeployment(idsyncServices(readComposeFile()), {
     runDir,
     hosts: { temporal: cluster.address },

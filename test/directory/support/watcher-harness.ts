@@ -87,7 +87,7 @@ export async function terminateQueue(client: Client, taskQueue: string): Promise
 export async function startHarness(opts: { taskQueue: string; directory: LdapDirectoryConfig; watcher: WatcherConfig; worker?: boolean; temporalAddress?: string }): Promise<WatcherHarness> {
   const { connection, client } = await connectClient(opts.temporalAddress);
   const source = new SwitchableSource(createDirectorySource(opts.directory, process.env));
-  const { runtime, audit } = buildRuntime(opts.directory, { ...opts.watcher, orchestrationTaskQueue: opts.taskQueue }, source);
+  const { runtime, audit } = buildRuntime(opts.directory, opts.watcher, source);
   let worker: Worker | null = null;
   let running: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
@@ -97,7 +97,7 @@ export async function startHarness(opts: { taskQueue: string; directory: LdapDir
       connection: nativeConnection,
       taskQueue: opts.taskQueue,
       workflowsPath: require.resolve('./recording-workflows'),
-      activities: createDirectoryActivities(runtime, { client }),
+      activities: createDirectoryActivities(runtime, { client, personQueues: { orchestration: opts.taskQueue } }),
     });
     running = worker.run();
   }

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     connection,
     taskQueue: spec.taskQueue,
     workflowBundle: { codePath: spec.workflowBundlePath },
-    activities: createDirectoryActivities(runtime, { client: crashAfter > 0 ? crashingAfter(client, crashAfter) : client }),
+    activities: createDirectoryActivities(runtime, { client: crashAfter > 0 ? crashingAfter(client, crashAfter) : client, personQueues: { orchestration: spec.taskQueue } }),
   });
   const running = worker.run();
   // The test holds our stdin open; if it dies (even by SIGKILL) the pipe closes and so do we.

@@ -156,11 +156,11 @@ export async function startGuard(connection: NativeConnection, client: Client, f
     // own for the people these tests drive; operator checks read the same directory.
     fx.config({
       directory: { ...fx.ldap.config(), people: { ...fx.ldap.config().people, filter: '(uid=ops-*)' } },
-      watcher: { stateDir: join(fx.scratch, base), orchestrationTaskQueue: `${base}-unserved`, guard: { operatorGroups: ['idsync-operators'], ...guard } },
+      watcher: { stateDir: join(fx.scratch, base), guard: { operatorGroups: ['idsync-operators'], ...guard } },
     }),
   );
   const activityTaskQueue = `${base}-activities`;
-  const worker = await Worker.create({ connection, taskQueue: activityTaskQueue, activities: createDirectoryActivities(runtime, { client }) });
+  const worker = await Worker.create({ connection, taskQueue: activityTaskQueue, activities: createDirectoryActivities(runtime, { client, personQueues: { orchestration: `${base}-unserved` } }) });
   const running = worker.run();
   const handle = await client.workflow.start('directoryWatcherWorkflow', { workflowId: base, taskQueue: queues.orchestration, args: [{ activityTaskQueue }] });
   return {
