@@ -18,6 +18,8 @@ import { bindPassword, connectFailure, parseLdapUrl, tlsConnectOptions } from '.
 import { AttributeNameCache, LdapFrameError, LdapMessageSplitter, SEARCH_RESULT_ENTRY_TAG, decodeSearchEntry, type DecodedEntry, type MessageFrame } from './ber-entries';
 
 const START_TLS_OID = '1.3.6.1.4.1.1466.20037';
+/** Complete pages a scan may hold ahead of its caller (each about a page's size in bytes, not decoded). */
+const PAGES_AHEAD = 2;
 
 export interface ScanRequest {
   baseDn: string;
@@ -87,7 +89,8 @@ export class ScanConnection {
 
   /**
    * Pages of entries, in server order. The next page is requested as soon as the previous one is
-   * complete, so the server works while the caller maps; at most two pages are held in memory.
+   * complete and fewer than PAGES_AHEAD wait for the caller, so the server works while the caller
+   * maps; at most PAGES_AHEAD + 1 pages are held, as bytes.
    * A page holds its entries as the bytes the server sent and decodes each one when the caller
    * reaches it: a decoded page is several times larger, and holding two of them alive made every
    * young-generation GC copy them (a third of a 100,000-person scan's CPU). A malformed entry
@@ -96,16 +99,47 @@ export class ScanConnection {
   async *pages(request: ScanRequest, malformed: (error: LdapFrameError) => Error = (error) => error): AsyncGenerator<Iterable<DecodedEntry>> {
     const binary = request.binaryAttributes.length > 0 ? new Set(request.binaryAttributes.map((a) => a.toLowerCase())) : null;
     const filter = FilterParser.parseString(request.filter);
-    const ask = (cookie: Buffer) => {
-      const page = this.searchPage(request, filter, cookie);
-      page.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-      return page;
+    // Pages the server has sent and the caller has not taken yet; the next is asked for as soon as
+    // one arrives while fewer than PAGES_AHEAD wait, so the server keeps working while the caller
+    // maps (a caller that waited for its own turn to ask left the server idle for a page's mapping).
+    const ready: SearchPage[] = [];
+    let lastCookie: Buffer = Buffer.alloc(0);
+    let asking = false;
+    let finished = false;
+    let failure: unknown = null;
+    let wake: (() => void) | null = null;
+    const askIfRoom = () => {
+      if (asking || finished || failure !== null || ready.length >= PAGES_AHEAD) return;
+      asking = true;
+      this.searchPage(request, filter, lastCookie).then(
+        (page) => {
+          asking = false;
+          ready.push(page);
+          lastCookie = page.cookie;
+          finished = page.cookie.length === 0;
+          askIfRoom();
+          wake?.();
+        },
+        (err: unknown) => {
+          asking = false;
+          failure = err;
+          wake?.();
+        },
+      );
     };
-    let next: Promise<SearchPage> | null = ask(Buffer.alloc(0));
-    while (next) {
-      const page: SearchPage = await next;
-      next = page.cookie.length > 0 ? ask(page.cookie) : null;
-      yield new DecodingPage(page.entries, binary, this.names, malformed);
+    askIfRoom();
+    for (;;) {
+      const page = ready.shift();
+      if (page) {
+        askIfRoom();
+        yield new DecodingPage(page.entries, binary, this.names, malformed);
+        continue;
+      }
+      // Pages that arrived before a failure are still the caller's; the failure comes after them.
+      if (failure !== null) throw failure;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
     }
   }
 

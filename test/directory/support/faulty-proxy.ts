@@ -20,6 +20,8 @@ export interface ProxyFaults {
   stallAfterServerBytes?: number;
   /** Applied to every chunk the server sends before it is forwarded (same length: only bytes change). */
   rewriteServerChunk?: (chunk: Buffer) => Buffer;
+  /** Sees every chunk the client sends, before it is forwarded. */
+  watchClientChunk?: (chunk: Buffer) => void;
 }
 
 export async function startFaultyProxy(upstreamUrl: string, faults: ProxyFaults): Promise<FaultyProxy> {
@@ -42,7 +44,10 @@ export async function startFaultyProxy(upstreamUrl: string, faults: ProxyFaults)
     client.on('error', end);
     backend.on('error', end);
     backend.on('close', () => client.destroy());
-    client.on('data', (chunk) => backend.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      faults.watchClientChunk?.(chunk);
+      backend.write(chunk);
+    });
     backend.on('data', (received: Buffer) => {
       const chunk = faults.rewriteServerChunk ? faults.rewriteServerChunk(received) : received;
       const limit = faults.cutAfterServerBytes ?? faults.stallAfterServerBytes;
