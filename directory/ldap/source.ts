@@ -185,12 +185,21 @@ export class LdapDirectorySource implements DirectorySource {
     } catch (err) {
       throw await this.classify(err, client);
     }
-    const groupsOf = index ? (dn: string) => index.groupsOf(dn) : null;
     const managers = this.managerResolver(client);
     for await (const page of this.scanPeople(this.scanAttributes)) {
+      // buildPerson's work without an async call per person: everything but an unknown manager is in memory.
       for (const { dn, attributes } of page) {
-        const person = await this.buildPerson(dn, attributes, groupsOf, managers);
-        if (person) yield person;
+        const anchor = this.anchorIn(attributes);
+        if (!anchor) continue;
+        const person = this.mapper.map(attributes, { anchor, dn, fallbackUsername: rdnValue });
+        managers.remember(dn, anchor);
+        if (index) person.groups = index.groupsOf(dn);
+        if (person.managerDn) {
+          const known = managers.known(person.managerDn);
+          const managerAnchor = known !== undefined ? known : await managers.resolve(person.managerDn);
+          if (managerAnchor) person.managerAnchor = managerAnchor;
+        }
+        yield person;
       }
     }
   }
