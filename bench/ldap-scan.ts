@@ -22,7 +22,7 @@ import { startSlapd, type LocalSlapd } from '../scripts/local-services';
 
 const execFileAsync = promisify(execFile);
 const COUNT = Number(process.argv[2]?.startsWith('--') ? 100_000 : (process.argv[2] ?? 100_000));
-const RUNS = 5;
+const RUNS = 7;
 const SUFFIX = 'dc=example,dc=com';
 const DEPARTMENTS = ['Engineering', 'Finance', 'Sales', 'Marketing', 'Support', 'Legal', 'HR', 'Operations'];
 
