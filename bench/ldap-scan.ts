@@ -162,6 +162,9 @@ async function main(): Promise<void> {
         `peak ${mib(typical.rss.peak)}, ${mib(typical.rss.end)} at the end; growth over the scan ${growth.map(mib).join(' / ')}`,
     );
     console.log(`ratio idsync / ldapsearch: ${ratio.toFixed(2)}x (goal <= 1.3x) ${ratio <= 1.3 ? 'MET' : 'NOT MET'}`);
+    // Each run against the ldapsearch run next to it: less exposed to the load drifting over the runs.
+    const paired = ourSeconds.map((s, i) => s / theirs[i]!);
+    console.log(`per-run ratios (each against its neighbouring ldapsearch): ${paired.map((r) => r.toFixed(2)).join(' / ')}, median ${median(paired).toFixed(2)}x`);
     console.log(`reader RSS growth: median ${mib(median(growth))} (goal < 100 MiB) ${median(growth) < 100 * 2 ** 20 ? 'MET' : 'NOT MET'}`);
     if (profileDir) console.log(`CPU profile of the last reader run in ${profileDir}`);
     const config = directoryConfigSchema.parse(directory);
