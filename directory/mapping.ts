@@ -71,8 +71,11 @@ function ruleMatches(compiled: CompiledRule, bag: AttributeBag, now: number): bo
 export interface PersonIds {
   anchor: string;
   dn: string;
-  /** Used only when the username attribute is missing; a function so a full scan does not compute it for everyone. */
-  fallbackUsername: string | (() => string);
+  /**
+   * Used only when the username attribute is missing; a function of the DN so a full scan neither
+   * computes it for everyone nor creates a closure per person.
+   */
+  fallbackUsername: string | ((dn: string) => string);
 }
 
 /**
@@ -104,7 +107,7 @@ export class PersonMapper {
     const person: Person = {
       anchor: ids.anchor,
       dn: ids.dn,
-      username: username ?? (typeof ids.fallbackUsername === 'function' ? ids.fallbackUsername() : ids.fallbackUsername),
+      username: username ?? (typeof ids.fallbackUsername === 'function' ? ids.fallbackUsername(ids.dn) : ids.fallbackUsername),
       enabled: !this.rules.some((rule) => ruleMatches(rule, bag, now)),
       groups: [],
       extra: {},

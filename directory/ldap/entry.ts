@@ -58,8 +58,8 @@ export function decodeBinaryValue(value: Buffer, lowerCasedName: string): string
  * lower-cased (directory DN matching is case-insensitive for the attributes idsync deals with).
  */
 export function normalizeDn(dn: string): string {
-  // Fast path for the common, already-tidy spelling: full scans call this for every entry.
-  if (!/\s[,=]|[,=]\s|^\s|\s$/.test(dn)) return dn.toLowerCase();
+  // Fast paths for the common, already-tidy spellings: full scans call this twice for every entry.
+  if (!/\s/.test(dn) || !/\s[,=]|[,=]\s|^\s|\s$/.test(dn)) return dn.toLowerCase();
   return dn
     .split(/(?<!\\),/)
     .map((rdn) => rdn.trim().replace(/\s*=\s*/, '=').toLowerCase())

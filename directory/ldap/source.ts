@@ -17,6 +17,7 @@ import { ManagerResolver, pagedSearch } from './lookups';
 import { tombstonesSince } from './tombstones';
 
 type GroupsOf = (dn: string) => Promise<string[]> | string[];
+type ScannedEntry = { dn: string; attributes: AttributeBag };
 const BULK_DELTA = 200;
 const DN_BATCH = 100;
 
@@ -108,7 +109,7 @@ export class LdapDirectorySource implements DirectorySource {
   private async buildPerson(dn: string, bag: AttributeBag, groupsOf: GroupsOf | null, managers: ManagerResolver): Promise<Person | null> {
     const anchor = this.anchorIn(bag);
     if (!anchor) return null;
-    const person = this.mapper.map(bag, { anchor, dn, fallbackUsername: () => rdnValue(dn) });
+    const person = this.mapper.map(bag, { anchor, dn, fallbackUsername: rdnValue });
     managers.remember(dn, anchor);
     if (groupsOf) {
       const groups = groupsOf(dn);
@@ -184,12 +185,21 @@ export class LdapDirectorySource implements DirectorySource {
     } catch (err) {
       throw await this.classify(err, client);
     }
-    const groupsOf = index ? (dn: string) => index.groupsOf(dn) : null;
     const managers = this.managerResolver(client);
     for await (const page of this.scanPeople(this.scanAttributes)) {
+      // buildPerson's work without an async call per person: everything but an unknown manager is in memory.
       for (const { dn, attributes } of page) {
-        const person = await this.buildPerson(dn, attributes, groupsOf, managers);
-        if (person) yield person;
+        const anchor = this.anchorIn(attributes);
+        if (!anchor) continue;
+        const person = this.mapper.map(attributes, { anchor, dn, fallbackUsername: rdnValue });
+        managers.remember(dn, anchor);
+        if (index) person.groups = index.groupsOf(dn);
+        if (person.managerDn) {
+          const known = managers.known(person.managerDn);
+          const managerAnchor = known !== undefined ? known : await managers.resolve(person.managerDn);
+          if (managerAnchor) person.managerAnchor = managerAnchor;
+        }
+        yield person;
       }
     }
   }
@@ -206,9 +216,10 @@ export class LdapDirectorySource implements DirectorySource {
 
   /**
    * Every person entry, a page at a time, as attribute bags. The default reader streams the
-   * pages through its own connection (scan/); `scanReader: ldapts` reads them like any other search.
+   * pages through its own connection (scan/) and decodes each entry as it is read from the page;
+   * `scanReader: ldapts` reads them like any other search.
    */
-  private async *scanPeople(attributes: string[], pageSize = this.config.pageSize): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
+  private async *scanPeople(attributes: string[], pageSize = this.config.pageSize): AsyncGenerator<Iterable<ScannedEntry>> {
     const request: ScanRequest = {
       baseDn: this.config.people.baseDn,
       scope: this.config.people.scope,
@@ -223,7 +234,8 @@ export class LdapDirectorySource implements DirectorySource {
     }
     const connection = await ScanConnection.open(this.config, this.env);
     try {
-      yield* connection.pages(request);
+      // An entry the server sent malformed fails the scan as retryable, like a broken connection.
+      yield* connection.pages(request, (malformed) => retryable('DirectoryUnavailable', `directory ${this.config.url} failed: ${malformed.message}`, { target: 'directory' }));
     } catch (err) {
       if (!(err instanceof NoSuchObjectError)) throw await this.classify(err, null);
     } finally {
@@ -231,7 +243,7 @@ export class LdapDirectorySource implements DirectorySource {
     }
   }
 
-  private async *scanWithLdapts(request: ScanRequest): AsyncGenerator<{ dn: string; attributes: AttributeBag }[]> {
+  private async *scanWithLdapts(request: ScanRequest): AsyncGenerator<ScannedEntry[]> {
     const client = await this.withClient(async (c) => c);
     const pages = client.searchPaginated(request.baseDn, {
       scope: request.scope,

@@ -72,7 +72,9 @@ export function createHighspotRestRouter(store: ScimStore, apiKey: string, apiSe
     const selected = (u: HighspotRestUser) => inList(u) && (wanted === undefined || u.email.toLowerCase() === wanted);
     // Only the requested page is rendered in full: every user's REST shape for every page made a
     // read of 10,000 users cost a second per page.
-    const users = [...store.users.values()].filter((u) => selected(restUserFacts(u)));
+    // An e-mail lookup starts from the store's address index, as a real service would from its own.
+    const candidates = wanted === undefined ? [...store.users.values()] : store.usersWithAddress(wanted);
+    const users = candidates.filter((u) => selected(restUserFacts(u)));
     res.json(envelope(page(users, req.query).map((u) => restUserOf(store, u))));
   });
 

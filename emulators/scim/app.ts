@@ -42,6 +42,8 @@ function parseOrReject(filter: { expression?: string } | undefined, attributes: 
 interface ListedResource {
   id?: string;
   filter?: { expression?: string };
+  /** scimmy's form of `attributes=a,b` ("a pr and b pr") or `excludedAttributes=a` ("a np"). */
+  attributes?: { expression?: string };
   constraints?: { sortBy?: string; startIndex?: number; count?: number };
 }
 
@@ -62,12 +64,22 @@ function readResources(store: ScimStore, type: 'User' | 'Group', resource: Liste
   const matching = isUser
     ? store.matchingUsers(parseOrReject(resource.filter, USER_FILTER_ATTRIBUTES))
     : store.matchingGroups(parseOrReject(resource.filter, GROUP_FILTER_ATTRIBUTES));
-  const view = (stored: StoredResource) => (isUser ? store.userView(stored) : store.groupView(stored));
+  const withMembers = asksForMembers(resource);
+  const view = (stored: StoredResource) => (isUser ? store.userView(stored) : store.groupView(stored, withMembers));
   const { sortBy, startIndex, count } = resource.constraints ?? {};
   if (!ctx || sortBy !== undefined || startIndex === undefined || count === undefined) return matching.map(view);
   ctx.listPage = { startIndex, totalResults: matching.length };
   resource.constraints = { ...resource.constraints, startIndex: 1 };
   return matching.slice(startIndex - 1, startIndex - 1 + count).map(view);
+}
+
+/** Whether a request's attributes / excludedAttributes leave `members` in the answer (scimmy drops what was not asked for). */
+function asksForMembers(resource: ListedResource): boolean {
+  const expression = resource.attributes?.expression;
+  if (!expression) return true;
+  const terms = expression.split(/\s+and\s+/i).map((term) => term.trim().split(/\s+/));
+  const mentioned = terms.some(([name]) => /^(urn:ietf:params:scim:schemas:core:2\.0:group:)?members(\.|$)/i.test(name ?? ''));
+  return terms[0]?.[1]?.toLowerCase() === 'np' ? !mentioned : mentioned;
 }
 
 /** Declares Users and Groups on the process-wide scimmy instance, backed by `store`. Call once per process. */

@@ -56,6 +56,15 @@ export class ScimStore {
    * users in one 10,000-member group took seconds.
    */
   private groupsByUser: Map<string, StoredResource[]> | undefined;
+  /**
+   * Lookups a real SP answers from an index, kept up to date on every user write: lower-cased
+   * userName -> user, externalId -> users, and every lower-cased address (userName and e-mails) ->
+   * users. Without them each `userName eq` / `externalId eq` filter rendered every user, so a
+   * lookup cost grew with the tenant.
+   */
+  private readonly usersByName = new Map<string, StoredResource>();
+  private readonly usersByExternalId = new Map<string, Set<StoredResource>>();
+  private readonly usersByAddress = new Map<string, Set<StoredResource>>();
 
   /** From the seed, or from saved resources (a restart with a state file): then the seed is not used. */
   constructor(
@@ -64,7 +73,10 @@ export class ScimStore {
     saved?: SavedScimResources,
   ) {
     if (saved) {
-      for (const user of saved.users) this.users.set(user.id, user);
+      for (const user of saved.users) {
+        this.users.set(user.id, user);
+        this.indexUser(user, 'add');
+      }
       for (const group of saved.groups) this.groups.set(group.id, group);
       return;
     }
@@ -123,7 +135,12 @@ export class ScimStore {
     return { ...user.data, id: user.id, groups, meta: this.meta(user, 'User') };
   }
 
-  groupView(group: StoredResource): Record<string, unknown> {
+  /** `withMembers: false` when the request did not ask for members: rendering them costs a lookup per member. */
+  groupView(group: StoredResource, withMembers = true): Record<string, unknown> {
+    if (!withMembers) {
+      const { members: _members, ...rest } = group.data;
+      return { ...rest, id: group.id, meta: this.meta(group, 'Group') };
+    }
     const members = this.membersOf(group).map((m) => {
       const user = this.users.get(m.value);
       return { value: m.value, display: user ? String(user.data.displayName ?? user.data.userName) : m.display, type: 'User' };
@@ -131,13 +148,38 @@ export class ScimStore {
     return { ...group.data, id: group.id, members, meta: this.meta(group, 'Group') };
   }
 
-  /** The users a filter selects, in store order, as stored: callers render only the page they answer with. */
+  /**
+   * The users a filter selects, in store order, as stored: callers render only the page they answer
+   * with. `userName eq` and `externalId eq` start from the index; the filter still decides.
+   */
   matchingUsers(filter?: FilterNode): StoredResource[] {
-    const users = [...this.users.values()];
+    const indexed = filter ? this.indexedUsers(filter) : undefined;
+    const users = indexed ?? [...this.users.values()];
     return filter ? users.filter((u) => matchesFilter(this.userView(u), filter, USER_FILTER_ATTRIBUTES)) : users;
   }
 
+  private indexedUsers(filter: FilterNode): StoredResource[] | undefined {
+    if (filter.type !== 'compare' || filter.op !== 'eq' || typeof filter.value !== 'string') return undefined;
+    if (filter.path === 'username') {
+      const user = this.usersByName.get(filter.value.toLowerCase());
+      return user ? [user] : [];
+    }
+    if (filter.path === 'externalid') return [...(this.usersByExternalId.get(filter.value) ?? [])];
+    return undefined;
+  }
+
+  /** Users whose userName or one of whose e-mails is `address` (any case). */
+  usersWithAddress(address: string): StoredResource[] {
+    return [...(this.usersByAddress.get(address.toLowerCase()) ?? [])];
+  }
+
+  /**
+   * `members[value eq "id"]` and `members.value eq "id"` are answered from the member index alone
+   * (exactly what they select); any other filter looks at every group.
+   */
   matchingGroups(filter?: FilterNode): StoredResource[] {
+    const member = filter ? memberFilterValue(filter) : undefined;
+    if (member !== undefined) return this.groupsOf(member);
     const groups = [...this.groups.values()];
     return filter ? groups.filter((g) => matchesFilter(this.groupView(g), filter, GROUP_FILTER_ATTRIBUTES)) : groups;
   }
@@ -148,8 +190,23 @@ export class ScimStore {
   }
 
   userByName(userName: string): StoredResource | undefined {
-    const wanted = userName.toLowerCase();
-    return [...this.users.values()].find((u) => String(u.data.userName).toLowerCase() === wanted);
+    return this.usersByName.get(userName.toLowerCase());
+  }
+
+  private indexUser(user: StoredResource, change: 'add' | 'remove'): void {
+    const { userName, externalId, emails } = user.data as { userName?: unknown; externalId?: unknown; emails?: Array<{ value?: unknown }> };
+    const toggle = (index: Map<string, Set<StoredResource>>, key: string) => {
+      const set = index.get(key) ?? index.set(key, new Set()).get(key)!;
+      if (change === 'add') set.add(user);
+      else if (set.delete(user) && set.size === 0) index.delete(key);
+    };
+    if (typeof userName === 'string') {
+      if (change === 'add') this.usersByName.set(userName.toLowerCase(), user);
+      else if (this.usersByName.get(userName.toLowerCase()) === user) this.usersByName.delete(userName.toLowerCase());
+      toggle(this.usersByAddress, userName.toLowerCase());
+    }
+    if (typeof externalId === 'string') toggle(this.usersByExternalId, externalId);
+    for (const email of Array.isArray(emails) ? emails : []) if (typeof email?.value === 'string') toggle(this.usersByAddress, email.value.toLowerCase());
   }
 
   /** Create (id undefined) or replace a user; a write that changes nothing keeps version and lastModified. */
@@ -188,15 +245,19 @@ export class ScimStore {
   private put(map: Map<string, StoredResource>, id: string | undefined, data: Record<string, unknown>, type: string): StoredResource {
     const now = new Date().toISOString();
     if (map === this.groups) this.groupsByUser = undefined;
+    const isUser = map === this.users;
     if (id === undefined) {
       const created: StoredResource = { id: randomUUID(), data, created: now, lastModified: now, version: 1, extras: {} };
       map.set(created.id, created);
+      if (isUser) this.indexUser(created, 'add');
       return created;
     }
     const existing = map.get(id);
     if (!existing) throw scimError(404, null, `${type} ${id} not found`);
     if (JSON.stringify(existing.data) !== JSON.stringify(data)) {
+      if (isUser) this.indexUser(existing, 'remove');
       existing.data = data;
+      if (isUser) this.indexUser(existing, 'add');
       existing.lastModified = now;
       existing.version += 1;
     }
@@ -212,6 +273,7 @@ export class ScimStore {
       return;
     }
     this.users.delete(id);
+    this.indexUser(user, 'remove');
     for (const group of this.groups.values()) {
       const members = this.membersOf(group);
       if (members.some((m) => m.value === id)) this.put(this.groups, group.id, { ...group.data, members: members.filter((m) => m.value !== id) }, 'Group');
@@ -235,4 +297,11 @@ export class ScimStore {
       groups: [...this.groups.values()].map((g) => this.groupView(g)),
     };
   }
+}
+
+/** The member id a `members[value eq "id"]` or `members.value eq "id"` filter selects, else undefined. */
+function memberFilterValue(filter: FilterNode): string | undefined {
+  const inner = filter.type === 'valuePath' && filter.path === 'members' ? filter.inner : filter;
+  if (inner.type !== 'compare' || inner.op !== 'eq' || inner.path !== 'members.value' || typeof inner.value !== 'string') return undefined;
+  return inner.value;
 }

@@ -35,6 +35,8 @@ interface Located {
 export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
   readonly kind: string;
   readonly entitlementKinds: readonly string[];
+  /** Whether this SP answered a member filter on Groups; undefined until first asked. */
+  private memberFilter: 'supported' | 'unsupported' | undefined;
 
   constructor(
     readonly name: string,
@@ -106,8 +108,38 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
     return Array.isArray(group.members) ? (group.members as Array<{ value?: string }>).map((m) => String(m.value)) : [];
   }
 
-  private groupNamesOf(accountId: string, groups: ScimResource[]): string[] {
-    return groups.filter((g) => ScimConnector.memberIds(g).includes(accountId)).map((g) => String(g.displayName));
+  /**
+   * The groups an account is a direct member of (id, displayName, externalId), without reading
+   * anyone else's membership: listing every group with its members made each call cost as much as
+   * the whole tenant (seconds per call at 10,000 people). In order of preference: the user's own
+   * `groups` attribute when the resource at hand carries one with names (RFC 7643 4.1.2; no
+   * request), a filter on the member (`members[value eq id]`, RFC 7644 3.4.2.2), and only for an
+   * SP that refuses that filter the full listing, as before.
+   */
+  private async membershipsOf(accountId: string, resource?: ScimResource): Promise<ScimResource[]> {
+    const own = resource ? ScimConnector.ownGroups(resource) : null;
+    if (own) return own;
+    if (this.memberFilter !== 'unsupported') {
+      try {
+        const found = await this.client.listAll('/Groups', { filter: `members[value eq ${scimString(accountId)}]`, attributes: 'displayName,externalId' });
+        this.memberFilter = 'supported';
+        return found;
+      } catch (err) {
+        // 400 invalidFilter (or 501/403): this SP cannot filter groups by member; remember it, not per call.
+        if (this.memberFilter === 'supported' || !(isScimStatus(err, 400) || isScimStatus(err, 501) || isScimStatus(err, 403))) throw err;
+        this.memberFilter = 'unsupported';
+      }
+    }
+    return (await this.groupsWithMembers()).filter((g) => ScimConnector.memberIds(g).includes(accountId));
+  }
+
+  /** A user's direct groups from its read-only `groups` attribute, when that names every group; else null. */
+  private static ownGroups(resource: ScimResource): ScimResource[] | null {
+    if (!Array.isArray(resource.groups)) return null;
+    const refs = resource.groups as Array<{ value?: unknown; display?: unknown; type?: unknown }>;
+    if (!refs.every((g) => typeof g.value === 'string' && typeof g.display === 'string')) return null;
+    // Indirect (nested) memberships cannot be granted or revoked on the user: only direct ones are ours.
+    return refs.filter((g) => g.type !== 'indirect').map((g) => ({ id: g.value as string, displayName: g.display }));
   }
 
   async findAccount(match: MatchKeys): Promise<AccountState | null> {
@@ -115,7 +147,8 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
     return this.guard(ctx, async () => {
       const { account } = await this.locate(match, ctx);
       if (!account) return null;
-      const state = accountStateOf(account, this.groupNamesOf(account.id, await this.groupsWithMembers()));
+      const groups = await this.membershipsOf(account.id, account);
+      const state = accountStateOf(account, groups.map((g) => String(g.displayName)));
       return (await this.enricher(state))(state);
     });
   }
@@ -180,7 +213,8 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
       if (unsupported) {
         throw nonRetryable('UnknownEntitlement', `entitlement kind "${unsupported.kind}" (${unsupported.name}) is not supported`, { ...ctx, field: 'kind' });
       }
-      const groups = await this.groupsWithMembers();
+      // The catalog without members (its size does not grow with the people in it) and this account's groups.
+      const groups = desired.length > 0 || mode === 'overwrite' ? await this.client.listAll('/Groups', { attributes: 'displayName,externalId' }) : [];
       const byName = new Map(groups.map((g) => [String(g.displayName).toLowerCase(), g]));
       const wanted = new Map<string, { group: ScimResource; grant: Entitlement }>();
       for (const grant of desired) {
@@ -188,9 +222,10 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
         if (!group) throw nonRetryable('UnknownEntitlement', `group "${grant.name}" does not exist`, { ...ctx, field: 'group' });
         wanted.set(group.id, { group, grant });
       }
+      const held = groups.length > 0 ? new Set((await this.membershipsOf(accountId)).map((g) => g.id)) : new Set<string>();
       const changes: Change[] = [];
       for (const { group, grant } of wanted.values()) {
-        if (ScimConnector.memberIds(group).includes(accountId)) continue;
+        if (held.has(group.id)) continue;
         await this.client.patch('/Groups', group, [{ op: 'add', path: 'members', value: [{ value: accountId }] }], false);
         changes.push({ action: 'grant', target: this.name, accountId, subject: `group:${String(group.displayName)}`, rule: grant.rule });
       }
@@ -198,7 +233,7 @@ export class ScimConnector implements TargetAdapter, DirectoryGroupSync {
         // Members of groups provisioned from the directory follow the directory group, not a person's policy.
         const directoryGroups = this.syncsDirectoryGroups;
         for (const group of groups) {
-          if (wanted.has(group.id) || !ScimConnector.memberIds(group).includes(accountId) || (directoryGroups && isDirectoryGroup(group))) continue;
+          if (wanted.has(group.id) || !held.has(group.id) || (directoryGroups && isDirectoryGroup(group))) continue;
           await this.client.patch('/Groups', group, [{ op: 'remove', path: `members[value eq ${scimString(accountId)}]` }], false);
           changes.push({ action: 'revoke', target: this.name, accountId, subject: `group:${String(group.displayName)}` });
         }

@@ -13,6 +13,7 @@ import type { Person } from '../../domain/person';
 import { testEnv } from '../support/env';
 import { createLdapFixture, type LdapFixture } from './support/ldap-fixture';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';
+import { pollUntil } from '../support/poll';
 
 let fx: LdapFixture;
 const sources: DirectorySource[] = [];
@@ -117,6 +118,65 @@ test('a connection cut in the middle of a scan fails it as retryable DirectoryUn
   await source.close();
   await proxy.waitForClosedConnections();
 });
+
+test('an entry the server sends malformed fails the scan as retryable DirectoryUnavailable when it is read, and the scan connection closes', async () => {
+  // The objectName of p30's entry tagged as something other than an OCTET STRING: the message
+  // frame stays whole, so only the entry's own decoding (done as the caller reads the page) sees it.
+  const dn = Buffer.from(fx.personDn('p30'));
+  let corrupted = 0;
+  const proxy = await startFaultyProxy(testEnv.ldap().url, {
+    rewriteServerChunk: (chunk) => {
+      const at = chunk.indexOf(dn);
+      if (at < 2 || chunk[at - 2] !== 0x04 || chunk[at - 1] !== dn.length) return chunk;
+      const changed = Buffer.from(chunk);
+      changed[at - 2] = 0x05;
+      corrupted++;
+      return changed;
+    },
+  });
+  proxies.push(proxy);
+  const source = open({ url: proxy.url, groups: undefined, pageSize: 5 });
+  const listed: Person[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const person of source.listPeople()) listed.push(person);
+    })(),
+    (err: Error & { type?: string; nonRetryable?: boolean }) => {
+      assert.equal(err.type, 'DirectoryUnavailable');
+      assert.equal(err.nonRetryable, false);
+      assert.match(err.message, /malformed SearchResultEntry objectName/);
+      assert.match(err.message, new RegExp(proxy.url.replace(/[.]/g, '\\.')));
+      return true;
+    },
+  );
+  assert.equal(corrupted, 1, 'the proxy corrupted exactly one entry');
+  assert.ok(listed.length > 0 && !listed.some((p) => p.username === 'p30'), 'people before the bad entry were listed, the bad one was not');
+  await source.close();
+  await proxy.waitForClosedConnections();
+});
+
+test('while the caller is still on the first page, the reader has asked for two more, and the scan ends whole', async () => {
+  // Every SearchRequest names the people base; the bind and the unbind do not.
+  const base = Buffer.from(fx.peopleDn);
+  let searches = 0;
+  const proxy = await startFaultyProxy(testEnv.ldap().url, { watchClientChunk: (chunk) => void (searches += countOf(chunk, base)) });
+  proxies.push(proxy);
+  const source = open({ url: proxy.url, groups: undefined, pageSize: 5 });
+  const anchors: string[] = [];
+  for await (const person of source.listPeople()) {
+    if (anchors.push(person.anchor) === 1) await pollUntil('the reader to ask for two pages ahead', async () => (searches >= 3 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10 });
+  }
+  assert.equal(anchors.length, new Set(anchors).size);
+  assert.equal(anchors.length, PEOPLE + 1);
+  await source.close();
+  await proxy.waitForClosedConnections();
+});
+
+function countOf(haystack: Buffer, needle: Buffer): number {
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
 
 test('a directory that goes silent mid-scan is given up on after timeoutMs, not waited on forever', async () => {
   const proxy = await startFaultyProxy(testEnv.ldap().url, { stallAfterServerBytes: 6_000 });

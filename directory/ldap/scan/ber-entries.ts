@@ -38,6 +38,17 @@ export interface MessageFrame {
   operationOffset: number;
 }
 
+type Utf8Slice = (this: Buffer, start: number, end: number) => string;
+/**
+ * Buffer's native UTF-8 slicer. toString('utf8', start, end) validates its arguments and looks the
+ * encoding up on every call before reaching it, and a scan decodes a dozen values per entry.
+ */
+const utf8Slice: Utf8Slice =
+  (Buffer.prototype as unknown as { utf8Slice?: Utf8Slice }).utf8Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString('utf8', start, end);
+  };
+
 // Set by readLength so the hot path allocates nothing for a length.
 let contentStart = 0;
 
@@ -59,14 +70,22 @@ function readLength(buffer: Buffer, offset: number, limit: number): number {
   return length;
 }
 
-/** Content of the TLV at `offset`, which must carry `tag` and end by `limit`. Sets contentStart. */
-function expect(buffer: Buffer, offset: number, limit: number, tag: number, what: string): number {
+/**
+ * Content of the TLV at `offset`, which must carry `tag` and end by `limit`. Sets contentStart.
+ * The element is named by parts ("a value of", attribute, DN) joined only for an error: building
+ * the text for every call cost four string concatenations per attribute of every entry.
+ */
+function expect(buffer: Buffer, offset: number, limit: number, tag: number, what: string, attribute?: string, dn?: string): number {
   if (buffer[offset] !== tag) {
-    throw new LdapFrameError(`malformed ${what}: expected tag 0x${tag.toString(16)}, found 0x${(buffer[offset] ?? 0).toString(16)} at byte ${offset}`);
+    throw new LdapFrameError(`malformed ${describe(what, attribute, dn)}: expected tag 0x${tag.toString(16)}, found 0x${(buffer[offset] ?? 0).toString(16)} at byte ${offset}`);
   }
   const length = readLength(buffer, offset + 1, limit);
-  if (length < 0 || contentStart + length > limit) throw new LdapFrameError(`malformed ${what}: its length runs past the enclosing element`);
+  if (length < 0 || contentStart + length > limit) throw new LdapFrameError(`malformed ${describe(what, attribute, dn)}: its length runs past the enclosing element`);
   return length;
+}
+
+function describe(what: string, attribute: string | undefined, dn: string | undefined): string {
+  return `${what}${attribute ? ` ${attribute}` : ''}${dn ? ` in ${dn}` : ''}`;
 }
 
 /**
@@ -139,25 +158,25 @@ export function decodeSearchEntry(frame: MessageFrame, binary: ReadonlySet<strin
   const bodyLength = expect(buffer, frame.operationOffset, end, SEARCH_RESULT_ENTRY_TAG, 'SearchResultEntry');
   const bodyEnd = contentStart + bodyLength;
   const dnLength = expect(buffer, contentStart, bodyEnd, OCTET_STRING, 'SearchResultEntry objectName');
-  const dn = buffer.toString('utf8', contentStart, contentStart + dnLength);
+  const dn = utf8Slice.call(buffer, contentStart, contentStart + dnLength);
   const listLength = expect(buffer, contentStart + dnLength, bodyEnd, SEQUENCE, 'SearchResultEntry attributes');
   const listEnd = contentStart + listLength;
   const attributes: AttributeBag = new Map();
   let offset = contentStart;
   while (offset < listEnd) {
-    const attributeLength = expect(buffer, offset, listEnd, SEQUENCE, `attribute of ${dn}`);
+    const attributeLength = expect(buffer, offset, listEnd, SEQUENCE, 'an attribute', undefined, dn);
     const attributeEnd = contentStart + attributeLength;
-    const typeLength = expect(buffer, contentStart, attributeEnd, OCTET_STRING, `attribute type of ${dn}`);
+    const typeLength = expect(buffer, contentStart, attributeEnd, OCTET_STRING, 'an attribute type', undefined, dn);
     const name = names.lowerCased(buffer, contentStart, contentStart + typeLength);
-    const setLength = expect(buffer, contentStart + typeLength, attributeEnd, SET, `values of ${name} in ${dn}`);
+    const setLength = expect(buffer, contentStart + typeLength, attributeEnd, SET, 'the values of', name, dn);
     const setEnd = contentStart + setLength;
     const isBinary = binary !== null && binary.has(name);
     let values = attributes.get(name);
     let valueOffset = contentStart;
     while (valueOffset < setEnd) {
-      const valueLength = expect(buffer, valueOffset, setEnd, OCTET_STRING, `a value of ${name} in ${dn}`);
+      const valueLength = expect(buffer, valueOffset, setEnd, OCTET_STRING, 'a value of', name, dn);
       const valueEnd = contentStart + valueLength;
-      const value = isBinary ? decodeBinaryValue(buffer.subarray(contentStart, valueEnd), name) : buffer.toString('utf8', contentStart, valueEnd);
+      const value = isBinary ? decodeBinaryValue(buffer.subarray(contentStart, valueEnd), name) : utf8Slice.call(buffer, contentStart, valueEnd);
       if (values) values.push(value);
       else attributes.set(name, (values = [value]));
       valueOffset = valueEnd;

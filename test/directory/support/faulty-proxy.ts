@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of the real slapd that can break the server-to-client direction on purpose:
  * cut both sockets after N bytes (a dropped connection), or stop forwarding after N bytes while
- * keeping the sockets open (a directory that hangs). It counts connections so tests can check cleanup.
+ * keeping the sockets open (a directory that hangs), or rewrite what the server sends (a directory
+ * that sends garbage). It counts connections so tests can check cleanup.
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { pollUntil } from '../../support/poll';
@@ -14,7 +15,16 @@ export interface FaultyProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultyProxy(upstreamUrl: string, faults: { cutAfterServerBytes?: number; stallAfterServerBytes?: number }): Promise<FaultyProxy> {
+export interface ProxyFaults {
+  cutAfterServerBytes?: number;
+  stallAfterServerBytes?: number;
+  /** Applied to every chunk the server sends before it is forwarded (same length: only bytes change). */
+  rewriteServerChunk?: (chunk: Buffer) => Buffer;
+  /** Sees every chunk the client sends, before it is forwarded. */
+  watchClientChunk?: (chunk: Buffer) => void;
+}
+
+export async function startFaultyProxy(upstreamUrl: string, faults: ProxyFaults): Promise<FaultyProxy> {
   const upstream = new URL(upstreamUrl);
   const open = new Set<Socket>();
   let opened = 0;
@@ -34,8 +44,12 @@ export async function startFaultyProxy(upstreamUrl: string, faults: { cutAfterSe
     client.on('error', end);
     backend.on('error', end);
     backend.on('close', () => client.destroy());
-    client.on('data', (chunk) => backend.write(chunk));
-    backend.on('data', (chunk: Buffer) => {
+    client.on('data', (chunk: Buffer) => {
+      faults.watchClientChunk?.(chunk);
+      backend.write(chunk);
+    });
+    backend.on('data', (received: Buffer) => {
+      const chunk = faults.rewriteServerChunk ? faults.rewriteServerChunk(received) : received;
       const limit = faults.cutAfterServerBytes ?? faults.stallAfterServerBytes;
       if (limit === undefined) {
         client.write(chunk);
