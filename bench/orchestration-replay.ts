@@ -55,8 +55,18 @@ export function tagActivityRequests(): void {
     } catch {
       return original(input, init);
     }
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    headers.set(ACTIVITY_TAG_HEADER, formatTag({ workflowId: info.workflowExecution?.workflowId ?? '', activityId: info.activityId, activityType: info.activityType }));
+    const tag = formatTag({ workflowId: info.workflowExecution?.workflowId ?? '', activityId: info.activityId, activityType: info.activityType });
+    const given = init?.headers;
+    // A plain header object (what idsync's clients and the HubSpot SDK pass) is extended as it is:
+    // a Headers object per request would be the bench's own cost, counted as idsync's.
+    const headers =
+      given && !(given instanceof Headers) && !Array.isArray(given)
+        ? { ...given, [ACTIVITY_TAG_HEADER]: tag }
+        : (() => {
+            const h = new Headers(given ?? (input instanceof Request ? input.headers : undefined));
+            h.set(ACTIVITY_TAG_HEADER, tag);
+            return h;
+          })();
     return original(input, { ...init, headers });
   };
 }
