@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditRecordInput, AuditSink } from './types';
 import { canonicalJson } from './canonical-json';
@@ -108,7 +108,8 @@ class GroupCommitter {
   private async commitGroup(): Promise<void> {
     let group: PendingRecord[] = [];
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      // Once per committer, and again after a failure (the directory may have been the problem).
+      if (!this.tip) mkdirSync(dirname(this.path), { recursive: true });
       const release = await acquireLock(`${this.path}.lock`);
       try {
         // Taken under the lock, so every record that arrived while we waited for it joins this group.
@@ -156,10 +157,19 @@ class GroupCommitter {
   }
 
   private async currentTip(): Promise<ChainTip> {
-    const size = await stat(this.path).then((s) => s.size, () => 0);
+    // One local metadata call, synchronous like the lock's (file-lock.ts): no thread-pool round trip per group.
+    const size = fileSize(this.path);
     if (this.tip && this.tip.size === size) return this.tip;
     this.tip = await readTip(this.path, size);
     return this.tip;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 
