@@ -28,6 +28,8 @@ interface ChainTip {
   /** File size after our last write: a different size means someone else appended, so re-read the tip. */
   size: number;
   keys: Set<string>;
+  /** The file's inode at the last check: the append handle is reused only while it is the same file. */
+  inode?: number;
 }
 
 /** Makes what was written through the handle durable. Injectable so tests can count group commits. */
@@ -85,6 +87,7 @@ class GroupCommitter {
   private pending: PendingRecord[] = [];
   private committing = false;
   private tip: ChainTip | undefined;
+  private append: { handle: FileHandle; inode: number } | undefined;
 
   constructor(private readonly path: string) {}
 
@@ -121,6 +124,7 @@ class GroupCommitter {
     } catch (err) {
       // The file may hold part of the group: re-read the tip next time; keyed records retried by their activity are stored once.
       this.tip = undefined;
+      await this.closeAppendHandle();
       for (const entry of group.length > 0 ? group : this.pending.splice(0)) entry.reject(err);
       return;
     }
@@ -142,14 +146,10 @@ class GroupCommitter {
       if (input.key) keys.add(input.key);
     }
     const text = lines.join('');
-    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
-    try {
-      if (text) await handle.writeFile(text);
-      // Also when every record was a duplicate: its first copy may be the one whose sync failed.
-      for (const sync of new Set(group.map((entry) => entry.sync))) await sync(handle);
-    } finally {
-      await handle.close();
-    }
+    const handle = await this.appendHandle(tip.inode);
+    if (text) await handle.writeFile(text);
+    // Also when every record was a duplicate: its first copy may be the one whose sync failed.
+    for (const sync of new Set(group.map((entry) => entry.sync))) await sync(handle);
     tip.seq = seq;
     tip.hash = hash;
     tip.size += Buffer.byteLength(text);
@@ -158,18 +158,43 @@ class GroupCommitter {
 
   private async currentTip(): Promise<ChainTip> {
     // One local metadata call, synchronous like the lock's (file-lock.ts): no thread-pool round trip per group.
-    const size = fileSize(this.path);
-    if (this.tip && this.tip.size === size) return this.tip;
-    this.tip = await readTip(this.path, size);
+    const { size, inode } = fileIdentity(this.path);
+    if (this.tip && this.tip.size === size) {
+      this.tip.inode = inode;
+      return this.tip;
+    }
+    this.tip = { ...(await readTip(this.path, size)), inode };
     return this.tip;
+  }
+
+  /**
+   * The append handle, kept open from one group to the next (an open and a close per group were two
+   * more thread-pool round trips and a FileHandle each). Opened again when the path no longer names
+   * the file it was opened on (the log was moved or deleted and created anew), so records never go
+   * to an unlinked file.
+   */
+  private async appendHandle(inode: number | undefined): Promise<FileHandle> {
+    if (this.append && inode !== undefined && this.append.inode === inode) return this.append.handle;
+    await this.closeAppendHandle();
+    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
+    this.append = { handle, inode: (await handle.stat()).ino };
+    return handle;
+  }
+
+  /** After a failed commit nothing about the open file is trusted: the next group opens it again. */
+  async closeAppendHandle(): Promise<void> {
+    const current = this.append;
+    this.append = undefined;
+    await current?.handle.close().catch(() => undefined);
   }
 }
 
-function fileSize(path: string): number {
+function fileIdentity(path: string): { size: number; inode?: number } {
   try {
-    return statSync(path).size;
+    const stats = statSync(path);
+    return { size: stats.size, inode: stats.ino };
   } catch {
-    return 0;
+    return { size: 0 };
   }
 }
 
