@@ -18,10 +18,18 @@ export interface ActivityRun {
   closedAt: number;
 }
 
-export async function activityRuns(client: Client, workflowId: string): Promise<ActivityRun[]> {
+export interface RunHistory {
+  activities: ActivityRun[];
+  /** Workflow tasks completed: each is one activation of the workflow code in the worker's sandbox. */
+  workflowTasks: number;
+}
+
+export async function runHistory(client: Client, workflowId: string): Promise<RunHistory> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const runs = new Map<string, ActivityRun>();
+  let workflowTasks = 0;
   for (const event of history.events ?? []) {
+    if (event.workflowTaskCompletedEventAttributes) workflowTasks += 1;
     const s = event.activityTaskScheduledEventAttributes;
     if (s) runs.set(String(event.eventId), { activityId: s.activityId ?? '', type: s.activityType?.name ?? '', taskQueue: s.taskQueue?.name ?? '', scheduledAt: ms(event.eventTime), startedAt: 0, closedAt: 0 });
     const st = event.activityTaskStartedEventAttributes;
@@ -29,19 +37,24 @@ export async function activityRuns(client: Client, workflowId: string): Promise<
     const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
     if (closed) runs.get(String(closed.scheduledEventId))!.closedAt = ms(event.eventTime);
   }
-  return [...runs.values()];
+  return { activities: [...runs.values()], workflowTasks };
 }
 
-/** Many histories, a few at a time. */
-export async function activityRunsOf(client: Client, workflowIds: string[]): Promise<Map<string, ActivityRun[]>> {
-  const out = new Map<string, ActivityRun[]>();
+/** Many histories, a few at a time: each workflow's activities, and the workflow tasks of them all. */
+export async function runHistories(client: Client, workflowIds: string[]): Promise<{ runs: Map<string, ActivityRun[]>; workflowTasks: number }> {
+  const runs = new Map<string, ActivityRun[]>();
+  let workflowTasks = 0;
   const queue = [...workflowIds];
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) out.set(id, await activityRuns(client, id));
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const history = await runHistory(client, id);
+        runs.set(id, history.activities);
+        workflowTasks += history.workflowTasks;
+      }
     }),
   );
-  return out;
+  return { runs, workflowTasks };
 }
 
 /**
@@ -64,15 +77,22 @@ export function bareShape(workflowId: string, runs: ActivityRun[], directoryQueu
   return { before, chains: [...chains.values()], after: rest.filter((r) => r.taskQueue === directoryQueue).map(step) };
 }
 
-/** Per activity type: count, mean and p50 run time (started to closed) and mean schedule-to-close, in ms. */
+/** "planTarget on scim": the activity type and the target whose queue ran it (idsync's or the baseline's copy). */
+export function typeAndTarget(r: ActivityRun): string {
+  const target = /target-(.+)$/.exec(r.taskQueue)?.[1];
+  return target ? `${r.type} on ${target}` : r.type;
+}
+
+/** Per activity type and target: count, mean and p50 run time (started to closed) and mean schedule-to-close, in ms. */
 export function timingsByType(all: Iterable<ActivityRun[]>): Map<string, { count: number; meanRunMs: number; p50RunMs: number; meanScheduleToCloseMs: number }> {
   const byType = new Map<string, { run: number[]; total: number[] }>();
   for (const runs of all) {
     for (const r of runs) {
-      const entry = byType.get(r.type) ?? { run: [], total: [] };
+      const key = typeAndTarget(r);
+      const entry = byType.get(key) ?? { run: [], total: [] };
       entry.run.push(r.closedAt - r.startedAt);
       entry.total.push(r.closedAt - r.scheduledAt);
-      byType.set(r.type, entry);
+      byType.set(key, entry);
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);

@@ -22,7 +22,7 @@ import { PROJECT_ROOT, startSlapd, startTemporalDevServer, stopChild, type Local
 import { TASK_QUEUES, WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { verifyAuditLog } from '../audit';
 import { DIRECTORY_SLOTS, LIFTED_RATE_LIMIT, TARGETS, cpuSeconds, peopleLdif, secretsEnv, startEmulators, startRecordingProxy, writeIdsyncConfig, type BenchSecrets, type Emulators, type RecordingProxy } from './orchestration-setup';
-import { activityRunsOf, bareShape, timingsByType, type ActivityRun } from './orchestration-history';
+import { runHistories, bareShape, timingsByType, type ActivityRun } from './orchestration-history';
 import type { BareResult } from './orchestration-bare-workflow';
 
 const execFileAsync = promisify(execFile);
@@ -65,6 +65,8 @@ interface Side {
   elapsedS: number;
   cpuS: number;
   runs: Map<string, ActivityRun[]>;
+  /** Per person, over every workflow that ran for them (idsync: the person workflow and its joiner run). */
+  workflowTasks: number;
 }
 
 /** idsync's path: LDAP add -> watcher -> person workflows -> planning, connectors, audit. */
@@ -81,7 +83,9 @@ async function runIdsync(client: Client, slapd: LocalSlapd, dir: string, passwor
   const elapsedS = (Date.now() - started) / 1000;
   const cpuS = cpuSeconds(worker.pid!) - cpuBefore;
   const runIds = await listIds(client, 'WorkflowType = "joinerWorkflow"');
-  return { elapsedS, cpuS, runs: await activityRunsOf(client, runIds) };
+  const joiners = await runHistories(client, runIds);
+  const persons = await runHistories(client, await listIds(client, `WorkflowType = "${WORKFLOW_TYPES.personLifecycle}"`));
+  return { elapsedS, cpuS, runs: joiners.runs, workflowTasks: (joiners.workflowTasks + persons.workflowTasks) / people };
 }
 
 const BARE_QUEUE_PREFIX = 'bench-bare-';
@@ -103,7 +107,8 @@ async function runBaseline(client: Client, idsync: Side, recordingPath: string, 
     const elapsedS = (Date.now() - started) / 1000;
     const cpuS = cpuSeconds(worker.pid!) - cpuBefore;
     const replay = results.reduce((a, r) => ({ requests: a.requests + r.requests, sameStatus: a.sameStatus + r.sameStatus }), { requests: 0, sameStatus: 0 });
-    return { elapsedS, cpuS, runs: await activityRunsOf(client, handles.map((h) => h.workflowId)), replay };
+    const histories = await runHistories(client, handles.map((h) => h.workflowId));
+    return { elapsedS, cpuS, runs: histories.runs, workflowTasks: histories.workflowTasks / handles.length, replay };
   } finally {
     await stopChild(worker, 10_000);
   }
@@ -112,7 +117,7 @@ async function runBaseline(client: Client, idsync: Side, recordingPath: string, 
 function report(people: number, idsync: Side, recorded: number, baseline?: Side & { replay: BareResult }): void {
   const activities = (side: Side) => [...side.runs.values()].reduce((n, r) => n + r.length, 0);
   const line = (name: string, side: Side) =>
-    `${name.padEnd(10)} ${(people / side.elapsedS).toFixed(2)} people/s (${people} in ${side.elapsedS.toFixed(1)} s); ${(activities(side) / people).toFixed(2)} activities per person; worker CPU ${side.cpuS.toFixed(1)} s = ${((side.cpuS / people) * 1000).toFixed(0)} ms per person`;
+    `${name.padEnd(10)} ${(people / side.elapsedS).toFixed(2)} people/s (${people} in ${side.elapsedS.toFixed(1)} s); ${(activities(side) / people).toFixed(2)} activities and ${side.workflowTasks.toFixed(1)} workflow tasks per person; worker CPU ${side.cpuS.toFixed(1)} s = ${((side.cpuS / people) * 1000).toFixed(0)} ms per person`;
   console.log('');
   console.log(line('idsync', idsync));
   console.log(`${''.padEnd(10)} ${recorded} HTTP requests recorded (${(recorded / people).toFixed(2)} per person)`);
@@ -123,10 +128,10 @@ function report(people: number, idsync: Side, recorded: number, baseline?: Side 
   }
   const mine = timingsByType(idsync.runs.values());
   const theirs = baseline ? timingsByType(baseline.runs.values()) : new Map();
-  console.log('activity wall time by type (run = started to closed; total = scheduled to closed), mean / p50 ms:');
-  for (const [type, t] of mine) {
+  console.log('activity wall time by type and target (run = started to closed; total = scheduled to closed), mean / p50 ms:');
+  for (const [type, t] of [...mine].sort(([a], [b]) => a.localeCompare(b))) {
     const b = theirs.get(type);
-    console.log(`  ${type.padEnd(20)} idsync ${t.count} runs: run ${t.meanRunMs.toFixed(0)} / ${t.p50RunMs} ms, total ${t.meanScheduleToCloseMs.toFixed(0)} ms` + (b ? `; baseline run ${b.meanRunMs.toFixed(0)} / ${b.p50RunMs} ms, total ${b.meanScheduleToCloseMs.toFixed(0)} ms` : ''));
+    console.log(`  ${type.padEnd(32)} idsync ${t.count} runs: run ${t.meanRunMs.toFixed(0)} / ${t.p50RunMs} ms, total ${t.meanScheduleToCloseMs.toFixed(0)} ms` + (b ? `; baseline run ${b.meanRunMs.toFixed(0)} / ${b.p50RunMs} ms, total ${b.meanScheduleToCloseMs.toFixed(0)} ms` : ''));
   }
 }
 
