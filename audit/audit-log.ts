@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditRecordInput, AuditSink } from './types';
 import { canonicalJson } from './canonical-json';
@@ -28,6 +28,8 @@ interface ChainTip {
   /** File size after our last write: a different size means someone else appended, so re-read the tip. */
   size: number;
   keys: Set<string>;
+  /** The file's inode at the last check: the append handle is reused only while it is the same file. */
+  inode?: number;
 }
 
 /** Makes what was written through the handle durable. Injectable so tests can count group commits. */
@@ -85,6 +87,7 @@ class GroupCommitter {
   private pending: PendingRecord[] = [];
   private committing = false;
   private tip: ChainTip | undefined;
+  private append: { handle: FileHandle; inode: number } | undefined;
 
   constructor(private readonly path: string) {}
 
@@ -108,7 +111,8 @@ class GroupCommitter {
   private async commitGroup(): Promise<void> {
     let group: PendingRecord[] = [];
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      // Once per committer, and again after a failure (the directory may have been the problem).
+      if (!this.tip) mkdirSync(dirname(this.path), { recursive: true });
       const release = await acquireLock(`${this.path}.lock`);
       try {
         // Taken under the lock, so every record that arrived while we waited for it joins this group.
@@ -120,6 +124,7 @@ class GroupCommitter {
     } catch (err) {
       // The file may hold part of the group: re-read the tip next time; keyed records retried by their activity are stored once.
       this.tip = undefined;
+      await this.closeAppendHandle();
       for (const entry of group.length > 0 ? group : this.pending.splice(0)) entry.reject(err);
       return;
     }
@@ -141,14 +146,10 @@ class GroupCommitter {
       if (input.key) keys.add(input.key);
     }
     const text = lines.join('');
-    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
-    try {
-      if (text) await handle.writeFile(text);
-      // Also when every record was a duplicate: its first copy may be the one whose sync failed.
-      for (const sync of new Set(group.map((entry) => entry.sync))) await sync(handle);
-    } finally {
-      await handle.close();
-    }
+    const handle = await this.appendHandle(tip.inode);
+    if (text) await handle.writeFile(text);
+    // Also when every record was a duplicate: its first copy may be the one whose sync failed.
+    for (const sync of new Set(group.map((entry) => entry.sync))) await sync(handle);
     tip.seq = seq;
     tip.hash = hash;
     tip.size += Buffer.byteLength(text);
@@ -156,10 +157,44 @@ class GroupCommitter {
   }
 
   private async currentTip(): Promise<ChainTip> {
-    const size = await stat(this.path).then((s) => s.size, () => 0);
-    if (this.tip && this.tip.size === size) return this.tip;
-    this.tip = await readTip(this.path, size);
+    // One local metadata call, synchronous like the lock's (file-lock.ts): no thread-pool round trip per group.
+    const { size, inode } = fileIdentity(this.path);
+    if (this.tip && this.tip.size === size) {
+      this.tip.inode = inode;
+      return this.tip;
+    }
+    this.tip = { ...(await readTip(this.path, size)), inode };
     return this.tip;
+  }
+
+  /**
+   * The append handle, kept open from one group to the next (an open and a close per group were two
+   * more thread-pool round trips and a FileHandle each). Opened again when the path no longer names
+   * the file it was opened on (the log was moved or deleted and created anew), so records never go
+   * to an unlinked file.
+   */
+  private async appendHandle(inode: number | undefined): Promise<FileHandle> {
+    if (this.append && inode !== undefined && this.append.inode === inode) return this.append.handle;
+    await this.closeAppendHandle();
+    const handle = await open(this.path, 'a', 0o600); // created owner-only: the log names people and their access
+    this.append = { handle, inode: (await handle.stat()).ino };
+    return handle;
+  }
+
+  /** After a failed commit nothing about the open file is trusted: the next group opens it again. */
+  async closeAppendHandle(): Promise<void> {
+    const current = this.append;
+    this.append = undefined;
+    await current?.handle.close().catch(() => undefined);
+  }
+}
+
+function fileIdentity(path: string): { size: number; inode?: number } {
+  try {
+    const stats = statSync(path);
+    return { size: stats.size, inode: stats.ino };
+  } catch {
+    return { size: 0 };
   }
 }
 
