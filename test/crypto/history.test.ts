@@ -99,16 +99,47 @@ function base64Forms(needle: string): string[] {
   });
 }
 
+/** The OpenTelemetry interceptors' header: W3C trace context (ids only); the SDK sends headers without the codec. */
+const TRACE_HEADER = '_tracer-data';
+/** The marker patched() records: the SDK writes its details (the patch id) without the codec. */
+const PATCH_MARKER = 'core_patch';
+
+/** Payloads the SDK writes past the codec, collected apart so their content is checked instead. */
+interface UncodedPayloads {
+  traceHeaders: temporal.api.common.v1.IPayload[];
+  patchMarkers: temporal.api.common.v1.IPayload[];
+}
+
 /**
  * Every payload in a history (inputs, results, signals, memos, user metadata, encoded failures)
- * except search attributes, which the server must read to index (identifiers only, never personal data).
+ * except search attributes, which the server must read to index (identifiers only, never personal
+ * data), and the trace-context headers and patch markers, collected apart in `uncoded`.
  */
-function payloads(node: unknown, out: temporal.api.common.v1.IPayload[] = []): temporal.api.common.v1.IPayload[] {
+function payloads(node: unknown, out: temporal.api.common.v1.IPayload[] = [], uncoded: UncodedPayloads = { traceHeaders: [], patchMarkers: [] }): temporal.api.common.v1.IPayload[] {
   if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
   const record = node as Record<string, unknown>;
   if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') out.push(record as temporal.api.common.v1.IPayload);
-  else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloads(value, out);
+  else if (record.markerName === PATCH_MARKER) payloads(record.details, uncoded.patchMarkers, uncoded);
+  else
+    for (const [key, value] of Object.entries(record)) {
+      if (key === TRACE_HEADER) uncoded.traceHeaders.push(value as temporal.api.common.v1.IPayload);
+      else if (key !== 'searchAttributes') payloads(value, out, uncoded);
+    }
   return out;
+}
+
+/** A patch marker holds the patch's id (one of idsync's constants) and its deprecation flag, nothing else. */
+function assertOnlyPatchId(marker: temporal.api.common.v1.IPayload): void {
+  const details = JSON.parse(Buffer.from(marker.data!).toString()) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(details).sort(), ['deprecated', 'id'], 'a patch marker carries its id only');
+  assert.match(String(details.id), /^[a-z0-9-]+$/, 'a patch id is a constant name');
+}
+
+/** A trace header holds nothing but W3C trace context: a traceparent (and tracestate), no other key. */
+function assertOnlyTraceContext(header: temporal.api.common.v1.IPayload): void {
+  const carrier = JSON.parse(Buffer.from(header.data!).toString()) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(carrier).filter((k) => k !== 'traceparent' && k !== 'tracestate'), [], 'the trace header carries trace context only');
+  assert.match(String(carrier.traceparent), /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent');
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -134,7 +165,10 @@ test('a person run stores no name, e-mail or title in history; the codec server 
     for (const form of base64Forms(needle)) assert.ok(!haystack.includes(form), `"${needle}" is not in history in base64 (${form})`);
   }
 
-  const all = histories.flatMap((h) => payloads(h));
+  const uncoded: UncodedPayloads = { traceHeaders: [], patchMarkers: [] };
+  const all = histories.flatMap((h) => payloads(h, [], uncoded));
+  uncoded.traceHeaders.forEach(assertOnlyTraceContext);
+  uncoded.patchMarkers.forEach(assertOnlyPatchId);
   const encodings = new Set(all.map((p) => Buffer.from(p.metadata!.encoding ?? new Uint8Array()).toString()));
   assert.deepEqual([...encodings], ['binary/encrypted'], 'every payload in history is encrypted');
   const childStart = histories[1]!.events!.find((e) => e.workflowExecutionStartedEventAttributes)!;
