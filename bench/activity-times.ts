@@ -43,6 +43,19 @@ export async function activityTimes(client: Client, workflowType: string, sample
   return timings;
 }
 
+/** Mean running time of the sampled activities on each task queue, in ms. */
+export function meanRunningByQueue(timings: Map<string, Timing>): Map<string, number> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const [key, t] of timings) {
+    const queue = key.split(' ')[0]!;
+    const s = sums.get(queue) ?? { total: 0, n: 0 };
+    s.total += t.running.reduce((a, b) => a + b, 0);
+    s.n += t.running.length;
+    sums.set(queue, s);
+  }
+  return new Map([...sums].map(([queue, s]) => [queue, s.total / s.n]));
+}
+
 export function printActivityTimes(timings: Map<string, Timing>, runs: number): void {
   console.log(`\nactivity times (ms) over ${runs} sampled runs: queued (scheduled -> started) and running (started -> completed)`);
   console.log(`  ${'task queue and activity'.padEnd(48)} ${'n'.padStart(5)} ${'queued p50'.padStart(10)} ${'p90'.padStart(6)} ${'running p50'.padStart(11)} ${'p90'.padStart(6)}`);

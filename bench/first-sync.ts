@@ -32,7 +32,9 @@ import { startHighspotProcess, startSalesforceProcess, type EmulatorHandle } fro
 import { directoryLdif, people } from './directory-latency-setup';
 import { BENCH_ENV, HIGHSPOT_SEED, SALESFORCE_CLIENT_ID, TARGETS, salesforceSeed, writeIdsyncConfig } from './first-sync-setup';
 import { TargetTraffic, type TargetCounts } from './target-traffic';
-import { activityTimes, printActivityTimes } from './activity-times';
+import { activityTimes, meanRunningByQueue, printActivityTimes } from './activity-times';
+import { pollDurations } from './latency-stages';
+import { TASK_QUEUES, WATCHER_WORKFLOW_ID } from '../lib/names';
 
 /** Joiner runs whose histories show where the activities' time went. */
 const SAMPLED_RUNS = 100;
@@ -174,7 +176,17 @@ async function main(): Promise<void> {
       return { target, counts, budget: budgets[target]!, needs: counts.activities / budgets[target]! };
     });
     report(rows, { people: opts.people, converged, elapsedS, cpuS: (cpu.user + cpu.system) / 1e6, hubspotAllowed });
-    printActivityTimes(await activityTimes(client, 'joinerWorkflow', SAMPLED_RUNS), Math.min(SAMPLED_RUNS, converged));
+    const [baselinePoll] = await pollDurations(client, WATCHER_WORKFLOW_ID, started, Date.now());
+    console.log(`watcher baseline     first poll (scan of everyone, ${opts.people} joiners delivered) took ${((baselinePoll ?? NaN) / 1000).toFixed(1)} s`);
+    const timings = await activityTimes(client, 'joinerWorkflow', SAMPLED_RUNS);
+    // Slots busy: with every slot of a queue busy the budget cannot be reached, however idle the CPU.
+    const running = meanRunningByQueue(timings);
+    for (const r of rows) {
+      const meanMs = running.get(TASK_QUEUES.target(r.target)) ?? NaN;
+      const slots = config.targets[r.target]!.rateLimit.maxConcurrent;
+      console.log(`${r.target.padEnd(11)}          ${slots} slots ${pct((r.counts.activities * meanMs) / 1000 / (elapsedS * slots))} busy on average (mean activity ${meanMs.toFixed(0)} ms in the sampled runs)`);
+    }
+    printActivityTimes(timings, Math.min(SAMPLED_RUNS, converged));
     const [partial, failed] = [await count(client, 'partial'), await count(client, 'failed')];
     const audit = await verifyAuditLog(config.audit.path);
     console.log(`other outcomes       partial ${partial}, failed ${failed}; audit log ${audit.records} records, chain ${audit.ok ? 'intact' : `broken: ${audit.problem}`}`);
