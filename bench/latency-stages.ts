@@ -77,20 +77,21 @@ export async function stagesOf(client: Client, sample: Sample): Promise<Stages |
   };
 }
 
-/** How long the watcher's polls took in [from, to], over every run (it continues as new). */
+/** How long the watcher's polls took in [from, to], over every run (it continues as new), in the order they ran. */
 export async function pollDurations(client: Client, watcherId: string, from: number, to: number): Promise<number[]> {
   const history = [];
   for await (const run of client.workflow.list({ query: `WorkflowId = '${watcherId}'` })) history.push(...(await events(client, watcherId, run.runId)));
   const started = new Map<string, number>();
-  const durations: number[] = [];
+  const polls: { begun: number; ms: number }[] = [];
   for (const e of history) {
     const st = e.activityTaskStartedEventAttributes;
     if (st) started.set(String(st.scheduledEventId), ms(e.eventTime));
     const c = e.activityTaskCompletedEventAttributes;
     const begun = c && started.get(String(c.scheduledEventId));
-    if (begun && begun >= from && begun <= to) durations.push(ms(e.eventTime) - begun);
+    if (begun && begun >= from && begun <= to) polls.push({ begun, ms: ms(e.eventTime) - begun });
   }
-  return durations;
+  // Runs are listed newest first: in the order they ran, so the first is the baseline.
+  return polls.sort((a, b) => a.begun - b.begun).map((p) => p.ms);
 }
 
 export function percentile(values: number[], p: number): number {
