@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/local-services';
 
 /** Entry points, cheapest first; the other files in bench/ are their helpers. */
-const BENCHES = ['ldap-latency.ts', 'ldap-scan.ts', 'membership.ts', 'reconcile.ts', 'hubspot-bulk.ts', 'orchestration.ts'];
+const BENCHES = ['ldap-scan.ts', 'membership.ts', 'reconcile.ts', 'directory-latency.ts', 'hubspot-bulk.ts', 'first-sync.ts', 'orchestration.ts'];
 
 const filter = process.argv[2] ?? '';
 const present = new Set(readdirSync(join(PROJECT_ROOT, 'bench')));

@@ -93,8 +93,11 @@ export async function directoryWatcherWorkflow(input: DirectoryWatcherInput = {}
 
   do {
     await applyDecisions();
+    // Workflow time: when this task started, and after the poll when its completion was recorded.
+    const pollStartedAt = Date.now();
     showGuardState(watcher.pollCompleted(await activities.pollDirectoryWatcher(watcher.pollRequest())));
-    await condition(() => watcher.hasQueuedWork(), watcher.pollIntervalMs);
+    // Always a timer, whatever its length: replay compares timers by id, so older histories still replay.
+    await condition(() => watcher.hasQueuedWork(), watcher.pauseAfterPoll(Date.now() - pollStartedAt));
   } while (!watcher.runIsOver(workflowInfo().continueAsNewSuggested));
   // Decisions that arrived at the very end are applied here, not handed to the next run, which
   // starts with an empty list. One that arrives in the same moment as the hand-over makes the server

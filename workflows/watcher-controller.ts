@@ -55,6 +55,8 @@ export type AdmissionWork = AdmissionRequest & { generation: number | null; answ
 const INITIAL_POLLS_PER_RUN = 200;
 const INITIAL_POLL_INTERVAL_MS = 2000;
 const REMEMBERED_REFUSALS = 20;
+/** After a poll that took the whole interval or longer, still this share of it passes before the next one. */
+const MIN_PAUSE_SHARE = 0.25;
 
 export class WatcherController {
   readonly status: WatcherStatus;
@@ -190,6 +192,16 @@ export class WatcherController {
   /** How long to wait for a decision before the next poll (the configured interval, from the last outcome). */
   get pollIntervalMs(): number {
     return this.pollIntervalMsValue;
+  }
+
+  /**
+   * How long to wait after a poll that took `pollMs`: polls start one interval apart, rather than an
+   * interval after the last one ended, so a change waits at most one interval for the poll that reads
+   * it, however long polls take in a big directory. A poll that took the interval or longer is still
+   * followed by a quarter of it, so a slow directory is never polled back to back.
+   */
+  pauseAfterPoll(pollMs: number): number {
+    return Math.max(this.pollIntervalMsValue - pollMs, Math.ceil(this.pollIntervalMsValue * MIN_PAUSE_SHARE));
   }
 
   /** The run hands over to a new one once it has polled its share, or earlier when the server suggests it. */

@@ -30,6 +30,13 @@ export class LdapDirectorySource implements DirectorySource {
   private readonly mapper: PersonMapper;
   private readonly binaryAttributes: string[];
   private connection: Promise<Client> | null = null;
+  /**
+   * Groups whose members a change read handed over, by normalised DN with their change value, and
+   * the cursor it returned. A caller that comes back with exactly that cursor has saved that read
+   * (a retry of a failed poll comes with the older one), so a group the look-back window returns
+   * again with the same change value has the same members and is not expanded again.
+   */
+  private expandedGroups: { cursor: string; changeValues: Map<string, string> } | null = null;
 
   constructor(
     private readonly config: LdapDirectoryConfig,
@@ -394,6 +401,8 @@ export class LdapDirectorySource implements DirectorySource {
       for (const entry of peopleRes?.searchEntries ?? []) entries.set(normalizeDn(entry.dn), entry);
       for (const entry of peopleRes?.searchEntries ?? []) changeValues.push(...(entryToBag(entry).get(attribute.toLowerCase()) ?? []));
       const changedGroups: string[] = [];
+      const alreadyExpanded = this.expandedGroups?.cursor === cursorText ? this.expandedGroups.changeValues : undefined;
+      const expanded = new Map<string, string>();
       if (scope) {
         const groupRes = await this.ignoreMissingBase(() =>
           pagedSearch(client, scope.baseDn, {
@@ -405,7 +414,11 @@ export class LdapDirectorySource implements DirectorySource {
         );
         for (const group of groupRes?.searchEntries ?? []) {
           const bag = entryToBag(group);
-          changeValues.push(...(bag.get(attribute.toLowerCase()) ?? []));
+          const groupChange = bag.get(attribute.toLowerCase()) ?? [];
+          changeValues.push(...groupChange);
+          const dn = normalizeDn(group.dn);
+          if (groupChange[0] !== undefined) expanded.set(dn, groupChange[0]);
+          if (groupChange[0] !== undefined && alreadyExpanded?.get(dn) === groupChange[0]) continue;
           changedGroups.push(bag.get(this.settings.groupNameAttribute.toLowerCase())?.[0] ?? rdnValue(group.dn));
           for (const member of await this.expandMembers(client, group.dn, scope.nestingDepth)) entries.set(normalizeDn(member.dn), member);
         }
@@ -421,12 +434,11 @@ export class LdapDirectorySource implements DirectorySource {
       }
       const next = maxChangeValue(attribute, changeValues, cursor.value);
       const value = compareChangeValues(attribute, next, cursor.value) >= 0 ? next : cursor.value;
-      return {
-        changed,
-        removedAnchors: deleted?.anchors ?? [],
-        cursor: encodeCursor({ ...cursorAt(attribute, value, this.config.changeLookback), server: server ?? cursor.server }),
-        changedGroups: [...new Set(changedGroups)].sort(),
-      };
+      const nextCursor = encodeCursor({ ...cursorAt(attribute, value, this.config.changeLookback), server: server ?? cursor.server });
+      // Only a cursor that moved proves, when it comes back, that this read was saved; an unmoved one
+      // keeps the record of the read that moved it.
+      if (nextCursor !== cursorText) this.expandedGroups = { cursor: nextCursor, changeValues: expanded };
+      return { changed, removedAnchors: deleted?.anchors ?? [], cursor: nextCursor, changedGroups: [...new Set(changedGroups)].sort() };
     });
   }
 

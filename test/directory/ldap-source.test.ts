@@ -161,6 +161,25 @@ test('changesSince reports entry changes and group membership changes (with the 
   assert.notEqual(delta.cursor, later.cursor, 'the cursor advanced');
 });
 
+test('a group the look-back window returns again is not expanded again once its read was saved; a retried read expands it again', async () => {
+  const start = await source.changesSince(null);
+  await fx.addValues(fx.groupDn('company'), 'member', [fx.personDn('bulk11')]);
+  const names = (changes: { changed: { username?: string }[] }) => changes.changed.map((p) => p.username);
+  const first = await source.changesSince(start.cursor);
+  assert.ok(first.changedGroups?.includes('company'));
+  assert.ok(names(first).includes('alice'), 'the changed group is expanded: its nested members are read');
+  const retried = await source.changesSince(start.cursor);
+  assert.ok(retried.changedGroups?.includes('company'), 'a retry from the older cursor (its read not saved) reads the group again');
+  assert.ok(names(retried).includes('alice'));
+  // Within the look-back window (2 s here) the group is returned by the search again, unchanged.
+  const next = await source.changesSince(retried.cursor);
+  assert.ok(!next.changedGroups?.includes('company'), `changed groups: ${next.changedGroups?.join(',')}`);
+  assert.ok(!names(next).includes('alice'), 'members of a group already handed over are not read again');
+  await fx.addValues(fx.groupDn('company'), 'member', [fx.personDn('bulk12')]);
+  const again = await source.changesSince(next.cursor);
+  assert.ok(again.changedGroups?.includes('company') && names(again).includes('alice'), 'a new change to the group is expanded again');
+});
+
 test('a refused bind is PermissionDenied and never echoes the password; StartTLS, when asked for, is not skipped', async () => {
   process.env.IDSYNC_TEST_WRONG_LDAP_PASSWORD = 'definitely-wrong-pw';
   const wrong = open({ bindPasswordEnv: 'IDSYNC_TEST_WRONG_LDAP_PASSWORD' });

@@ -116,6 +116,16 @@ test('decisions queued while one is being applied are handed out in arrival orde
   assert.deepEqual([watcher.nextDecision()?.operator, watcher.nextDecision()?.operator, watcher.nextDecision()], ['b', 'c', null]);
 });
 
+test('polls start one interval apart; a poll as long as the interval is still followed by a quarter of it', () => {
+  const watcher = new WatcherController({});
+  watcher.pollCompleted(outcome({ pollIntervalMs: 2000 }));
+  assert.equal(watcher.pauseAfterPoll(0), 2000);
+  assert.equal(watcher.pauseAfterPoll(700), 1300);
+  assert.equal(watcher.pauseAfterPoll(1500), 500);
+  assert.equal(watcher.pauseAfterPoll(2000), 500);
+  assert.equal(watcher.pauseAfterPoll(9000), 500);
+});
+
 test('a run ends after its configured number of polls, or when the server suggests continue-as-new', () => {
   const watcher = new WatcherController();
   watcher.pollCompleted(outcome({ pollsPerRun: 3 }));
