@@ -4,18 +4,18 @@
  * (anchored by FederationIdentifier, with profile and role), and an idsync configuration whose only
  * target is that org, with the demo configuration's Salesforce budget and the default watcher.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { PROJECT_ROOT, type LocalSlapd } from '../scripts/local-services';
+import type { LocalSlapd } from '../scripts/local-services';
 import type { SalesforceSeed } from '../emulators/salesforce/seed';
+import { BENCH_LDAP_PASSWORD_ENV, benchDirectory, demoRateLimit } from './bench-config';
 
 export const SUFFIX = 'dc=example,dc=com';
 export const PEOPLE_BASE = `ou=people,${SUFFIX}`;
 export const GROUPS_BASE = `ou=groups,${SUFFIX}`;
 export const TARGET = 'salesforce';
 export const CLIENT_ID = 'idsync-bench';
-export const BENCH_ENV = { ldapPassword: 'BENCH_LDAP_PASSWORD', salesforceSecret: 'BENCH_SALESFORCE_CLIENT_SECRET' } as const;
+export const BENCH_ENV = { ldapPassword: BENCH_LDAP_PASSWORD_ENV, salesforceSecret: 'BENCH_SALESFORCE_CLIENT_SECRET' } as const;
 
 export const REGIONS = ['EMEA', 'AMER', 'APAC'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -92,24 +92,10 @@ function policy() {
 }
 
 /** The Salesforce budget `npm start` runs with (config/demo.yaml). */
-export function demoRateLimit(target: string): { activitiesPerSecond: number; maxConcurrent: number } {
-  const demo = parseYaml(readFileSync(join(PROJECT_ROOT, 'config', 'demo.yaml'), 'utf8')) as { targets: Record<string, { rateLimit?: { activitiesPerSecond: number; maxConcurrent: number } }> };
-  return demo.targets[target]!.rateLimit ?? { activitiesPerSecond: 10, maxConcurrent: 4 };
-}
-
 export function writeIdsyncConfig(path: string, dir: string, slapd: LocalSlapd, temporalAddress: string, salesforceUrl: string): void {
   const config = {
     temporal: { address: temporalAddress },
-    directory: {
-      kind: 'ldap',
-      url: slapd.url,
-      preset: 'openldap',
-      bindDn: slapd.bindDn,
-      bindPasswordEnv: BENCH_ENV.ldapPassword,
-      people: { baseDn: PEOPLE_BASE },
-      groups: { baseDn: GROUPS_BASE },
-      pageSize: 1000,
-    },
+    directory: benchDirectory(slapd, { people: PEOPLE_BASE, groups: GROUPS_BASE }),
     // The default watcher: a 2 s poll and a silent baseline (the accounts exist already).
     watcher: { stateDir: join(dir, 'watcher') },
     audit: { path: join(dir, 'audit.log') },

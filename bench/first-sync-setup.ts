@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { LocalSlapd } from '../scripts/local-services';
 import type { SalesforceSeed } from '../emulators/salesforce/seed';
 import type { HighspotSeed } from '../emulators/highspot/seed';
-import { GROUPS_BASE, MANAGERS_GROUP, PEOPLE_BASE, REGIONS, demoRateLimit, regionGroup, roleFor } from './directory-latency-setup';
+import { GROUPS_BASE, MANAGERS_GROUP, PEOPLE_BASE, REGIONS, regionGroup, roleFor } from './directory-latency-setup';
+import { BENCH_LDAP_PASSWORD_ENV, benchDirectory, demoRateLimit } from './bench-config';
 
 export const TARGETS = ['salesforce', 'hubspot', 'highspot'] as const;
 export const SALESFORCE_CLIENT_ID = 'idsync-bench';
 export const BENCH_ENV = {
-  ldapPassword: 'BENCH_LDAP_PASSWORD',
+  ldapPassword: BENCH_LDAP_PASSWORD_ENV,
   salesforceSecret: 'BENCH_SALESFORCE_CLIENT_SECRET',
   hubspotToken: 'BENCH_HUBSPOT_TOKEN',
   highspotScimToken: 'BENCH_HIGHSPOT_SCIM_TOKEN',
@@ -78,16 +79,7 @@ export interface TargetUrls {
 export function writeIdsyncConfig(path: string, dir: string, slapd: LocalSlapd, temporalAddress: string, urls: TargetUrls): void {
   const config = {
     temporal: { address: temporalAddress },
-    directory: {
-      kind: 'ldap',
-      url: slapd.url,
-      preset: 'openldap',
-      bindDn: slapd.bindDn,
-      bindPasswordEnv: BENCH_ENV.ldapPassword,
-      people: { baseDn: PEOPLE_BASE },
-      groups: { baseDn: GROUPS_BASE },
-      pageSize: 1000,
-    },
+    directory: benchDirectory(slapd, { people: PEOPLE_BASE, groups: GROUPS_BASE }),
     // The demo's first start: everyone already in the directory is a joiner.
     watcher: { stateDir: join(dir, 'watcher'), baseline: 'joiners' },
     audit: { path: join(dir, 'audit.log') },

@@ -4,13 +4,13 @@
  * emulator, with the demo configuration's HubSpot budget.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT, freePort, stopChild, type LocalSlapd } from '../scripts/local-services';
 import { EMULATOR_ADMIN_PREFIX } from '../emulators/faults';
 import { DEFAULT_HUBSPOT_SEED } from '../emulators/hubspot/seed';
 import type { HubspotEmulatorStats } from '../emulators/hubspot';
+import { BENCH_LDAP_PASSWORD_ENV, benchDirectory } from './bench-config';
 
 export const SUFFIX = 'dc=example,dc=com';
 export const TARGET = 'hubspot';
@@ -54,18 +54,12 @@ function policy() {
   };
 }
 
-/** The HubSpot budget `npm start` runs with (config/demo.yaml), so the bench measures the product's own setting. */
-export function demoHubspotRateLimit(): { activitiesPerSecond: number; maxConcurrent: number } {
-  const demo = parseYaml(readFileSync(join(PROJECT_ROOT, 'config', 'demo.yaml'), 'utf8')) as { targets: Record<string, { rateLimit: { activitiesPerSecond: number; maxConcurrent: number } }> };
-  return demo.targets[TARGET]!.rateLimit;
-}
-
-export const BENCH_ENV = { ldapPassword: 'BENCH_LDAP_PASSWORD', hubspotToken: 'BENCH_HUBSPOT_TOKEN' } as const;
+export const BENCH_ENV = { ldapPassword: BENCH_LDAP_PASSWORD_ENV, hubspotToken: 'BENCH_HUBSPOT_TOKEN' } as const;
 
 export function writeIdsyncConfig(path: string, dir: string, slapd: LocalSlapd, temporalAddress: string, hubspotUrl: string, rateLimit: { activitiesPerSecond: number; maxConcurrent: number }): void {
   const config = {
     temporal: { address: temporalAddress },
-    directory: { kind: 'ldap', url: slapd.url, bindDn: slapd.bindDn, bindPasswordEnv: BENCH_ENV.ldapPassword, people: { baseDn: `ou=people,${SUFFIX}` }, pageSize: 1000 },
+    directory: benchDirectory(slapd, { people: `ou=people,${SUFFIX}` }),
     watcher: { pollInterval: '2s', stateDir: join(dir, 'watcher'), baseline: 'silent' },
     audit: { path: join(dir, 'audit.log') },
     targets: { [TARGET]: { kind: 'hubspot', basePath: hubspotUrl, accessTokenEnv: BENCH_ENV.hubspotToken, suspendRoleName: 'No Access', rateLimit } },

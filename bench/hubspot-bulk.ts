@@ -28,7 +28,8 @@ import { startWatching, type Watching } from '../starters/watch';
 import { startSlapd, startTemporalDevServer, type LocalSlapd, type TemporalDevServer } from '../scripts/local-services';
 import { WATCHER_WORKFLOW_ID, WORKFLOW_TYPES } from '../lib/names';
 import { verifyAuditLog } from '../audit';
-import { BENCH_ENV, demoHubspotRateLimit, peopleLdif, startHubspotProcess, writeIdsyncConfig, type HubspotProcess, type HubspotState } from './hubspot-bulk-setup';
+import { demoRateLimit } from './bench-config';
+import { BENCH_ENV, TARGET, peopleLdif, startHubspotProcess, writeIdsyncConfig, type HubspotProcess, type HubspotState } from './hubspot-bulk-setup';
 
 const execFileAsync = promisify(execFile);
 
@@ -44,7 +45,7 @@ function options() {
   });
   const people = Number(values.people);
   if (!Number.isInteger(people) || people < 1) throw new Error('--people must be a positive integer');
-  const demo = demoHubspotRateLimit();
+  const demo = demoRateLimit(TARGET);
   const rateLimit = {
     activitiesPerSecond: values['activities-per-second'] ? Number(values['activities-per-second']) : demo.activitiesPerSecond,
     maxConcurrent: values['max-concurrent'] ? Number(values['max-concurrent']) : demo.maxConcurrent,

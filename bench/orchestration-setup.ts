@@ -12,6 +12,7 @@ import { spawnEmulator, type EmulatorProcess } from '../emulators/scim/process';
 import { SCIM_TOKEN_ENV } from '../emulators/scim/seed';
 import { HIGHSPOT_ENV } from '../emulators/highspot/seed';
 import { HIGHSPOT_REST, HIGHSPOT_SCIM } from '../targets/highspot/assumed-contract';
+import { BENCH_LDAP_PASSWORD_ENV, benchDirectory } from './bench-config';
 
 export const SUFFIX = 'dc=example,dc=com';
 export const TARGETS = ['hubspot', 'scim', 'highspot'] as const;
@@ -23,7 +24,7 @@ export const LIFTED_RATE_LIMIT = { activitiesPerSecond: 10_000, maxConcurrent: 1
 export const DIRECTORY_SLOTS = 8;
 
 export const BENCH_ENV = {
-  ldapPassword: 'BENCH_LDAP_PASSWORD',
+  ldapPassword: BENCH_LDAP_PASSWORD_ENV,
   hubspotToken: 'BENCH_HUBSPOT_TOKEN',
   scimToken: 'BENCH_SCIM_TOKEN',
   highspotToken: 'BENCH_HIGHSPOT_TOKEN',
@@ -64,7 +65,7 @@ export function writeIdsyncConfig(path: string, dir: string, slapd: LocalSlapd, 
   const rateLimit = LIFTED_RATE_LIMIT;
   const config = {
     temporal: { address: temporalAddress },
-    directory: { kind: 'ldap', url: slapd.url, bindDn: slapd.bindDn, bindPasswordEnv: BENCH_ENV.ldapPassword, people: { baseDn: `ou=people,${SUFFIX}` }, pageSize: 1000 },
+    directory: benchDirectory(slapd, { people: `ou=people,${SUFFIX}` }),
     watcher: { pollInterval: '2s', stateDir: join(dir, 'watcher'), baseline: 'silent' },
     audit: { path: join(dir, 'audit.log') },
     targets: {

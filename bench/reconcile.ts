@@ -36,6 +36,7 @@ import { SCIM_TOKEN_ENV } from '../emulators/scim/seed';
 import { HIGHSPOT_ENV } from '../emulators/highspot/seed';
 import { HIGHSPOT_REST, HIGHSPOT_SCIM } from '../targets/highspot/assumed-contract';
 import type { ReconcileSummary } from '../workflows/reconcile';
+import { benchDirectory } from './bench-config';
 import { pageTimings } from './reconcile-history';
 
 const execFileAsync = promisify(execFile);
@@ -175,7 +176,7 @@ function idsyncConfig(slapd: LocalSlapd, temporal: string, dir: string, emulator
   const rateLimit = { activitiesPerSecond: rate, maxConcurrent: 2 };
   return {
     temporal: { address: temporal },
-    directory: { kind: 'ldap', url: slapd.url, bindDn: slapd.bindDn, bindPasswordEnv: 'BENCH_LDAP_PASSWORD', people: { baseDn: `ou=people,${SUFFIX}` }, pageSize: 1000 },
+    directory: benchDirectory(slapd, { people: `ou=people,${SUFFIX}` }),
     audit: { path: join(dir, 'audit.log') },
     targets: {
       salesforce: { kind: 'salesforce', loginUrl: emulators.salesforce.url, auth: { flow: 'client_credentials', clientId: DEFAULT_CLIENTS[0]!.clientId, clientSecretEnv: 'BENCH_SF_SECRET' }, pageSize: 200, rateLimit },
