@@ -24,7 +24,7 @@ export interface WorkerTelemetry {
   pendingApprovalsIntervalMs?: number;
 }
 
-/** The OpenTelemetry workflow interceptors; bundled into every workflow bundle (workers/build-workflow-bundle.ts too). */
+/** The OpenTelemetry workflow interceptors; bundled only for workers with tracing on (workflowBundle's `traced`). */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
 
 /** A target's identity as labels: its configured name and its kind, nothing about the person. */
@@ -76,8 +76,8 @@ export function activityInterceptors(telemetry: WorkerTelemetry | undefined, tar
 }
 
 /**
- * The sink the bundled workflow interceptors export their spans to. Always injected where workflows
- * run, since the interceptors are in every bundle: without tracing the spans are dropped here.
+ * The sink the workflow interceptors export their spans to. Injected wherever workflows run, so a
+ * replay or a worker given a traced bundle never lacks it; without tracing the spans are dropped here.
  */
 export function workflowSinks(telemetry: WorkerTelemetry | undefined): InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }> {
   const tracing = telemetry?.tracing;

@@ -95,6 +95,8 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  * (encryption on is the default). Run from the sources (tsx: tests, benchmarks) there is none.
  */
 export const PREBUILT_WORKFLOW_BUNDLE = join(__dirname, '..', 'workflow-bundle.js');
+/** The same with the OpenTelemetry workflow interceptors, for workers with tracing on. */
+export const PREBUILT_TRACED_WORKFLOW_BUNDLE = join(__dirname, '..', 'workflow-bundle-traced.js');
 /** Webpack's progress chatter is not for operators. */
 export const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
 
@@ -102,20 +104,24 @@ const bundles = new Map<string, Promise<WorkflowBundleOption>>();
 
 /**
  * The prebuilt bundle when there is one and it carries this failure converter; otherwise bundled
- * once per process and failure converter (webpack takes seconds). Workflow code builds failures
- * inside the bundle, so the failure converter that encodes their messages must be bundled with it.
- * Either way with the OpenTelemetry workflow interceptors, whose spans go to workflowSinks().
+ * once per process, failure converter and tracing (webpack takes seconds). Workflow code builds
+ * failures inside the bundle, so the failure converter that encodes their messages must be bundled
+ * with it. With `traced`, the OpenTelemetry workflow interceptors are bundled too (their spans go to
+ * workflowSinks()); only then: in every workflow they cost enough that a first sync of 2,000 people
+ * ran its workflow thread out of memory (bench/first-sync.ts), so a worker without tracing runs none.
  */
-export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleOption> {
-  const key = failureConverterPath ?? '';
+export function workflowBundle(failureConverterPath?: string, options: { traced?: boolean } = {}): Promise<WorkflowBundleOption> {
+  const traced = options.traced ?? false;
+  const key = `${failureConverterPath ?? ''}|${traced ? 'traced' : 'plain'}`;
+  const prebuilt = traced ? PREBUILT_TRACED_WORKFLOW_BUNDLE : PREBUILT_WORKFLOW_BUNDLE;
   let bundle = bundles.get(key);
   if (!bundle) {
     bundle =
-      failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH && existsSync(PREBUILT_WORKFLOW_BUNDLE)
-        ? Promise.resolve({ codePath: PREBUILT_WORKFLOW_BUNDLE })
+      failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH && existsSync(prebuilt)
+        ? Promise.resolve({ codePath: prebuilt })
         : bundleWorkflowCode({
             workflowsPath: WORKFLOWS_PATH,
-            workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+            workflowInterceptorModules: traced ? WORKFLOW_INTERCEPTOR_MODULES : [],
             logger: quietBundlerLogger,
             ...(failureConverterPath ? { failureConverterPath } : {}),
           });
@@ -151,7 +157,7 @@ export async function startWorkers(
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   };
-  const bundle = () => workflowBundle(opts.dataConverter?.failureConverterPath);
+  const bundle = () => workflowBundle(opts.dataConverter?.failureConverterPath, { traced: Boolean(opts.telemetry?.tracing) });
   const telemetry = opts.telemetry;
   const sinks = workflowSinks(telemetry);
   const interceptors = { activity: activityInterceptors(telemetry) };

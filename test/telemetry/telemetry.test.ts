@@ -185,7 +185,7 @@ test("the run's histories and the recorded ones replay with the production bundl
         .map((file) => ({ workflowId: join(dir, file.replace(/\.json$/, '')), history: historyFromStoredJson(readFileSync(join(recorded, dir, file), 'utf8')) })),
     ),
   ];
-  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(), sinks: workflowSinks({ tracing: stack.tracing }) }, histories);
+  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle(undefined, { traced: true }), sinks: workflowSinks({ tracing: stack.tracing }) }, histories);
   let replayed = 0;
   for await (const result of results) {
     assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
